@@ -1,0 +1,49 @@
+/**
+ * Backend choice and fallback (in the manner of snow's chained resolvers): a protocol's three
+ * algorithms are looked up in an ordered list of backends, first match wins.
+ */
+import type { CryptoBackend, Suite } from './types.js';
+import { NoiseError } from '../errors.js';
+import { stablelibBackend } from './stablelib.js';
+import { nodeBackend } from './node.js';
+
+/** A backend by name, a backend object, or a preference list. `auto` = fastest available first. */
+export type BackendChoice = 'auto' | 'stablelib' | 'node' | CryptoBackend | readonly CryptoBackend[];
+
+/** The built-in backends by name. */
+export const BACKENDS: Readonly<Record<'stablelib' | 'node', CryptoBackend>> = {
+  stablelib: stablelibBackend,
+  node: nodeBackend,
+};
+
+/** The ordered list of backends a choice stands for. */
+export function backendChain(choice: BackendChoice = 'auto'): readonly CryptoBackend[] {
+  if (choice === 'auto') return [nodeBackend, stablelibBackend];
+  if (typeof choice === 'string') {
+    const b = (BACKENDS as Record<string, CryptoBackend>)[choice];
+    if (!b) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `unknown backend "${choice}" (known: auto, ${Object.keys(BACKENDS).join(', ')})`);
+    return [b];
+  }
+  if (Array.isArray(choice)) return choice as readonly CryptoBackend[];
+  return [choice as CryptoBackend];
+}
+
+/** Resolves DH, cipher and hash names to implementations, or throws ERR_NOISE_UNSUPPORTED_ALGORITHM. */
+export function resolveSuite(names: { dh: string; cipher: string; hash: string }, choice: BackendChoice = 'auto'): Suite {
+  const chain = backendChain(choice);
+  const find = <T>(kind: string, name: string, get: (b: CryptoBackend) => T | undefined): T => {
+    for (const b of chain) {
+      const found = get(b);
+      if (found) return found;
+    }
+    throw new NoiseError(
+      'ERR_NOISE_UNSUPPORTED_ALGORITHM',
+      `${kind} "${name}" is not supported by backend ${chain.map((b) => b.name).join(' or ')}`,
+    );
+  };
+  return {
+    dh: find('DH', names.dh, (b) => b.dh(names.dh)),
+    cipher: find('cipher', names.cipher, (b) => b.cipher(names.cipher)),
+    hash: find('hash', names.hash, (b) => b.hash(names.hash)),
+  };
+}

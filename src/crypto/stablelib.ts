@@ -1,0 +1,142 @@
+/**
+ * The portable backend: pure JavaScript from the @stablelib packages (x25519, chacha20poly1305,
+ * aes + gcm, sha256, sha512, blake2s, blake2b, hmac, hkdf); 448 from @noble/curves, which
+ * stablelib lacks. Runs anywhere Node runs. Spec section 12.
+ */
+import * as x25519 from '@stablelib/x25519';
+import { ChaCha20Poly1305 } from '@stablelib/chacha20poly1305';
+import { AES } from '@stablelib/aes';
+import { GCM } from '@stablelib/gcm';
+import { SHA256 } from '@stablelib/sha256';
+import { SHA512 } from '@stablelib/sha512';
+import { BLAKE2s } from '@stablelib/blake2s';
+import { BLAKE2b } from '@stablelib/blake2b';
+import { HMAC } from '@stablelib/hmac';
+import { HKDF } from '@stablelib/hkdf';
+import { x448 } from '@noble/curves/ed448.js';
+import type { Cipher, CipherKey, CryptoBackend, Dh, Hash, KeyPair } from './types.js';
+import { chachaNonce, aesGcmNonce } from './nonce.js';
+import { splitOutputs } from './hkdf.js';
+import { checkBytes } from '../bytes.js';
+
+/** Curve25519 (section 12.1). */
+const dh25519: Dh = {
+  name: '25519',
+  dhLen: 32,
+  privateKeyLength: 32,
+  generateKeyPair(): KeyPair {
+    const kp = x25519.generateKeyPair();
+    return { publicKey: kp.publicKey, privateKey: kp.secretKey };
+  },
+  keyPairFromPrivate(privateKey) {
+    checkBytes('privateKey', privateKey, 32);
+    return { publicKey: x25519.scalarMultBase(privateKey), privateKey: privateKey.slice() };
+  },
+  dh(keyPair, publicKey) {
+    checkBytes('publicKey', publicKey, 32);
+    return x25519.scalarMult(keyPair.privateKey, publicKey);
+  },
+};
+
+/** Curve448 (section 12.2), from @noble/curves. */
+const dh448: Dh = {
+  name: '448',
+  dhLen: 56,
+  privateKeyLength: 56,
+  generateKeyPair() {
+    return this.keyPairFromPrivate(x448.utils.randomSecretKey());
+  },
+  keyPairFromPrivate(privateKey) {
+    checkBytes('privateKey', privateKey, 56);
+    return { publicKey: x448.getPublicKey(privateKey), privateKey: privateKey.slice() };
+  },
+  dh(keyPair, publicKey) {
+    checkBytes('publicKey', publicKey, 56);
+    return x448.getSharedSecret(keyPair.privateKey, publicKey);
+  },
+};
+
+interface Aead {
+  seal(nonce: Uint8Array, plaintext: Uint8Array, associatedData?: Uint8Array): Uint8Array;
+  open(nonce: Uint8Array, sealed: Uint8Array, associatedData?: Uint8Array): Uint8Array | null;
+  clean(): unknown;
+}
+
+function aeadCipher(name: string, make: (key: Uint8Array) => Aead, nonce: (n: bigint, out: Uint8Array) => Uint8Array): Cipher {
+  return {
+    name,
+    init(key: Uint8Array): CipherKey {
+      checkBytes('cipher key', key, 32);
+      const aead = make(key);
+      const nonceBuf = new Uint8Array(12);
+      return {
+        encrypt: (n, ad, plaintext) => aead.seal(nonce(n, nonceBuf), plaintext, ad),
+        decrypt: (n, ad, ciphertext) => (ciphertext.length < 16 ? null : aead.open(nonce(n, nonceBuf), ciphertext, ad)),
+        wipe: () => void aead.clean(),
+      };
+    },
+  };
+}
+
+/** ChaCha20-Poly1305 (section 12.3). */
+const chachaPoly = aeadCipher('ChaChaPoly', (k) => new ChaCha20Poly1305(k), chachaNonce);
+/** AES-256-GCM (section 12.4). */
+const aesGcm = aeadCipher('AESGCM', (k) => new GCM(new AES(k)), aesGcmNonce);
+
+type HashCtor = ConstructorParameters<typeof HMAC>[0];
+
+/**
+ * `reusableHmac`: stablelib's HKDF resets one HMAC between blocks, which relies on the hash's
+ * restoreState(). @stablelib/blake2s and blake2b 2.0.1 do not clear their "finished" flag there,
+ * so the second block throws; for those the generic section 4.3 HKDF over fresh HMACs is used.
+ */
+function stableHash(name: string, ctor: HashCtor, hashLen: number, blockLen: number, reusableHmac: boolean): Hash {
+  const hash: Hash = {
+    name,
+    hashLen,
+    blockLen,
+    hash(...parts) {
+      const h = new ctor();
+      for (const p of parts) h.update(p);
+      const out = h.digest();
+      h.clean();
+      return out;
+    },
+    hmac(key, ...data) {
+      const m = new HMAC(ctor, key);
+      for (const d of data) m.update(d);
+      const out = m.digest();
+      m.clean();
+      return out;
+    },
+  };
+  if (!reusableHmac) return hash;
+  return {
+    ...hash,
+    hkdf(chainingKey, inputKeyMaterial, numOutputs) {
+      // RFC 5869 HKDF with salt = ck and empty info equals the spec's section 4.3 HKDF.
+      const h = new HKDF(ctor, inputKeyMaterial, chainingKey);
+      const okm = h.expand(hashLen * numOutputs);
+      h.clean();
+      return splitOutputs(okm, hashLen, numOutputs);
+    },
+  };
+}
+
+const hashes: Record<string, Hash> = {
+  SHA256: stableHash('SHA256', SHA256, 32, 64, true),
+  SHA512: stableHash('SHA512', SHA512, 64, 128, true),
+  BLAKE2s: stableHash('BLAKE2s', BLAKE2s, 32, 64, false),
+  BLAKE2b: stableHash('BLAKE2b', BLAKE2b, 64, 128, false),
+};
+const dhs: Record<string, Dh> = { '25519': dh25519, '448': dh448 };
+const ciphers: Record<string, Cipher> = { ChaChaPoly: chachaPoly, AESGCM: aesGcm };
+
+/** The portable pure-JavaScript backend. */
+export const stablelibBackend: CryptoBackend = {
+  name: 'stablelib',
+  dh: (name) => dhs[name],
+  cipher: (name) => ciphers[name],
+  hash: (name) => hashes[name],
+};
+

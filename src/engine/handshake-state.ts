@@ -1,0 +1,421 @@
+/**
+ * HandshakeState (Noise spec section 5.3): runs any valid handshake pattern token by token.
+ *
+ * There is no per-pattern code: the pattern comes from the registry (or the caller), the role
+ * logic is one lookup from (token, role) to (local key, remote key), and the psk rules of
+ * section 9.2 are on whenever the pattern has a psk token.
+ *
+ * A failed writeMessage or readMessage leaves the state exactly as it was (the caller may drop
+ * the message and go on); see SymmetricState.begin/commit/rollback.
+ */
+import type { BackendChoice } from '../crypto/resolve.js';
+import { resolveSuite } from '../crypto/resolve.js';
+import type { KeyPair, Suite } from '../crypto/types.js';
+import { NoiseError } from '../errors.js';
+import { checkBytes, concat, EMPTY, wipe } from '../bytes.js';
+import { parseProtocolName, type ProtocolName } from '../protocol-name.js';
+import { builtinPatterns } from '../patterns/registry.js';
+import { applyModifiers } from '../patterns/modifiers.js';
+import { validatePattern } from '../patterns/validate.js';
+import { isOneWay, pskCount, usesPsk, type Direction, type HandshakePattern, type Token } from '../patterns/types.js';
+import { SymmetricState } from './symmetric-state.js';
+import { MAX_MESSAGE_LENGTH, TAG_LENGTH } from './cipher-state.js';
+import { TransportState } from './transport-state.js';
+import { kFixedEphemeral } from './internal.js';
+
+/** Options for a new HandshakeState (Initialize(), section 5.3). */
+export interface HandshakeOptions {
+  /** Full protocol name, e.g. `Noise_XX_25519_ChaChaPoly_BLAKE2s` (section 8). */
+  protocol: string;
+  /** True for the initiator (the party that sends the first handshake message). */
+  initiator: boolean;
+  /** Prologue (section 6); both parties must use the same bytes. Default empty. */
+  prologue?: Uint8Array;
+  /** Local static key pair `s`, when the pattern uses one. */
+  staticKeyPair?: KeyPair;
+  /** Remote static public key `rs`, when a pre-message carries it. */
+  remoteStaticKey?: Uint8Array;
+  /**
+   * Local ephemeral key pair `e`, only for patterns whose pre-message carries it (compound
+   * protocols such as `XXfallback`, section 10). Ephemerals sent in messages are always fresh.
+   */
+  ephemeralKeyPair?: KeyPair;
+  /** Remote ephemeral public key `re`, only when a pre-message carries it (section 10). */
+  remoteEphemeralKey?: Uint8Array;
+  /** Pre-shared keys, 32 bytes each, used by the psk tokens in order (section 9). */
+  psks?: readonly Uint8Array[];
+  /** Crypto backend: `auto` (default), `node`, `stablelib`, or your own. */
+  backend?: BackendChoice;
+  /** A custom base pattern to use instead of the built-in one of the same name. */
+  pattern?: HandshakePattern;
+  /** Test-only: fixed ephemeral for `e` tokens (not part of the public API). */
+  [kFixedEphemeral]?: KeyPair;
+}
+
+/** What the application should do next with a HandshakeState (as in noise-c). */
+export type HandshakeAction = 'write' | 'read' | 'split' | 'done';
+
+type KeyName = 'e' | 's';
+
+/** Resolves a protocol name to its validated pattern (built-in or caller-supplied). */
+export function resolvePattern(name: ProtocolName, custom?: HandshakePattern): HandshakePattern {
+  if (!custom) return builtinPatterns().get(name.pattern, name.modifiers);
+  if (custom.name !== name.pattern) {
+    throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `pattern ${custom.name} does not match the protocol name's pattern ${name.pattern}`);
+  }
+  return validatePattern(applyModifiers(validatePattern(custom), name.modifiers));
+}
+
+export class HandshakeState {
+  /** The parsed protocol name. */
+  readonly protocol: ProtocolName;
+  /** The handshake pattern being run (modifiers applied). */
+  readonly pattern: HandshakePattern;
+  /** True for the initiator. */
+  readonly initiator: boolean;
+  /** The resolved algorithms. */
+  readonly suite: Suite;
+
+  readonly #ss: SymmetricState;
+  readonly #isAlice: boolean;
+  readonly #initiatorDirection: Direction;
+  readonly #psk: boolean;
+  readonly #psks: Uint8Array[];
+  #pskIndex = 0;
+  #s: KeyPair | undefined;
+  #e: KeyPair | undefined;
+  #rs: Uint8Array | undefined;
+  #re: Uint8Array | undefined;
+  #messageIndex = 0;
+  #transport: TransportState | undefined;
+  #split = false;
+  #handshakeHash: Uint8Array | undefined;
+  readonly #fixedEphemeral: KeyPair | undefined;
+  /** Whether we generated `e` (and so must wipe it), as opposed to a caller-supplied pre-message e. */
+  #ownsEphemeral = false;
+
+  /** Initialize() (section 5.3). */
+  constructor(options: HandshakeOptions) {
+    if (!options || typeof options !== 'object') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'options are required');
+    if (typeof options.initiator !== 'boolean') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'options.initiator must be a boolean');
+    this.protocol = parseProtocolName(options.protocol);
+    this.pattern = resolvePattern(this.protocol, options.pattern);
+    this.suite = resolveSuite(this.protocol, options.backend);
+    this.initiator = options.initiator;
+    this.#initiatorDirection = this.pattern.messages[0]!.direction;
+    // Alice is the party that sends "->" messages; DH tokens name Alice's key first (section 7.2).
+    this.#isAlice = (this.#initiatorDirection === '->') === this.initiator;
+    const legacyPsk = this.protocol.prefix === 'NoisePSK';
+    this.#psk = legacyPsk || usesPsk(this.pattern);
+    this.#fixedEphemeral = options[kFixedEphemeral];
+
+    const dh = this.suite.dh;
+    const prologue = options.prologue ?? EMPTY;
+    checkBytes('prologue', prologue);
+    if (options.staticKeyPair) this.#s = checkKeyPair('staticKeyPair', options.staticKeyPair, dh.dhLen, dh.privateKeyLength);
+    if (options.remoteStaticKey !== undefined) {
+      checkBytes('remoteStaticKey', options.remoteStaticKey, dh.dhLen);
+      this.#rs = options.remoteStaticKey.slice();
+    }
+    if (options.remoteEphemeralKey !== undefined) {
+      checkBytes('remoteEphemeralKey', options.remoteEphemeralKey, dh.dhLen);
+      this.#re = options.remoteEphemeralKey.slice();
+    }
+    if (options.ephemeralKeyPair) this.#e = checkKeyPair('ephemeralKeyPair', options.ephemeralKeyPair, dh.dhLen, dh.privateKeyLength);
+
+    const needed = pskCount(this.pattern) + (legacyPsk ? 1 : 0);
+    const psks = options.psks ?? [];
+    if (!Array.isArray(psks)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'psks must be an array');
+    if (psks.length !== needed) {
+      throw new NoiseError('ERR_NOISE_INVALID_PSK', `${this.pattern.name} needs ${needed} psk(s), got ${psks.length}`);
+    }
+    this.#psks = psks.map((p, i) => {
+      if (!(p instanceof Uint8Array) || p.length !== 32) throw new NoiseError('ERR_NOISE_INVALID_PSK', `psk ${i} must be 32 bytes`);
+      return p.slice();
+    });
+
+    this.#checkKeys(options);
+
+    this.#ss = new SymmetricState(this.suite, this.protocol.name);
+    this.#ss.mixHash(prologue);
+    if (legacyPsk) this.#ss.mixLegacyPsk(this.#psks[this.#pskIndex++]!);
+    // Pre-messages: the initiator's first (section 5.3), each key in the order listed.
+    const pre = [...this.pattern.preMessages].sort((a, b) =>
+      a.direction === b.direction ? 0 : a.direction === this.#initiatorDirection ? -1 : 1,
+    );
+    for (const m of pre) {
+      const mine = this.#sentByMe(m.direction);
+      for (const t of m.tokens) {
+        const key = mine ? (t === 'e' ? this.#e!.publicKey : this.#s!.publicKey) : t === 'e' ? this.#re! : this.#rs!;
+        this.#ss.mixHash(key);
+        if (t === 'e' && this.#psk) this.#ss.mixKey(key); // section 9.2
+      }
+    }
+  }
+
+  /** Checks that every key the pattern needs is present, and none that it would overwrite is. */
+  #checkKeys(options: HandshakeOptions): void {
+    const local = { e: false, s: false };
+    const remote = { e: false, s: false };
+    const uses = { s: false };
+    for (const m of this.pattern.preMessages) {
+      const mine = this.#sentByMe(m.direction);
+      for (const t of m.tokens as KeyName[]) (mine ? local : remote)[t] = true;
+    }
+    for (const m of this.pattern.messages) {
+      for (const t of m.tokens) {
+        if (t === 's' && this.#sentByMe(m.direction)) uses.s = true;
+        if (t.length === 2) {
+          const [mineKey] = this.#dhKeys(t);
+          if (mineKey === 's') uses.s = true;
+        }
+      }
+    }
+    const name = this.pattern.name;
+    if ((local.s || uses.s) && !this.#s) throw new NoiseError('ERR_NOISE_MISSING_KEY', `${name} needs the local static key pair (staticKeyPair)`);
+    if (remote.s && !this.#rs) throw new NoiseError('ERR_NOISE_MISSING_KEY', `${name} needs the remote static key (remoteStaticKey) from a pre-message`);
+    if (local.e && !this.#e) throw new NoiseError('ERR_NOISE_MISSING_KEY', `${name} needs the local ephemeral key pair from its pre-message (ephemeralKeyPair)`);
+    if (remote.e && !this.#re) throw new NoiseError('ERR_NOISE_MISSING_KEY', `${name} needs the remote ephemeral key from its pre-message (remoteEphemeralKey)`);
+    if (!remote.s && options.remoteStaticKey !== undefined) {
+      throw new NoiseError('ERR_NOISE_INVALID_KEY', `${name} has no pre-message with the remote static key; remoteStaticKey would be overwritten`);
+    }
+    if (!local.e && options.ephemeralKeyPair) {
+      throw new NoiseError('ERR_NOISE_INVALID_KEY', `${name} generates its own ephemeral; ephemeralKeyPair is only for pre-messages`);
+    }
+    if (!remote.e && options.remoteEphemeralKey !== undefined) {
+      throw new NoiseError('ERR_NOISE_INVALID_KEY', `${name} has no pre-message with the remote ephemeral key`);
+    }
+    if (!local.s && !uses.s && options.staticKeyPair) {
+      // Harmless (e.g. a dummy key), but a sign of a misconfigured deployment.
+      throw new NoiseError('ERR_NOISE_INVALID_KEY', `${name} does not use a local static key`);
+    }
+  }
+
+  /** True when this party sends messages of the given direction. */
+  #sentByMe(direction: Direction): boolean {
+    return (direction === '->') === this.#isAlice;
+  }
+
+  /** (token, role) -> (local key, remote key): DH tokens name Alice's key first. */
+  #dhKeys(token: Token): [KeyName, KeyName] {
+    const alice = token[0] as KeyName;
+    const bob = token[1] as KeyName;
+    return this.#isAlice ? [alice, bob] : [bob, alice];
+  }
+
+  #dh(token: Token): void {
+    const [localName, remoteName] = this.#dhKeys(token);
+    const local = localName === 'e' ? this.#e : this.#s;
+    const remote = remoteName === 'e' ? this.#re : this.#rs;
+    if (!local || !remote) throw new NoiseError('ERR_NOISE_MISSING_KEY', `"${token}" needs a key that is not present`);
+    const out = this.suite.dh.dh(local, remote);
+    try {
+      this.#ss.mixKey(out);
+    } finally {
+      wipe(out);
+    }
+  }
+
+  /** What to do next: write a message, read one, split, or done (after split). */
+  get action(): HandshakeAction {
+    if (this.#split) return 'done';
+    if (this.#transport) return 'split';
+    return this.#sentByMe(this.pattern.messages[this.#messageIndex]!.direction) ? 'write' : 'read';
+  }
+
+  /** True once the last handshake message has been written or read. */
+  get isFinished(): boolean {
+    return this.#transport !== undefined || this.#split;
+  }
+
+  /** The handshake hash `h` (section 11.2). Final once the handshake is finished. */
+  get handshakeHash(): Uint8Array {
+    return (this.#handshakeHash ?? this.#ss.h).slice();
+  }
+
+  /** The remote static public key, once known. */
+  get remoteStaticKey(): Uint8Array | undefined {
+    return this.#rs?.slice();
+  }
+
+  /** The remote ephemeral public key, once known. */
+  get remoteEphemeralKey(): Uint8Array | undefined {
+    return this.#re?.slice();
+  }
+
+  /** The local ephemeral public key, once generated. */
+  get localEphemeralPublicKey(): Uint8Array | undefined {
+    return this.#e?.publicKey.slice();
+  }
+
+  /** The index of the next handshake message (0-based). */
+  get messageIndex(): number {
+    return this.#messageIndex;
+  }
+
+  /** WriteMessage(payload): returns the handshake message. On error the state is unchanged. */
+  writeMessage(payload: Uint8Array = EMPTY): Uint8Array {
+    checkBytes('payload', payload);
+    if (this.action !== 'write') throw new NoiseError('ERR_NOISE_INVALID_STATE', `cannot write now (next action: ${this.action})`);
+    const m = this.pattern.messages[this.#messageIndex]!;
+    const expected = this.#messageLength(m.tokens, payload.length);
+    if (expected > MAX_MESSAGE_LENGTH) {
+      throw new NoiseError('ERR_NOISE_MESSAGE_TOO_LONG', `the handshake message would be ${expected} bytes (max ${MAX_MESSAGE_LENGTH})`);
+    }
+    const snap = this.#ss.begin();
+    const saved = { e: this.#e, pskIndex: this.#pskIndex, owns: this.#ownsEphemeral };
+    const parts: Uint8Array[] = [];
+    try {
+      for (const t of m.tokens) {
+        switch (t) {
+          case 'e': {
+            if (this.#e) throw new NoiseError('ERR_NOISE_INVALID_STATE', 'e is already set');
+            this.#e = this.#fixedEphemeral ?? this.suite.dh.generateKeyPair();
+            this.#ownsEphemeral = this.#fixedEphemeral === undefined;
+            parts.push(this.#e.publicKey.slice());
+            this.#ss.mixHash(this.#e.publicKey);
+            if (this.#psk) this.#ss.mixKey(this.#e.publicKey);
+            break;
+          }
+          case 's':
+            parts.push(this.#ss.encryptAndHash(this.#s!.publicKey));
+            break;
+          case 'psk':
+            this.#ss.mixKeyAndHash(this.#psks[this.#pskIndex++]!);
+            break;
+          default:
+            this.#dh(t);
+        }
+      }
+      parts.push(this.#ss.encryptAndHash(payload));
+    } catch (err) {
+      this.#ss.rollback(snap);
+      if (this.#e !== saved.e && this.#ownsEphemeral) wipe(this.#e?.privateKey);
+      this.#e = saved.e;
+      this.#ownsEphemeral = saved.owns;
+      this.#pskIndex = saved.pskIndex;
+      throw err;
+    }
+    this.#ss.commit(snap);
+    this.#advance();
+    return concat(...parts);
+  }
+
+  /** ReadMessage(message): returns the payload. On error the state is unchanged. */
+  readMessage(message: Uint8Array): Uint8Array {
+    checkBytes('message', message);
+    if (this.action !== 'read') throw new NoiseError('ERR_NOISE_INVALID_STATE', `cannot read now (next action: ${this.action})`);
+    if (message.length > MAX_MESSAGE_LENGTH) {
+      throw new NoiseError('ERR_NOISE_MESSAGE_TOO_LONG', `handshake message of ${message.length} bytes (max ${MAX_MESSAGE_LENGTH})`);
+    }
+    const m = this.pattern.messages[this.#messageIndex]!;
+    const minimum = this.#messageLength(m.tokens, 0);
+    if (message.length < minimum) {
+      throw new NoiseError('ERR_NOISE_MALFORMED_MESSAGE', `handshake message ${this.#messageIndex + 1} must be at least ${minimum} bytes, got ${message.length}`);
+    }
+    const dhLen = this.suite.dh.dhLen;
+    const snap = this.#ss.begin();
+    const saved = { re: this.#re, rs: this.#rs, pskIndex: this.#pskIndex };
+    let payload: Uint8Array;
+    try {
+      let off = 0;
+      for (const t of m.tokens) {
+        switch (t) {
+          case 'e': {
+            if (this.#re) throw new NoiseError('ERR_NOISE_INVALID_STATE', 're is already set');
+            this.#re = message.slice(off, off + dhLen);
+            off += dhLen;
+            this.#ss.mixHash(this.#re);
+            if (this.#psk) this.#ss.mixKey(this.#re);
+            break;
+          }
+          case 's': {
+            if (this.#rs) throw new NoiseError('ERR_NOISE_INVALID_STATE', 'rs is already set');
+            const len = this.#ss.cipherState.hasKey() ? dhLen + TAG_LENGTH : dhLen;
+            const rs = this.#ss.decryptAndHash(message.subarray(off, off + len));
+            this.#rs = rs.slice();
+            off += len;
+            break;
+          }
+          case 'psk':
+            this.#ss.mixKeyAndHash(this.#psks[this.#pskIndex++]!);
+            break;
+          default:
+            this.#dh(t);
+        }
+      }
+      payload = this.#ss.decryptAndHash(message.subarray(off));
+      if (payload.buffer === message.buffer) payload = payload.slice();
+    } catch (err) {
+      this.#ss.rollback(snap);
+      this.#re = saved.re;
+      this.#rs = saved.rs;
+      this.#pskIndex = saved.pskIndex;
+      throw err;
+    }
+    this.#ss.commit(snap);
+    this.#advance();
+    return payload;
+  }
+
+  /** Length of a message with these tokens and a payload of `payloadLength` bytes. */
+  #messageLength(tokens: readonly Token[], payloadLength: number): number {
+    const dhLen = this.suite.dh.dhLen;
+    let hasKey = this.#ss.cipherState.hasKey();
+    let len = 0;
+    for (const t of tokens) {
+      if (t === 'e') {
+        len += dhLen;
+        if (this.#psk) hasKey = true;
+      } else if (t === 's') len += dhLen + (hasKey ? TAG_LENGTH : 0);
+      else hasKey = true; // every DH token and psk calls MixKey
+    }
+    return len + payloadLength + (hasKey ? TAG_LENGTH : 0);
+  }
+
+  #advance(): void {
+    this.#messageIndex++;
+    if (this.#messageIndex < this.pattern.messages.length) return;
+    // Last message: split now so ck can be wiped at once (section 5.3).
+    const [c1, c2] = this.#ss.split();
+    this.#handshakeHash = this.#ss.h;
+    const oneWay = isOneWay(this.pattern);
+    this.#transport = new TransportState({
+      send: this.initiator ? c1 : c2,
+      receive: this.initiator ? c2 : c1,
+      handshakeHash: this.#handshakeHash,
+      canSend: !oneWay || this.initiator,
+      canReceive: !oneWay || !this.initiator,
+    });
+    this.#ss.wipe();
+    if (this.#ownsEphemeral) wipe(this.#e?.privateKey);
+    this.#e = undefined;
+    this.#psks.forEach(wipe);
+  }
+
+  /** Split(): the transport state, once finished. Can be called once. */
+  split(): TransportState {
+    const t = this.#transport;
+    if (!t) throw new NoiseError('ERR_NOISE_INVALID_STATE', this.#split ? 'split() was already called' : 'the handshake is not finished');
+    this.#transport = undefined;
+    this.#split = true;
+    return t;
+  }
+
+  /** Wipes every secret this state holds (ephemeral private key, ck, k, psks). */
+  destroy(): void {
+    this.#ss.wipe();
+    if (this.#ownsEphemeral) wipe(this.#e?.privateKey);
+    this.#e = undefined;
+    this.#psks.forEach(wipe);
+    this.#transport?.destroy();
+    this.#transport = undefined;
+  }
+}
+
+function checkKeyPair(name: string, kp: KeyPair, publicLength: number, privateLength: number): KeyPair {
+  if (!kp || typeof kp !== 'object') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `${name} must be { publicKey, privateKey }`);
+  checkBytes(`${name}.publicKey`, kp.publicKey, publicLength);
+  checkBytes(`${name}.privateKey`, kp.privateKey, privateLength);
+  return kp;
+}

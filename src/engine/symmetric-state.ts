@@ -1,0 +1,150 @@
+/**
+ * SymmetricState (Noise spec section 5.2): a CipherState plus the chaining key `ck` and the
+ * handshake hash `h`.
+ *
+ * Values are replaced, never mutated in place, so a snapshot is a few references and a failed
+ * message can be rolled back exactly; superseded secrets are wiped when a message commits.
+ */
+import type { CipherKey, Suite } from '../crypto/types.js';
+import { hkdf } from '../crypto/hkdf.js';
+import { CipherState } from './cipher-state.js';
+import { wipe } from '../bytes.js';
+
+/** Truncates a HASHLEN-64 output to a 32-byte cipher key (section 5.2). */
+function cipherKeyFrom(tempK: Uint8Array): Uint8Array {
+  return tempK.length === 32 ? tempK : tempK.subarray(0, 32);
+}
+
+export interface SymmetricSnapshot {
+  readonly ck: Uint8Array;
+  readonly h: Uint8Array;
+  readonly cipher: { key: CipherKey | undefined; n: bigint };
+}
+
+export class SymmetricState {
+  readonly suite: Suite;
+  readonly cipherState: CipherState;
+  #ck: Uint8Array;
+  #h: Uint8Array;
+  /** While a message is in progress: the values rollback may need, so they are not wiped yet. */
+  #pinned: SymmetricSnapshot | undefined;
+
+  /** InitializeSymmetric(protocol_name). */
+  constructor(suite: Suite, protocolName: string) {
+    this.suite = suite;
+    const name = new TextEncoder().encode(protocolName);
+    const hashLen = suite.hash.hashLen;
+    if (name.length <= hashLen) {
+      this.#h = new Uint8Array(hashLen);
+      this.#h.set(name);
+    } else {
+      this.#h = suite.hash.hash(name);
+    }
+    this.#ck = this.#h.slice();
+    this.cipherState = new CipherState(suite.cipher);
+  }
+
+  /** The handshake hash `h` (a copy). */
+  get h(): Uint8Array {
+    return this.#h.slice();
+  }
+
+  /** The chaining key `ck` (a copy; it is secret). */
+  get ck(): Uint8Array {
+    return this.#ck.slice();
+  }
+
+  /** Replaces ck and k, wiping the superseded values unless a pending rollback needs them. */
+  #rekeyTo(ck: Uint8Array, tempK: Uint8Array): void {
+    if (this.#ck !== this.#pinned?.ck) wipe(this.#ck);
+    this.#ck = ck;
+    const old = this.cipherState.replaceKey(cipherKeyFrom(tempK));
+    if (old && old !== this.#pinned?.cipher.key) old.wipe();
+    wipe(tempK);
+  }
+
+  /** MixKey(input_key_material). */
+  mixKey(inputKeyMaterial: Uint8Array): void {
+    const [ck, tempK] = hkdf(this.suite.hash, this.#ck, inputKeyMaterial, 2) as [Uint8Array, Uint8Array];
+    this.#rekeyTo(ck, tempK);
+  }
+
+  /** MixHash(data). */
+  mixHash(data: Uint8Array): void {
+    this.#h = this.suite.hash.hash(this.#h, data);
+  }
+
+  /** MixKeyAndHash(input_key_material) (section 9.1). */
+  mixKeyAndHash(inputKeyMaterial: Uint8Array): void {
+    const [ck, tempH, tempK] = hkdf(this.suite.hash, this.#ck, inputKeyMaterial, 3) as [Uint8Array, Uint8Array, Uint8Array];
+    this.mixHash(tempH);
+    this.#rekeyTo(ck, tempK);
+  }
+
+  /**
+   * MixPsk(psk) of spec revisions 30-31 (legacy `NoisePSK_` names only):
+   * `ck, temp = HKDF(ck, psk, 2)`, then MixHash(temp).
+   */
+  mixLegacyPsk(psk: Uint8Array): void {
+    const [ck, temp] = hkdf(this.suite.hash, this.#ck, psk, 2) as [Uint8Array, Uint8Array];
+    wipe(this.#ck);
+    this.#ck = ck;
+    this.mixHash(temp);
+  }
+
+  /** EncryptAndHash(plaintext). */
+  encryptAndHash(plaintext: Uint8Array): Uint8Array {
+    const ct = this.cipherState.encryptWithAd(this.#h, plaintext);
+    this.mixHash(ct);
+    return ct;
+  }
+
+  /** DecryptAndHash(ciphertext). */
+  decryptAndHash(ciphertext: Uint8Array): Uint8Array {
+    const pt = this.cipherState.decryptWithAd(this.#h, ciphertext);
+    this.mixHash(ciphertext);
+    return pt;
+  }
+
+  /** Split(): the two transport CipherStates (initiator-to-responder first). Wipes `ck`. */
+  split(): [CipherState, CipherState] {
+    const [k1, k2] = hkdf(this.suite.hash, this.#ck, new Uint8Array(0), 2) as [Uint8Array, Uint8Array];
+    const c1 = new CipherState(this.suite.cipher, cipherKeyFrom(k1));
+    const c2 = new CipherState(this.suite.cipher, cipherKeyFrom(k2));
+    wipe(k1);
+    wipe(k2);
+    return [c1, c2];
+  }
+
+  /** Internal: starts a message; the returned snapshot stays intact until commit or rollback. */
+  begin(): SymmetricSnapshot {
+    const snap = { ck: this.#ck, h: this.#h, cipher: this.cipherState.snapshot() };
+    this.#pinned = snap;
+    return snap;
+  }
+
+  /** Internal: puts back the snapshot; wipes secrets created since (they were never used). */
+  rollback(s: SymmetricSnapshot): void {
+    if (this.#ck !== s.ck) wipe(this.#ck);
+    const now = this.cipherState.snapshot();
+    if (now.key && now.key !== s.cipher.key) now.key.wipe();
+    this.#ck = s.ck;
+    this.#h = s.h;
+    this.cipherState.restore(s.cipher);
+    this.#pinned = undefined;
+  }
+
+  /** Internal: the message succeeded; wipes what the snapshot held that is no longer current. */
+  commit(s: SymmetricSnapshot): void {
+    if (this.#ck !== s.ck) wipe(s.ck);
+    const now = this.cipherState.snapshot();
+    if (s.cipher.key && s.cipher.key !== now.key) s.cipher.key.wipe();
+    this.#pinned = undefined;
+  }
+
+  /** Wipes `ck` and the handshake cipher key. `h` is kept for channel binding. */
+  wipe(): void {
+    wipe(this.#ck);
+    this.cipherState.wipe();
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * noisekit errors: one class, `NoiseError`, with a stable machine-readable `code`.
+ *
+ * Codes are part of the public API: never rename one, only add. Messages are for
+ * humans and may change. Error detail stays local: nothing here is ever sent to a peer.
+ */
+
+/** Every error code noisekit can raise, with a one-line meaning. */
+export const ERROR_CODES = {
+  ERR_NOISE_DECRYPT: 'authentication failed: the message was not produced by the expected peer or was altered',
+  ERR_NOISE_NONCE_EXHAUSTED: 'the nonce reached 2^64-1 (reserved, spec 5.1); start a new handshake',
+  ERR_NOISE_INVALID_PROTOCOL_NAME: 'the protocol name does not follow spec section 8',
+  ERR_NOISE_UNSUPPORTED_ALGORITHM: 'no available backend implements a requested DH, cipher or hash',
+  ERR_NOISE_UNKNOWN_PATTERN: 'no handshake pattern of that name is known',
+  ERR_NOISE_PATTERN_SYNTAX: 'a pattern definition could not be parsed',
+  ERR_NOISE_PATTERN_INVALID: 'a pattern breaks a validity rule of spec section 7.3 or 9.3',
+  ERR_NOISE_INVALID_MODIFIER: 'a pattern modifier is unknown or cannot be applied',
+  ERR_NOISE_MISSING_KEY: 'a key the pattern needs was not supplied',
+  ERR_NOISE_INVALID_KEY: 'a key has the wrong length or is not allowed here',
+  ERR_NOISE_INVALID_PSK: 'a pre-shared key is missing or is not 32 bytes',
+  ERR_NOISE_INVALID_STATE: 'the operation is not allowed in the current state (e.g. out of turn)',
+  ERR_NOISE_MESSAGE_TOO_LONG: 'a Noise message may be at most 65535 bytes (spec 3)',
+  ERR_NOISE_MALFORMED_MESSAGE: 'the message is shorter than the pattern requires',
+  ERR_NOISE_INVALID_ARGUMENT: 'an argument has the wrong type or range',
+  ERR_NOISE_DH: 'the DH function rejected a public key',
+  ERR_NOISE_ONE_WAY: 'the recipient of a one-way pattern must not send transport messages (spec 7.4)',
+} as const;
+
+/** A stable error code string, such as `ERR_NOISE_DECRYPT`. */
+export type NoiseErrorCode = keyof typeof ERROR_CODES;
+
+/** The one error type of noisekit. Check `code`, not the message. */
+export class NoiseError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: NoiseErrorCode;
+
+  constructor(code: NoiseErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? ERROR_CODES[code], options);
+    this.name = 'NoiseError';
+    this.code = code;
+  }
+}
+
+/** True when `err` is a NoiseError, optionally with the given code. */
+export function isNoiseError(err: unknown, code?: NoiseErrorCode): err is NoiseError {
+  return err instanceof NoiseError && (code === undefined || err.code === code);
+}

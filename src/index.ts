@@ -1,0 +1,21 @@
+/**
+ * noisekit: the Noise Protocol Framework (revision 34) for Node.js. Public exports only.
+ */
+export { NoiseError, isNoiseError, ERROR_CODES, type NoiseErrorCode } from './errors.js';
+export { parseProtocolName, formatProtocolName, type ProtocolName } from './protocol-name.js';
+export { HandshakeState, resolvePattern, type HandshakeOptions, type HandshakeAction } from './engine/handshake-state.js';
+export { TransportState, MAX_PLAINTEXT_LENGTH } from './engine/transport-state.js';
+export { CipherState, MAX_NONCE, MAX_MESSAGE_LENGTH, TAG_LENGTH } from './engine/cipher-state.js';
+export { SymmetricState } from './engine/symmetric-state.js';
+export type { KeyPair, Dh, Cipher, CipherKey, Hash, CryptoBackend, Suite } from './crypto/types.js';
+export { hkdf } from './crypto/hkdf.js';
+export { BACKENDS, backendChain, resolveSuite, type BackendChoice } from './crypto/resolve.js';
+export { stablelibBackend } from './crypto/stablelib.js';
+export { nodeBackend } from './crypto/node.js';
+export { generateKeyPair, keyPairFromPrivate } from './crypto/keys.js';
+export type { HandshakePattern, MessagePattern, Token, Direction } from './patterns/types.js';
+export { formatPattern, isOneWay, usesPsk, pskCount } from './patterns/types.js';
+export { parsePattern, parsePatterns } from './patterns/parse.js';
+export { validatePattern } from './patterns/validate.js';
+export { applyModifiers } from './patterns/modifiers.js';
+export { PatternRegistry, builtinPatterns, loadPatternDir } from './patterns/registry.js';

@@ -1,0 +1,82 @@
+/**
+ * Pattern modifiers as transforms of a base pattern (sections 8.1, 9.4 and 10.2). Modified
+ * patterns are derived, never written out.
+ *
+ * - `pskN`: `psk0` puts a psk token at the start of the first message; `pskN` (N >= 1) at the end
+ *   of message N. Any number of them may be combined, e.g. `psk0+psk2`.
+ * - `fallback`: Alice's first message becomes a pre-message that Bob must receive by other
+ *   means; the rest is read as a Bob-initiated pattern (section 10.2).
+ */
+import { NoiseError } from '../errors.js';
+import type { HandshakePattern, MessagePattern, Token } from './types.js';
+
+function modifierError(pattern: string, modifier: string, why: string): NoiseError {
+  return new NoiseError('ERR_NOISE_INVALID_MODIFIER', `cannot apply "${modifier}" to ${pattern}: ${why}`);
+}
+
+/** Applies `psk<position>`. */
+export function applyPsk(base: HandshakePattern, position: number): HandshakePattern {
+  const mod = `psk${position}`;
+  if (position > base.messages.length) {
+    throw modifierError(base.name, mod, `the pattern has only ${base.messages.length} message(s)`);
+  }
+  const messages = base.messages.map((m, i): MessagePattern => {
+    if (position === 0 && i === 0) return { direction: m.direction, tokens: ['psk', ...m.tokens] };
+    if (position > 0 && i === position - 1) return { direction: m.direction, tokens: [...m.tokens, 'psk'] };
+    return m;
+  });
+  return { name: appendModifier(base.name, mod), preMessages: base.preMessages, messages };
+}
+
+/** Applies `fallback` (section 10.2). */
+export function applyFallback(base: HandshakePattern): HandshakePattern {
+  const first = base.messages[0];
+  if (!first || first.direction !== '->') {
+    throw modifierError(base.name, 'fallback', 'the pattern must be in Alice-initiated form');
+  }
+  const ok = (t: Token) => t === 'e' || t === 's';
+  if (!first.tokens.every(ok) || first.tokens.length === 0) {
+    throw modifierError(base.name, 'fallback', 'the first message must be "e", "s" or "e, s" to become a pre-message');
+  }
+  if (base.preMessages.some((m) => m.direction === '->')) {
+    throw modifierError(base.name, 'fallback', 'Alice already has a pre-message');
+  }
+  if (base.messages.length < 2) {
+    throw modifierError(base.name, 'fallback', 'nothing is left after the first message');
+  }
+  return {
+    name: appendModifier(base.name, 'fallback'),
+    preMessages: [...base.preMessages, { direction: '->', tokens: first.tokens }],
+    messages: base.messages.slice(1),
+  };
+}
+
+function appendModifier(name: string, mod: string): string {
+  return /[a-z]/.test(name) ? `${name}+${mod}` : `${name}${mod}`;
+}
+
+/**
+ * Applies modifiers in order. Runs of psk modifiers must be sorted (section 8.1: where the order
+ * of modifiers does not matter they are sorted alphabetically) and may not repeat.
+ */
+export function applyModifiers(base: HandshakePattern, modifiers: readonly string[]): HandshakePattern {
+  let p = base;
+  let lastPsk = -1;
+  for (const mod of modifiers) {
+    const psk = /^psk(0|[1-9][0-9]*)$/.exec(mod);
+    if (psk) {
+      const n = Number(psk[1]);
+      if (n <= lastPsk) {
+        throw modifierError(base.name, mod, n === lastPsk ? 'repeated modifier' : 'psk modifiers must be in ascending order (section 8.1)');
+      }
+      lastPsk = n;
+      p = applyPsk(p, n);
+    } else if (mod === 'fallback') {
+      lastPsk = -1;
+      p = applyFallback(p);
+    } else {
+      throw modifierError(base.name, mod, 'unknown modifier (known: pskN, fallback)');
+    }
+  }
+  return p;
+}

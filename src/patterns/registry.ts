@@ -1,0 +1,82 @@
+/**
+ * The pattern registry: loads the spec's patterns from `patterns/**\/*.noise` (one file per
+ * pattern, spec notation) and derives modified patterns (`XXpsk3`, `XXfallback`, ...) on demand.
+ * Users can add their own patterns; every pattern is validated before use.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NoiseError } from '../errors.js';
+import { parsePatterns } from './parse.js';
+import { applyModifiers } from './modifiers.js';
+import { validatePattern } from './validate.js';
+import type { HandshakePattern } from './types.js';
+
+/** The directory holding the built-in pattern files (`<package>/patterns`). */
+export const BUILTIN_PATTERN_DIR = fileURLToPath(new URL('../../patterns/', import.meta.url));
+
+/** Reads every `.noise` file below `dir`, with the sub-folder (e.g. `fundamental`) as its family. */
+export function loadPatternDir(dir: string): Array<{ pattern: HandshakePattern; family: string; file: string }> {
+  const out: Array<{ pattern: HandshakePattern; family: string; file: string }> = [];
+  const walk = (d: string, family: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = join(d, entry.name);
+      if (entry.isDirectory()) walk(full, entry.name);
+      else if (entry.name.endsWith('.noise')) {
+        for (const pattern of parsePatterns(readFileSync(full, 'utf8'), full)) out.push({ pattern, family, file: full });
+      }
+    }
+  };
+  walk(dir, '');
+  return out;
+}
+
+/** A set of base patterns plus a cache of validated, modified patterns. */
+export class PatternRegistry {
+  readonly #base = new Map<string, { pattern: HandshakePattern; family: string }>();
+  readonly #derived = new Map<string, HandshakePattern>();
+
+  /** Adds a base pattern (validated first). Throws if the name is taken. */
+  add(pattern: HandshakePattern, family = 'user'): this {
+    if (/[a-z]/.test(pattern.name)) {
+      throw new NoiseError('ERR_NOISE_PATTERN_INVALID', `base pattern names are uppercase letters and digits; "${pattern.name}" has modifiers`);
+    }
+    if (this.#base.has(pattern.name)) {
+      throw new NoiseError('ERR_NOISE_PATTERN_INVALID', `a pattern named ${pattern.name} is already registered`);
+    }
+    validatePattern(pattern);
+    this.#base.set(pattern.name, { pattern, family });
+    return this;
+  }
+
+  /** Loads and validates every pattern file below `dir`. */
+  addDir(dir: string): this {
+    for (const { pattern, family } of loadPatternDir(dir)) this.add(pattern, family);
+    return this;
+  }
+
+  /** Base pattern names with their family (one-way, fundamental, deferred, user). */
+  list(): Array<{ name: string; family: string; pattern: HandshakePattern }> {
+    return [...this.#base.entries()].map(([name, v]) => ({ name, family: v.family, pattern: v.pattern }));
+  }
+
+  /** A base pattern with modifiers applied and validated, e.g. `get('XX', ['psk3'])`. */
+  get(name: string, modifiers: readonly string[] = []): HandshakePattern {
+    const key = modifiers.length ? `${name}${modifiers.join('+')}` : name;
+    const cached = this.#derived.get(key);
+    if (cached) return cached;
+    const base = this.#base.get(name);
+    if (!base) throw new NoiseError('ERR_NOISE_UNKNOWN_PATTERN', `unknown handshake pattern "${name}"`);
+    const derived = modifiers.length ? validatePattern(applyModifiers(base.pattern, modifiers)) : base.pattern;
+    this.#derived.set(key, derived);
+    return derived;
+  }
+}
+
+let builtin: PatternRegistry | undefined;
+
+/** The registry of the spec's 38 patterns, loaded on first use. */
+export function builtinPatterns(): PatternRegistry {
+  builtin ??= new PatternRegistry().addDir(BUILTIN_PATTERN_DIR);
+  return builtin;
+}
