@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+/**
+ * The `noisekit` command line. Each command lives in its own module and only parses arguments;
+ * the work is done by the library.
+ */
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { vectorsCommand } from './vectors.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('noisekit')
+    .description('Noise Protocol Framework (rev 34): secure channels, test vectors, benchmarks')
+    .version(pkg.version);
+  program.addCommand(vectorsCommand());
+  return program;
+}
+
+await buildProgram().parseAsync(process.argv);
