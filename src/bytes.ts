@@ -18,6 +18,14 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * A real copy as a plain Uint8Array. (`Buffer#slice` returns a view, not a copy, so `.slice()`
+ * must never be used to take ownership of caller-supplied bytes.)
+ */
+export function copyBytes(bytes: Uint8Array, start?: number, end?: number): Uint8Array {
+  return new Uint8Array(bytes.subarray(start, end));
+}
+
 /** Zero-fills a byte array in place (best effort wiping of secrets). */
 export function wipe(bytes: Uint8Array | undefined): void {
   if (bytes) bytes.fill(0);

@@ -7,7 +7,7 @@
  *   output3  = HMAC-HASH(temp_key, output2 || byte(0x03))
  */
 import type { CipherKey, Hash } from './types.js';
-import { wipe } from '../bytes.js';
+import { copyBytes, wipe } from '../bytes.js';
 
 const ONE = Uint8Array.of(1);
 const TWO = Uint8Array.of(2);
@@ -31,7 +31,7 @@ export function hkdf(hash: Hash, chainingKey: Uint8Array, inputKeyMaterial: Uint
 /** Splits one contiguous HKDF output into `numOutputs` HASHLEN-sized copies, wiping the input. */
 export function splitOutputs(okm: Uint8Array, hashLen: number, numOutputs: number): Uint8Array[] {
   const outs: Uint8Array[] = [];
-  for (let i = 0; i < numOutputs; i++) outs.push(okm.slice(i * hashLen, (i + 1) * hashLen));
+  for (let i = 0; i < numOutputs; i++) outs.push(copyBytes(okm, i * hashLen, (i + 1) * hashLen));
   wipe(okm);
   return outs;
 }
@@ -42,7 +42,7 @@ const ZEROS32 = new Uint8Array(32);
 /** REKEY(k) = ENCRYPT(k, maxnonce, zerolen, zeros)[0..32] (section 4.2). */
 export function defaultRekey(key: CipherKey): Uint8Array {
   const ct = key.encrypt(MAX_NONCE, new Uint8Array(0), ZEROS32);
-  const k = ct.slice(0, 32);
+  const k = copyBytes(ct, 0, 32);
   wipe(ct);
   return k;
 }

@@ -12,7 +12,7 @@ import type { BackendChoice } from '../crypto/resolve.js';
 import { resolveSuite } from '../crypto/resolve.js';
 import type { KeyPair, Suite } from '../crypto/types.js';
 import { NoiseError } from '../errors.js';
-import { checkBytes, concat, EMPTY, wipe } from '../bytes.js';
+import { checkBytes, concat, copyBytes, EMPTY, wipe } from '../bytes.js';
 import { parseProtocolName, type ProtocolName } from '../protocol-name.js';
 import { builtinPatterns } from '../patterns/registry.js';
 import { applyModifiers } from '../patterns/modifiers.js';
@@ -115,11 +115,11 @@ export class HandshakeState {
     if (options.staticKeyPair) this.#s = checkKeyPair('staticKeyPair', options.staticKeyPair, dh.dhLen, dh.privateKeyLength);
     if (options.remoteStaticKey !== undefined) {
       checkBytes('remoteStaticKey', options.remoteStaticKey, dh.dhLen);
-      this.#rs = options.remoteStaticKey.slice();
+      this.#rs = copyBytes(options.remoteStaticKey);
     }
     if (options.remoteEphemeralKey !== undefined) {
       checkBytes('remoteEphemeralKey', options.remoteEphemeralKey, dh.dhLen);
-      this.#re = options.remoteEphemeralKey.slice();
+      this.#re = copyBytes(options.remoteEphemeralKey);
     }
     if (options.ephemeralKeyPair) this.#e = checkKeyPair('ephemeralKeyPair', options.ephemeralKeyPair, dh.dhLen, dh.privateKeyLength);
 
@@ -131,7 +131,7 @@ export class HandshakeState {
     }
     this.#psks = psks.map((p, i) => {
       if (!(p instanceof Uint8Array) || p.length !== 32) throw new NoiseError('ERR_NOISE_INVALID_PSK', `psk ${i} must be 32 bytes`);
-      return p.slice();
+      return copyBytes(p);
     });
 
     this.#checkKeys(options);
@@ -230,22 +230,22 @@ export class HandshakeState {
 
   /** The handshake hash `h` (section 11.2). Final once the handshake is finished. */
   get handshakeHash(): Uint8Array {
-    return (this.#handshakeHash ?? this.#ss.h).slice();
+    return copyBytes(this.#handshakeHash ?? this.#ss.h);
   }
 
   /** The remote static public key, once known. */
   get remoteStaticKey(): Uint8Array | undefined {
-    return this.#rs?.slice();
+    return this.#rs && copyBytes(this.#rs);
   }
 
   /** The remote ephemeral public key, once known. */
   get remoteEphemeralKey(): Uint8Array | undefined {
-    return this.#re?.slice();
+    return this.#re && copyBytes(this.#re);
   }
 
   /** The local ephemeral public key, once generated. */
   get localEphemeralPublicKey(): Uint8Array | undefined {
-    return this.#e?.publicKey.slice();
+    return this.#e && copyBytes(this.#e.publicKey);
   }
 
   /** The index of the next handshake message (0-based). */
@@ -272,7 +272,7 @@ export class HandshakeState {
             if (this.#e) throw new NoiseError('ERR_NOISE_INVALID_STATE', 'e is already set');
             this.#e = this.#fixedEphemeral ?? this.suite.dh.generateKeyPair();
             this.#ownsEphemeral = this.#fixedEphemeral === undefined;
-            parts.push(this.#e.publicKey.slice());
+            parts.push(this.#e.publicKey);
             this.#ss.mixHash(this.#e.publicKey);
             if (this.#psk) this.#ss.mixKey(this.#e.publicKey);
             break;
@@ -323,7 +323,7 @@ export class HandshakeState {
         switch (t) {
           case 'e': {
             if (this.#re) throw new NoiseError('ERR_NOISE_INVALID_STATE', 're is already set');
-            this.#re = message.slice(off, off + dhLen);
+            this.#re = copyBytes(message, off, off + dhLen);
             off += dhLen;
             this.#ss.mixHash(this.#re);
             if (this.#psk) this.#ss.mixKey(this.#re);
@@ -333,7 +333,7 @@ export class HandshakeState {
             if (this.#rs) throw new NoiseError('ERR_NOISE_INVALID_STATE', 'rs is already set');
             const len = this.#ss.cipherState.hasKey() ? dhLen + TAG_LENGTH : dhLen;
             const rs = this.#ss.decryptAndHash(message.subarray(off, off + len));
-            this.#rs = rs.slice();
+            this.#rs = copyBytes(rs);
             off += len;
             break;
           }
@@ -345,7 +345,7 @@ export class HandshakeState {
         }
       }
       payload = this.#ss.decryptAndHash(message.subarray(off));
-      if (payload.buffer === message.buffer) payload = payload.slice();
+      if (payload.buffer === message.buffer) payload = copyBytes(payload);
     } catch (err) {
       this.#ss.rollback(snap);
       this.#re = saved.re;

@@ -8,7 +8,7 @@
 import type { CipherKey, Suite } from '../crypto/types.js';
 import { hkdf } from '../crypto/hkdf.js';
 import { CipherState } from './cipher-state.js';
-import { wipe } from '../bytes.js';
+import { copyBytes, wipe } from '../bytes.js';
 
 /** Truncates a HASHLEN-64 output to a 32-byte cipher key (section 5.2). */
 function cipherKeyFrom(tempK: Uint8Array): Uint8Array {
@@ -40,18 +40,18 @@ export class SymmetricState {
     } else {
       this.#h = suite.hash.hash(name);
     }
-    this.#ck = this.#h.slice();
+    this.#ck = copyBytes(this.#h);
     this.cipherState = new CipherState(suite.cipher);
   }
 
   /** The handshake hash `h` (a copy). */
   get h(): Uint8Array {
-    return this.#h.slice();
+    return copyBytes(this.#h);
   }
 
   /** The chaining key `ck` (a copy; it is secret). */
   get ck(): Uint8Array {
-    return this.#ck.slice();
+    return copyBytes(this.#ck);
   }
 
   /** Replaces ck and k, wiping the superseded values unless a pending rollback needs them. */

@@ -5,7 +5,7 @@
  */
 import { CipherState, MAX_MESSAGE_LENGTH, TAG_LENGTH } from './cipher-state.js';
 import { NoiseError } from '../errors.js';
-import { checkBytes, EMPTY } from '../bytes.js';
+import { checkBytes, copyBytes, EMPTY } from '../bytes.js';
 
 /** Largest plaintext of one transport message: 65535 - 16. */
 export const MAX_PLAINTEXT_LENGTH = MAX_MESSAGE_LENGTH - TAG_LENGTH;
@@ -22,14 +22,14 @@ export class TransportState {
   constructor(init: { send: CipherState; receive: CipherState; handshakeHash: Uint8Array; canSend?: boolean; canReceive?: boolean }) {
     this.send = init.send;
     this.receive = init.receive;
-    this.#handshakeHash = init.handshakeHash.slice();
+    this.#handshakeHash = copyBytes(init.handshakeHash);
     this.#canSend = init.canSend ?? true;
     this.#canReceive = init.canReceive ?? true;
   }
 
   /** The handshake hash (section 11.2): a unique, public identifier of this session. */
   get handshakeHash(): Uint8Array {
-    return this.#handshakeHash.slice();
+    return copyBytes(this.#handshakeHash);
   }
 
   /** Encrypts one transport message (plaintext at most 65519 bytes). */

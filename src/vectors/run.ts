@@ -126,7 +126,7 @@ function runFallbackVector(v: NoiseVector, dh: Dh, backend: BackendChoice): Vect
   const aliceEphemeral = keyPair(dh, v.init.ephemeralKey)!;
   const bobFb = new HandshakeState({
     ...options(v.protocolName, true, { ...v.resp, remoteStaticKey: undefined }, dh, backend),
-    remoteEphemeralKey: first.ciphertext.slice(0, dh.dhLen),
+    remoteEphemeralKey: first.ciphertext.subarray(0, dh.dhLen),
   });
   const aliceFb = new HandshakeState({
     ...options(v.protocolName, false, { ...v.init, remoteStaticKey: undefined }, dh, backend),

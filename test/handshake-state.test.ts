@@ -1,0 +1,187 @@
+/**
+ * HandshakeState (spec 5.3, 9.2): rollback after bad messages, key requirements, message limits,
+ * the psk rule that `e` also does MixKey (checked against cacophony's psk vectors, with a mutated
+ * control that must fail), one-way transport, and turn order.
+ */
+import { expect } from 'chai';
+import * as crypto from 'node:crypto';
+import { HandshakeState, generateKeyPair, NoiseError, type KeyPair } from '../src/index.js';
+import { loadVectorFile } from '../src/vectors/format.js';
+import { runVector } from '../src/vectors/run.js';
+import { vectorFile, VECTORS_DIR } from './support/vectors-dir.js';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+function pair(protocol: string, opts: { i?: Partial<ConstructorParameters<typeof HandshakeState>[0]>; r?: Partial<ConstructorParameters<typeof HandshakeState>[0]> } = {}) {
+  return [
+    new HandshakeState({ protocol, initiator: true, ...opts.i }),
+    new HandshakeState({ protocol, initiator: false, ...opts.r }),
+  ] as const;
+}
+
+function complete(a: HandshakeState, b: HandshakeState): void {
+  let [w, r] = [a, b];
+  while (!a.isFinished || !b.isFinished) {
+    r.readMessage(w.writeMessage(enc('payload')));
+    [w, r] = [r, w];
+  }
+}
+
+describe('HandshakeState', () => {
+  let si: KeyPair;
+  let sr: KeyPair;
+  before(() => {
+    si = generateKeyPair();
+    sr = generateKeyPair();
+  });
+
+  for (const backend of ['node', 'stablelib'] as const) {
+    it(`${backend}: a tampered message is rejected and the state rolls back, so the genuine message still works (XX)`, () => {
+      const [a, b] = pair('Noise_XX_25519_ChaChaPoly_BLAKE2s', { i: { staticKeyPair: si, backend }, r: { staticKeyPair: sr, backend } });
+      b.readMessage(a.writeMessage());
+      const m2 = b.writeMessage(enc('hello from responder'));
+      const hBefore = a.handshakeHash;
+      for (const pos of [0, 32, 40, m2.length - 1]) {
+        const bad = m2.slice();
+        bad[pos]! ^= 0x80;
+        // Flipping a bit of the ephemeral changes the DH; elsewhere it breaks a tag. Either way: typed error.
+        expect(() => a.readMessage(bad)).to.throw(NoiseError).with.property('code', 'ERR_NOISE_DECRYPT');
+        expect(Buffer.from(a.handshakeHash).equals(Buffer.from(hBefore)), 'h unchanged').to.equal(true);
+        expect(a.remoteStaticKey).to.equal(undefined);
+        expect(a.action).to.equal('read');
+      }
+      expect(() => a.readMessage(m2.subarray(0, 40))).to.throw(NoiseError).with.property('code', 'ERR_NOISE_MALFORMED_MESSAGE');
+      expect(new TextDecoder().decode(a.readMessage(m2))).to.equal('hello from responder');
+      const m3 = a.writeMessage(enc('final'));
+      const bad3 = m3.slice();
+      bad3[10]! ^= 1;
+      expect(() => b.readMessage(bad3)).to.throw(NoiseError).with.property('code', 'ERR_NOISE_DECRYPT');
+      expect(b.remoteStaticKey).to.equal(undefined);
+      expect(new TextDecoder().decode(b.readMessage(m3))).to.equal('final');
+      expect(Buffer.from(a.remoteStaticKey!).equals(Buffer.from(sr.publicKey))).to.equal(true);
+      expect(Buffer.from(b.remoteStaticKey!).equals(Buffer.from(si.publicKey))).to.equal(true);
+      const ta = a.split();
+      const tb = b.split();
+      expect(Buffer.from(ta.handshakeHash).equals(Buffer.from(tb.handshakeHash))).to.equal(true);
+      expect(new TextDecoder().decode(tb.decrypt(ta.encrypt(enc('transport'))))).to.equal('transport');
+      expect(new TextDecoder().decode(ta.decrypt(tb.encrypt(enc('reply'))))).to.equal('reply');
+    });
+  }
+
+  it('a wrong psk fails the handshake with ERR_NOISE_DECRYPT and the right one then succeeds (rollback)', () => {
+    const psk = crypto.randomBytes(32);
+    const [a, b] = pair('Noise_NNpsk0_25519_ChaChaPoly_SHA256', { i: { psks: [psk] }, r: { psks: [psk] } });
+    const [evil] = pair('Noise_NNpsk0_25519_ChaChaPoly_SHA256', { i: { psks: [crypto.randomBytes(32)] }, r: { psks: [psk] } });
+    expect(() => b.readMessage(evil.writeMessage(enc('x')))).to.throw(NoiseError).with.property('code', 'ERR_NOISE_DECRYPT');
+    complete(a, b);
+    expect(Buffer.from(a.handshakeHash).equals(Buffer.from(b.handshakeHash))).to.equal(true);
+  });
+
+  describe('with any psk, every e token also does MixKey (9.2)', () => {
+    const file = vectorFile('cacophony.txt');
+    it('cacophony psk vectors pass, and the same vectors with one psk byte changed fail', function () {
+      if (!file) this.skip();
+      const psk = loadVectorFile(file!).filter((v) => v.protocolName.includes('psk'));
+      expect(psk.length).to.be.greaterThan(100);
+      for (const v of psk.slice(0, 40)) {
+        expect(runVector(v, 'node').status, v.protocolName).to.equal('passed');
+        const mutated = { ...v, init: { ...v.init, psks: v.init.psks.map((p) => p.map((b, i) => (i === 0 ? b ^ 1 : b))) } };
+        expect(runVector(mutated, 'node').status, `${v.protocolName} with a different psk`).to.equal('failed');
+      }
+    });
+    if (!file) it(`(vectors not found in ${VECTORS_DIR})`, function () { this.skip(); });
+  });
+
+  it('never modifies caller-supplied Buffers (psks, keys) when it wipes its own copies', () => {
+    // Buffer#slice is a view, not a copy: a regression here wiped the caller's psk after the handshake.
+    const psk = Buffer.from(crypto.randomBytes(32));
+    const pskCopy = Buffer.from(psk);
+    const kp = { publicKey: Buffer.from(si.publicKey), privateKey: Buffer.from(si.privateKey) };
+    const privCopy = Buffer.from(kp.privateKey);
+    const [a, b] = pair('Noise_XXpsk3_25519_ChaChaPoly_BLAKE2s', { i: { staticKeyPair: kp, psks: [psk] }, r: { staticKeyPair: sr, psks: [psk] } });
+    complete(a, b);
+    a.split().destroy();
+    a.destroy();
+    expect(psk.equals(pskCopy)).to.equal(true);
+    expect(kp.privateKey.equals(privCopy)).to.equal(true);
+  });
+
+  it('refuses to start without the keys the pattern needs, with ERR_NOISE_MISSING_KEY', () => {
+    expect(() => new HandshakeState({ protocol: 'Noise_XX_25519_ChaChaPoly_BLAKE2s', initiator: true })).to.throw(NoiseError).with.property('code', 'ERR_NOISE_MISSING_KEY');
+    expect(() => new HandshakeState({ protocol: 'Noise_IK_25519_ChaChaPoly_BLAKE2s', initiator: true, staticKeyPair: si })).to.throw(NoiseError).with.property('code', 'ERR_NOISE_MISSING_KEY');
+    expect(() => new HandshakeState({ protocol: 'Noise_XXpsk3_25519_ChaChaPoly_BLAKE2s', initiator: true, staticKeyPair: si })).to.throw(NoiseError).with.property('code', 'ERR_NOISE_INVALID_PSK');
+    expect(() => new HandshakeState({ protocol: 'Noise_NNpsk0_25519_ChaChaPoly_BLAKE2s', initiator: true, psks: [new Uint8Array(31)] })).to.throw(NoiseError).with.property('code', 'ERR_NOISE_INVALID_PSK');
+    expect(() => new HandshakeState({ protocol: 'Noise_NN_25519_ChaChaPoly_BLAKE2s', initiator: true, remoteStaticKey: sr.publicKey })).to.throw(NoiseError).with.property('code', 'ERR_NOISE_INVALID_KEY');
+    expect(() => new HandshakeState({ protocol: 'Noise_NK_25519_ChaChaPoly_BLAKE2s', initiator: true, remoteStaticKey: new Uint8Array(31) })).to.throw(NoiseError).with.property('code', 'ERR_NOISE_INVALID_KEY');
+    expect(() => new HandshakeState({ protocol: 'Noise_NN_25519_ChaChaPoly_BLAKE2s', initiator: true, ephemeralKeyPair: generateKeyPair() })).to.throw(NoiseError).with.property('code', 'ERR_NOISE_INVALID_KEY');
+  });
+
+  it('names unknown algorithms and patterns with typed errors', () => {
+    expect(() => new HandshakeState({ protocol: 'Noise_XX_25519_Foo_BLAKE2s', initiator: true })).to.throw(NoiseError).with.property('code', 'ERR_NOISE_UNSUPPORTED_ALGORITHM');
+    expect(() => new HandshakeState({ protocol: 'Noise_QQ_25519_ChaChaPoly_BLAKE2s', initiator: true })).to.throw(NoiseError).with.property('code', 'ERR_NOISE_UNKNOWN_PATTERN');
+    expect(() => new HandshakeState({ protocol: 'Noise_XX', initiator: true })).to.throw(NoiseError).with.property('code', 'ERR_NOISE_INVALID_PROTOCOL_NAME');
+  });
+
+  it('enforces turn order and the 65535-byte message limit (3), leaving the state usable', () => {
+    const [a, b] = pair('Noise_NN_25519_ChaChaPoly_SHA256');
+    expect(() => b.writeMessage()).to.throw(NoiseError).with.property('code', 'ERR_NOISE_INVALID_STATE');
+    expect(() => a.readMessage(new Uint8Array(48))).to.throw(NoiseError).with.property('code', 'ERR_NOISE_INVALID_STATE');
+    // Message 1 of NN is e (32) + cleartext payload: at most 65535 - 32 bytes of payload.
+    expect(() => a.writeMessage(new Uint8Array(65535 - 32 + 1))).to.throw(NoiseError).with.property('code', 'ERR_NOISE_MESSAGE_TOO_LONG');
+    const m1 = a.writeMessage(new Uint8Array(65535 - 32));
+    expect(m1.length).to.equal(65535);
+    b.readMessage(m1);
+    expect(() => a.readMessage(new Uint8Array(65536))).to.throw(NoiseError).with.property('code', 'ERR_NOISE_MESSAGE_TOO_LONG');
+    a.readMessage(b.writeMessage());
+    expect(a.action).to.equal('split');
+    const t = a.split();
+    expect(a.action).to.equal('done');
+    expect(() => a.split()).to.throw(NoiseError).with.property('code', 'ERR_NOISE_INVALID_STATE');
+    expect(() => t.encrypt(new Uint8Array(65520))).to.throw(NoiseError).with.property('code', 'ERR_NOISE_MESSAGE_TOO_LONG');
+    expect(t.encrypt(new Uint8Array(65519)).length).to.equal(65535);
+  });
+
+  it('one-way patterns: only the sender may encrypt transport messages (7.4)', () => {
+    const [a, b] = pair('Noise_N_25519_ChaChaPoly_SHA256', { i: { remoteStaticKey: sr.publicKey }, r: { staticKeyPair: sr } });
+    b.readMessage(a.writeMessage(enc('one-way')));
+    const ta = a.split();
+    const tb = b.split();
+    expect(new TextDecoder().decode(tb.decrypt(ta.encrypt(enc('data'))))).to.equal('data');
+    expect(() => tb.encrypt(enc('reply'))).to.throw(NoiseError).with.property('code', 'ERR_NOISE_ONE_WAY');
+  });
+
+  it('transport rekey on both sides keeps the channel working; one-sided rekey breaks it (11.3)', () => {
+    const [a, b] = pair('Noise_NN_25519_AESGCM_SHA512');
+    complete(a, b);
+    const ta = a.split();
+    const tb = b.split();
+    ta.rekeySend();
+    const ct = ta.encrypt(enc('after rekey'));
+    expect(() => tb.decrypt(ct)).to.throw(NoiseError).with.property('code', 'ERR_NOISE_DECRYPT');
+    tb.rekeyRecv();
+    expect(new TextDecoder().decode(tb.decrypt(ct))).to.equal('after rekey');
+  });
+
+  it('runs every interactive base pattern, and its psk2 variant, generically (keys chosen by the 7.5 naming rules)', () => {
+    let ran = 0;
+    for (const name of ['NN', 'NK', 'NX', 'XN', 'XK', 'XX', 'KN', 'KK', 'KX', 'IN', 'IK', 'IX', 'NK1', 'NX1', 'X1N', 'X1K', 'XK1', 'X1K1',
+      'X1X', 'XX1', 'X1X1', 'K1N', 'K1K', 'KK1', 'K1K1', 'K1X', 'KX1', 'K1X1', 'I1N', 'I1K', 'IK1', 'I1K1', 'I1X', 'IX1', 'I1X1']) {
+      // First letter: the initiator's static is N(one), K(nown), X(mitted) or I(mmediate); second: the responder's.
+      const [, ini, res] = /^([NKXI])1?([NKX])1?$/.exec(name)!;
+      for (const modifier of ['', 'psk2']) {
+        const psk = crypto.randomBytes(32);
+        const psks = modifier ? [psk] : [];
+        const [a, b] = pair(`Noise_${name}${modifier}_25519_ChaChaPoly_BLAKE2s`, {
+          i: { staticKeyPair: ini === 'N' ? undefined : si, remoteStaticKey: res === 'K' ? sr.publicKey : undefined, psks },
+          r: { staticKeyPair: res === 'N' ? undefined : sr, remoteStaticKey: ini === 'K' ? si.publicKey : undefined, psks },
+        });
+        complete(a, b);
+        expect(Buffer.from(a.handshakeHash).equals(Buffer.from(b.handshakeHash)), name + modifier).to.equal(true);
+        if (ini !== 'N') expect(Buffer.from(b.remoteStaticKey!).equals(Buffer.from(si.publicKey)), name).to.equal(true);
+        if (res !== 'N') expect(Buffer.from(a.remoteStaticKey!).equals(Buffer.from(sr.publicKey)), name).to.equal(true);
+        ran++;
+      }
+    }
+    expect(ran).to.equal(70);
+  });
+});
