@@ -24,6 +24,9 @@ export const ERROR_CODES = {
   ERR_NOISE_INVALID_ARGUMENT: 'an argument has the wrong type or range',
   ERR_NOISE_DH: 'the DH function rejected a public key',
   ERR_NOISE_ONE_WAY: 'the recipient of a one-way pattern must not send transport messages (spec 7.4)',
+  ERR_NOISE_NEGOTIATION: 'a negotiation byte before a handshake message is unknown or not allowed here (Noise Pipes, spec 10.3 and 13)',
+  ERR_NOISE_REPLAY: 'a datagram repeats a nonce already accepted, or is older than the replay window (spec 11.4)',
+  ERR_NOISE_HANDSHAKE_TIMEOUT: 'the handshake did not complete in time (datagram transport retransmits until then)',
 } as const;
 
 /** A stable error code string, such as `ERR_NOISE_DECRYPT`. */

@@ -13,7 +13,7 @@ import { resolveSuite } from '../crypto/resolve.js';
 import type { KeyPair, Suite } from '../crypto/types.js';
 import { NoiseError } from '../errors.js';
 import { checkBytes, concat, copyBytes, EMPTY, wipe } from '../bytes.js';
-import { parseProtocolName, type ProtocolName } from '../protocol-name.js';
+import { formatProtocolName, parseProtocolName, type ProtocolName } from '../protocol-name.js';
 import { builtinPatterns } from '../patterns/registry.js';
 import { applyModifiers } from '../patterns/modifiers.js';
 import { validatePattern } from '../patterns/validate.js';
@@ -50,6 +50,20 @@ export interface HandshakeOptions {
   pattern?: HandshakePattern;
   /** Test-only: fixed ephemeral for `e` tokens (not part of the public API). */
   [kFixedEphemeral]?: KeyPair;
+}
+
+/**
+ * Options for {@link HandshakeState.fallback} (section 10.2): what differs between the failed
+ * first protocol and the fallback protocol. Everything else (static key, prologue, backend, psks)
+ * is carried over.
+ */
+export interface FallbackOptions {
+  /** The fallback protocol; default: the same prefix and algorithms with `XXfallback` (Noise Pipes, 10.4). */
+  protocol?: string;
+  /** Bob only: the first message he could not read; its first DHLEN bytes are Alice's `e`. */
+  failedMessage?: Uint8Array;
+  /** Pre-shared keys for the fallback protocol; default: the ones of this state. */
+  psks?: readonly Uint8Array[];
 }
 
 /** What the application should do next with a HandshakeState (as in noise-c). */
@@ -91,6 +105,9 @@ export class HandshakeState {
   #split = false;
   #handshakeHash: Uint8Array | undefined;
   readonly #fixedEphemeral: KeyPair | undefined;
+  /** Kept for fallback(): the inputs a compound protocol carries over (section 10.2). */
+  readonly #prologue: Uint8Array;
+  readonly #backend: BackendChoice | undefined;
   /** Whether we generated `e` (and so must wipe it), as opposed to a caller-supplied pre-message e. */
   #ownsEphemeral = false;
 
@@ -112,6 +129,8 @@ export class HandshakeState {
     const dh = this.suite.dh;
     const prologue = options.prologue ?? EMPTY;
     checkBytes('prologue', prologue);
+    this.#prologue = copyBytes(prologue);
+    this.#backend = options.backend;
     if (options.staticKeyPair) this.#s = checkKeyPair('staticKeyPair', options.staticKeyPair, dh.dhLen, dh.privateKeyLength);
     if (options.remoteStaticKey !== undefined) {
       checkBytes('remoteStaticKey', options.remoteStaticKey, dh.dhLen);
@@ -391,6 +410,60 @@ export class HandshakeState {
     if (this.#ownsEphemeral) wipe(this.#e?.privateKey);
     this.#e = undefined;
     this.#psks.forEach(wipe);
+  }
+
+  /**
+   * The state of the fallback protocol (section 10.2; Noise Pipes, 10.4), with roles reversed:
+   * - Alice (she wrote message 1 and waits for a reply) gets the responder state that reuses her
+   *   ephemeral from message 1 as the pre-message `e` (a copy: the two states stay independent);
+   * - Bob (message 1 failed to read, e.g. ERR_NOISE_DECRYPT) passes that message as
+   *   `failedMessage` and gets the initiator state with Alice's `e` as the pre-message `re`.
+   *
+   * The static key pair, prologue, backend and psks are carried over. This state is not changed,
+   * so a forged reply cannot spoil it: destroy() whichever of the two states you stop using.
+   */
+  fallback(options: FallbackOptions = {}): HandshakeState {
+    if (!options || typeof options !== 'object') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'fallback options must be an object');
+    const first = this.pattern.messages[0]!;
+    if (first.tokens.find((t) => t !== 'psk') !== 'e') {
+      throw new NoiseError('ERR_NOISE_INVALID_STATE', `${this.pattern.name} does not start with "e"; there is no ephemeral to fall back with`);
+    }
+    const protocol = options.protocol ?? formatProtocolName({ ...this.protocol, pattern: 'XX', modifiers: ['fallback'] });
+    const name = parseProtocolName(protocol);
+    if (!name.modifiers.includes('fallback')) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `${protocol} is not a fallback protocol`);
+    if (name.dh !== this.protocol.dh) {
+      throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `${protocol} must use the DH of ${this.protocol.name} to reuse its ephemeral`);
+    }
+    const common: HandshakeOptions = {
+      protocol,
+      initiator: !this.initiator,
+      prologue: this.#prologue,
+      staticKeyPair: this.#s,
+      psks: options.psks ?? this.#psks,
+      backend: this.#backend,
+      [kFixedEphemeral]: this.#fixedEphemeral,
+    };
+    const wroteFirst = this.#sentByMe(first.direction) && this.#messageIndex === 1 && !this.isFinished;
+    if (wroteFirst) {
+      if (!this.#e) throw new NoiseError('ERR_NOISE_INVALID_STATE', 'the ephemeral of message 1 is gone');
+      const e = { publicKey: copyBytes(this.#e.publicKey), privateKey: copyBytes(this.#e.privateKey) };
+      try {
+        const next = new HandshakeState({ ...common, ephemeralKeyPair: e });
+        next.#ownsEphemeral = true;
+        return next;
+      } catch (err) {
+        wipe(e.privateKey);
+        throw err;
+      }
+    }
+    if (this.#sentByMe(first.direction) || this.#messageIndex !== 0) {
+      throw new NoiseError('ERR_NOISE_INVALID_STATE', 'fallback is only possible after writing or failing to read message 1');
+    }
+    const failed = options.failedMessage;
+    checkBytes('failedMessage', failed);
+    const dhLen = this.suite.dh.dhLen;
+    if (failed.length < dhLen) throw new NoiseError('ERR_NOISE_MALFORMED_MESSAGE', `message 1 must start with a ${dhLen}-byte ephemeral, got ${failed.length} bytes`);
+    return new HandshakeState({ ...common, remoteEphemeralKey: failed.subarray(0, dhLen) });
   }
 
   /** Split(): the transport state, once finished. Can be called once. */
