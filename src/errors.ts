@@ -35,7 +35,6 @@ export const ERROR_CODES = {
   ERR_NOISE_TRUST_STORE: 'a trust file (authorized keys or known hosts) could not be read, parsed or written',
   ERR_NOISE_NEGOTIATION: 'a negotiation byte before a handshake message is unknown or not allowed here (Noise Pipes, spec 10.3 and 13)',
   ERR_NOISE_REPLAY: 'a datagram repeats a nonce already accepted, or is older than the replay window (spec 11.4)',
-  ERR_NOISE_HANDSHAKE_TIMEOUT: 'the handshake did not complete in time (datagram transport retransmits until then)',
 } as const;
 
 /** A stable error code string, such as `ERR_NOISE_DECRYPT`. */
