@@ -19,3 +19,7 @@ export { parsePattern, parsePatterns } from './patterns/parse.js';
 export { validatePattern } from './patterns/validate.js';
 export { applyModifiers } from './patterns/modifiers.js';
 export { PatternRegistry, builtinPatterns, loadPatternDir } from './patterns/registry.js';
+export {
+  PipesInitiator, PipesResponder, PIPES_TYPE, pipesProtocol, MemoryKeyCache,
+  type PipesInitiatorOptions, type PipesMode, type PipesOptions, type KeyCache,
+} from './pipes/index.js';
