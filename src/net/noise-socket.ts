@@ -1,0 +1,522 @@
+/**
+ * NoiseSocket: a Noise channel over any byte stream, as a Node Duplex (like tls.TLSSocket).
+ *
+ * - Framing: every handshake and transport message is a 16-bit big-endian length plus the
+ *   message (spec section 13); see framing.ts.
+ * - Handshake: driven generically by `HandshakeState.action` (spec section 5.3), so any
+ *   interactive pattern works, deferred and psk ones included. One-way patterns (section 7.4)
+ *   are refused with ERR_NOISE_ONE_WAY: a socket is two-way.
+ * - Peer check: `verifyRemote` runs once every handshake message from the peer has been read,
+ *   before this side sends anything more; nothing is delivered or sent before it accepts
+ *   (section 14, "Authentication").
+ * - Transport: application data goes in transport messages of at most 65519 plaintext bytes
+ *   (section 5.2); a transport message with an EMPTY plaintext is the authenticated end of
+ *   stream (section 13, "Session termination"). A close without it is ERR_NOISE_TRUNCATED.
+ * - Rekey (section 11.3) by a policy both sides apply identically; channel binding through
+ *   `handshakeHash` (section 11.2).
+ *
+ * Failures close the connection with a typed NoiseError emitted as 'error' on this side; nothing
+ * is sent to the peer. Backpressure is honoured both ways and at most one raw chunk of frames
+ * (plus one partial frame) is held that the application has not accepted yet.
+ */
+import { Duplex } from 'node:stream';
+import { HandshakeState } from '../engine/handshake-state.js';
+import { TransportState, MAX_PLAINTEXT_LENGTH } from '../engine/transport-state.js';
+import { MAX_MESSAGE_LENGTH } from '../engine/cipher-state.js';
+import { isOneWay } from '../patterns/types.js';
+import { NoiseError, isNoiseError } from '../errors.js';
+import { copyBytes, EMPTY } from '../bytes.js';
+import { encodeFrame, FrameDecoder } from './framing.js';
+import { RekeyPolicy } from './rekey-policy.js';
+import {
+  checkSocketOptions,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_IDLE_TIMEOUT,
+  type NoiseSocketOptions,
+} from './options.js';
+
+/** What `NoiseSocket.fromTransport` needs to know about a handshake run elsewhere. */
+export interface TransportInfo {
+  /** The protocol name that produced the transport state. */
+  protocol: string;
+  /** True when this side was the initiator. */
+  initiator: boolean;
+  /** The peer's static public key, if the pattern had one. */
+  remoteStaticKey?: Uint8Array;
+  /** The final handshake hash (channel binding, section 11.2). */
+  handshakeHash: Uint8Array;
+  /** Handshake payloads received from the peer, in order. */
+  remoteHandshakePayloads?: Uint8Array[];
+}
+
+/** Options of the NoiseSocket constructor. */
+export type NoiseSocketConstructorOptions = NoiseSocketOptions & {
+  /** True for the side that sends the first handshake message. */
+  initiator: boolean;
+  /** Like net.Socket: when false (default) the writable side ends once the peer has ended. */
+  allowHalfOpen?: boolean;
+};
+
+const kFromTransport = Symbol('noisekit.fromTransport');
+
+interface FromTransport {
+  transport: TransportState;
+  info: TransportInfo;
+}
+
+type Callback = (err?: Error | null) => void;
+
+/** A Noise-secured Duplex over any byte stream. Emits 'secure' once the peer is accepted. */
+export class NoiseSocket extends Duplex {
+  /** The protocol name in use. */
+  readonly protocol: string;
+  /** True for the initiator. */
+  readonly initiator: boolean;
+  /** The underlying byte stream. */
+  readonly rawSocket: Duplex;
+  /** The peer's static public key, once known (undefined for patterns without one). */
+  remoteStaticKey?: Uint8Array;
+  /** The handshake hash (channel binding, section 11.2), set when the handshake finished. */
+  handshakeHash?: Uint8Array;
+  /** Every handshake payload received from the peer, in order. */
+  remoteHandshakePayloads: Uint8Array[] = [];
+
+  #hs: HandshakeState | undefined;
+  #transport: TransportState | undefined;
+  readonly #decoder = new FrameDecoder();
+  /** Frames received but not processed yet: at most one raw chunk's worth. */
+  #queue: Uint8Array[] = [];
+  #secure = false;
+  #verifying = false;
+  #remoteEnded = false;
+  #readWanted = true;
+  #rawPaused = false;
+  #pendingWrite: { chunk: Uint8Array; cb: Callback } | undefined;
+  #pendingFinal: Callback | undefined;
+  #drainCb: Callback | undefined;
+  readonly #options: Partial<NoiseSocketOptions>;
+  readonly #sendPolicy: RekeyPolicy;
+  readonly #recvPolicy: RekeyPolicy;
+  readonly #maxHandshakeMessage: number;
+  #handshakeTimer: NodeJS.Timeout | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Wraps `raw` and starts the handshake at once (the initiator writes its first message).
+   * Invalid options throw synchronously (NoiseError); connection failures are 'error' events.
+   */
+  constructor(raw: Duplex, options: NoiseSocketConstructorOptions) {
+    super({ allowHalfOpen: options?.allowHalfOpen ?? false, readableHighWaterMark: MAX_MESSAGE_LENGTH });
+    checkSocketOptions(options);
+    if (!raw || typeof (raw as Duplex).write !== 'function' || typeof (raw as Duplex).on !== 'function') {
+      throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'raw must be a Duplex stream');
+    }
+    if (typeof options.initiator !== 'boolean') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'options.initiator must be a boolean');
+    this.rawSocket = raw;
+    this.initiator = options.initiator;
+    this.#options = options;
+    this.#sendPolicy = new RekeyPolicy(options.rekey);
+    this.#recvPolicy = new RekeyPolicy(options.rekey);
+    this.#maxHandshakeMessage = options.maxHandshakeMessageLength ?? MAX_MESSAGE_LENGTH;
+
+    const from = (options as { [kFromTransport]?: FromTransport })[kFromTransport];
+    if (from) {
+      this.protocol = from.info.protocol;
+      this.#transport = from.transport;
+      this.#secure = true;
+      this.handshakeHash = copyBytes(from.info.handshakeHash);
+      if (from.info.remoteStaticKey) this.remoteStaticKey = copyBytes(from.info.remoteStaticKey);
+      this.remoteHandshakePayloads = (from.info.remoteHandshakePayloads ?? []).map((p) => copyBytes(p));
+    } else {
+      const hs = new HandshakeState({
+        protocol: options.protocol,
+        initiator: options.initiator,
+        prologue: options.prologue,
+        staticKeyPair: options.staticKeyPair,
+        remoteStaticKey: options.remoteStaticKey,
+        psks: options.psks,
+        backend: options.backend,
+      });
+      if (isOneWay(hs.pattern)) {
+        hs.destroy();
+        throw new NoiseError('ERR_NOISE_ONE_WAY', `${hs.pattern.name} is a one-way pattern (spec 7.4); a NoiseSocket needs an interactive pattern`);
+      }
+      this.protocol = hs.protocol.name;
+      this.#hs = hs;
+    }
+
+    raw.on('data', this.#onRawData);
+    raw.on('end', this.#onRawEnd);
+    raw.on('error', this.#onRawError);
+    raw.on('close', this.#onRawClose);
+    raw.on('drain', this.#onRawDrain);
+
+    if (this.#secure) {
+      this.#startIdleTimer();
+      process.nextTick(() => {
+        if (!this.destroyed) this.emit('secure');
+      });
+    } else {
+      const ms = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+      if (ms > 0) {
+        this.#handshakeTimer = setTimeout(() => this.#fail(new NoiseError('ERR_NOISE_HANDSHAKE_TIMEOUT', `the handshake did not finish within ${ms} ms`)), ms);
+      }
+      this.#process();
+    }
+  }
+
+  /**
+   * Wraps a stream whose Noise handshake was run elsewhere (compound protocols such as Noise
+   * Pipes, section 10). `bufferedBytes` are bytes already read from `raw` after the handshake.
+   */
+  static fromTransport(
+    raw: Duplex,
+    transport: TransportState,
+    info: TransportInfo,
+    options: Partial<NoiseSocketOptions> = {},
+    bufferedBytes?: Uint8Array,
+  ): NoiseSocket {
+    if (!(transport instanceof TransportState)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'transport must be a TransportState');
+    if (!info || typeof info.protocol !== 'string' || !(info.handshakeHash instanceof Uint8Array) || typeof info.initiator !== 'boolean') {
+      throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'info must be { protocol, initiator, handshakeHash, ... }');
+    }
+    const sock = new NoiseSocket(raw, {
+      ...options,
+      protocol: info.protocol,
+      initiator: info.initiator,
+      [kFromTransport]: { transport, info },
+    } as NoiseSocketConstructorOptions);
+    if (bufferedBytes && bufferedBytes.length > 0) sock.#onRawData(bufferedBytes);
+    return sock;
+  }
+
+  /** True once the handshake finished and the peer was accepted. */
+  get secure(): boolean {
+    return this.#secure;
+  }
+
+  /** The peer's address, when the raw stream is a net.Socket. */
+  get remoteAddress(): string | undefined {
+    return (this.rawSocket as { remoteAddress?: string }).remoteAddress;
+  }
+
+  /** The peer's port, when the raw stream is a net.Socket. */
+  get remotePort(): number | undefined {
+    return (this.rawSocket as { remotePort?: number }).remotePort;
+  }
+
+  // ---- raw stream events -------------------------------------------------------------------
+
+  #onRawData = (chunk: Uint8Array): void => {
+    if (this.destroyed) return;
+    this.#idleTimer?.refresh();
+    let frames: Uint8Array[];
+    try {
+      frames = this.#decoder.push(chunk);
+    } catch (err) {
+      this.#fail(err);
+      return;
+    }
+    for (const f of frames) this.#queue.push(f);
+    this.#process();
+  };
+
+  #onRawEnd = (): void => {
+    if (this.destroyed || this.#remoteEnded) return;
+    this.#fail(
+      new NoiseError(
+        'ERR_NOISE_TRUNCATED',
+        this.#secure ? 'the peer closed the connection without the authenticated end of stream' : 'the connection closed during the handshake',
+      ),
+    );
+  };
+
+  #onRawError = (err: Error): void => {
+    if (this.destroyed) return;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ECONNRESET' || code === 'EPIPE') {
+      this.#fail(new NoiseError('ERR_NOISE_TRUNCATED', `the connection was reset (${code})${this.#remoteEnded ? ' after the end of stream' : ''}`, { cause: err }));
+    } else {
+      this.#fail(new NoiseError('ERR_NOISE_SOCKET', `the underlying stream failed: ${err.message}`, { cause: err }));
+    }
+  };
+
+  #onRawClose = (): void => {
+    if (this.destroyed) return;
+    if (this.#remoteEnded) {
+      // The peer ended cleanly; let the application read what is buffered, then close.
+      if (this.readableEnded) this.destroy();
+      else this.once('end', () => this.destroy());
+    } else this.#fail(new NoiseError('ERR_NOISE_TRUNCATED', 'the connection closed without the authenticated end of stream'));
+  };
+
+  #onRawDrain = (): void => {
+    const cb = this.#drainCb;
+    this.#drainCb = undefined;
+    cb?.();
+  };
+
+  // ---- processing -----------------------------------------------------------------------
+
+  /** Runs the handshake and/or delivers transport messages as far as currently possible. */
+  #process(): void {
+    try {
+      if (this.#hs) this.#driveHandshake();
+      if (this.#secure) this.#deliver();
+    } catch (err) {
+      this.#fail(err);
+      return;
+    }
+    if (this.destroyed) return;
+    const hold = this.#queue.length > 0 || this.#verifying || (this.#secure && !this.#readWanted);
+    if (hold && !this.#rawPaused) {
+      this.#rawPaused = true;
+      this.rawSocket.pause();
+    } else if (!hold && this.#rawPaused) {
+      this.#rawPaused = false;
+      this.rawSocket.resume();
+    }
+  }
+
+  /** Section 5.3: write when it is our turn, read queued frames when it is theirs. */
+  #driveHandshake(): void {
+    const hs = this.#hs!;
+    while (!this.destroyed && this.#hs) {
+      const action = hs.action;
+      if (action === 'write') {
+        if (this.#verifying) return;
+        const index = hs.messageIndex;
+        const message = hs.writeMessage(this.#payloadFor(index));
+        this.#rawWrite(encodeFrame(message));
+      } else if (action === 'read') {
+        const frame = this.#queue.shift();
+        if (!frame) return;
+        if (frame.length > this.#maxHandshakeMessage) {
+          throw new NoiseError('ERR_NOISE_MESSAGE_TOO_LONG', `handshake message of ${frame.length} bytes (max ${this.#maxHandshakeMessage})`);
+        }
+        const payload = hs.readMessage(frame);
+        this.remoteHandshakePayloads.push(payload);
+        if (!this.#readsRemain(hs)) {
+          this.remoteStaticKey = hs.remoteStaticKey;
+          if (!this.#startVerify()) return;
+        }
+      } else {
+        this.#finishHandshake(hs);
+        return;
+      }
+    }
+  }
+
+  /** True when the pattern still has a message for us to read. */
+  #readsRemain(hs: HandshakeState): boolean {
+    const messages = hs.pattern.messages;
+    const first = messages[0]!.direction;
+    for (let i = hs.messageIndex; i < messages.length; i++) {
+      const sentByInitiator = messages[i]!.direction === first;
+      if (sentByInitiator !== this.initiator) return true;
+    }
+    return false;
+  }
+
+  /** The payload for the handshake message at `index` that this side writes. */
+  #payloadFor(index: number): Uint8Array {
+    const p = this.#options.handshakePayload;
+    if (p === undefined) return EMPTY;
+    if (typeof p === 'function') {
+      const out = p(index);
+      if (out === undefined) return EMPTY;
+      if (!(out instanceof Uint8Array)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'handshakePayload() must return a Uint8Array or undefined');
+      return out;
+    }
+    // A fixed payload goes in the last message this side writes.
+    const hs = this.#hs!;
+    const messages = hs.pattern.messages;
+    const first = messages[0]!.direction;
+    for (let i = index + 1; i < messages.length; i++) {
+      if ((messages[i]!.direction === first) === this.initiator) return EMPTY;
+    }
+    return p;
+  }
+
+  /**
+   * Runs verifyRemote. Returns true when the handshake may go on at once; false when it waits
+   * for an asynchronous answer (raw reading is paused meanwhile) or failed.
+   */
+  #startVerify(): boolean {
+    const verify = this.#options.verifyRemote;
+    if (!verify) return true;
+    const key = this.remoteStaticKey && copyBytes(this.remoteStaticKey);
+    const payloads = this.remoteHandshakePayloads.map((p) => copyBytes(p));
+    let result: boolean | Promise<boolean>;
+    try {
+      result = verify(key, payloads);
+    } catch (err) {
+      throw rejection(err);
+    }
+    if (result === true) return true;
+    if (result && typeof (result as Promise<boolean>).then === 'function') {
+      this.#verifying = true;
+      Promise.resolve(result).then(
+        (ok) => {
+          this.#verifying = false;
+          if (this.destroyed) return;
+          if (ok === true) this.#process();
+          else this.#fail(rejection(undefined));
+        },
+        (err) => {
+          this.#verifying = false;
+          this.#fail(rejection(err));
+        },
+      );
+      return false;
+    }
+    throw rejection(undefined);
+  }
+
+  #finishHandshake(hs: HandshakeState): void {
+    const transport = hs.split();
+    this.#transport = transport;
+    this.handshakeHash = transport.handshakeHash;
+    this.remoteStaticKey = hs.remoteStaticKey;
+    hs.destroy();
+    this.#hs = undefined;
+    this.#secure = true;
+    clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = undefined;
+    this.#startIdleTimer();
+    this.emit('secure');
+    if (this.destroyed) return;
+    const w = this.#pendingWrite;
+    this.#pendingWrite = undefined;
+    if (w) this.#sendData(w.chunk, w.cb);
+    const f = this.#pendingFinal;
+    this.#pendingFinal = undefined;
+    if (f) this.#sendEnd(f);
+  }
+
+  /** Decrypts queued transport messages while the readable side wants data. */
+  #deliver(): void {
+    const t = this.#transport!;
+    while (this.#queue.length > 0 && this.#readWanted && !this.destroyed) {
+      const frame = this.#queue.shift()!;
+      if (this.#remoteEnded) throw new NoiseError('ERR_NOISE_PROTOCOL', 'the peer sent data after its end of stream');
+      const plaintext = t.decrypt(frame); // ERR_NOISE_DECRYPT is fatal: TCP is ordered, so it means tampering
+      if (this.#recvPolicy.record(plaintext.length)) t.rekeyRecv();
+      if (plaintext.length === 0) {
+        this.#remoteEnded = true;
+        this.push(null);
+      } else {
+        this.#readWanted = this.push(plaintext);
+      }
+    }
+  }
+
+  #rawWrite(frame: Uint8Array): boolean {
+    this.#idleTimer?.refresh();
+    return this.rawSocket.write(frame);
+  }
+
+  /** Encrypts `chunk` into transport messages; calls back when the raw stream can take more. */
+  #sendData(chunk: Uint8Array, cb: Callback): void {
+    const t = this.#transport!;
+    let ok = true;
+    try {
+      for (let off = 0; off < chunk.length; off += MAX_PLAINTEXT_LENGTH) {
+        const piece = chunk.subarray(off, Math.min(chunk.length, off + MAX_PLAINTEXT_LENGTH));
+        const ct = t.encrypt(piece);
+        if (this.#sendPolicy.record(piece.length)) t.rekeySend();
+        ok = this.#rawWrite(encodeFrame(ct));
+      }
+    } catch (err) {
+      cb(asNoiseError(err));
+      return;
+    }
+    if (ok) cb();
+    else this.#drainCb = cb;
+  }
+
+  /** Sends the authenticated end of stream (an empty transport message), then ends the raw stream. */
+  #sendEnd(cb: Callback): void {
+    const t = this.#transport!;
+    try {
+      const ct = t.encrypt(EMPTY);
+      if (this.#sendPolicy.record(0)) t.rekeySend();
+      this.#rawWrite(encodeFrame(ct));
+    } catch (err) {
+      cb(asNoiseError(err));
+      return;
+    }
+    this.rawSocket.end(() => cb());
+  }
+
+  #startIdleTimer(): void {
+    const ms = this.#options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
+    if (ms > 0) {
+      this.#idleTimer = setTimeout(() => this.#fail(new NoiseError('ERR_NOISE_IDLE_TIMEOUT', `no traffic for ${ms} ms`)), ms);
+    }
+  }
+
+  #fail(err: unknown): void {
+    if (this.destroyed) return;
+    this.destroy(asNoiseError(err));
+  }
+
+  // ---- Duplex implementation ---------------------------------------------------------------
+
+  override _read(): void {
+    this.#readWanted = true;
+    if (this.#secure) this.#process();
+  }
+
+  override _write(chunk: Uint8Array, _encoding: BufferEncoding, cb: Callback): void {
+    if (!this.#secure) this.#pendingWrite = { chunk, cb };
+    else this.#sendData(chunk, cb);
+  }
+
+  override _final(cb: Callback): void {
+    if (!this.#secure) this.#pendingFinal = cb;
+    else this.#sendEnd(cb);
+  }
+
+  override _destroy(err: Error | null, cb: Callback): void {
+    clearTimeout(this.#handshakeTimer);
+    clearTimeout(this.#idleTimer);
+    this.#hs?.destroy();
+    this.#hs = undefined;
+    this.#transport?.destroy();
+    this.#queue = [];
+    const raw = this.rawSocket;
+    raw.off('data', this.#onRawData);
+    raw.off('end', this.#onRawEnd);
+    raw.off('close', this.#onRawClose);
+    raw.off('drain', this.#onRawDrain);
+    // Keep an 'error' listener: a late error of the raw stream must never crash the process.
+    raw.off('error', this.#onRawError);
+    raw.on('error', ignore);
+    raw.destroy();
+    const pending = this.#pendingWrite?.cb ?? this.#drainCb;
+    this.#pendingWrite = undefined;
+    this.#drainCb = undefined;
+    const final = this.#pendingFinal;
+    this.#pendingFinal = undefined;
+    const e = err ?? new NoiseError('ERR_NOISE_INVALID_STATE', 'the socket was destroyed');
+    pending?.(e);
+    final?.(e);
+    cb(err);
+  }
+}
+
+function ignore(): void {}
+
+function asNoiseError(err: unknown): NoiseError {
+  if (err instanceof NoiseError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new NoiseError('ERR_NOISE_SOCKET', message, { cause: err });
+}
+
+/** A verifyRemote refusal: its own NoiseError (e.g. ERR_NOISE_REMOTE_KEY_CHANGED) or ERR_NOISE_REMOTE_REJECTED. */
+function rejection(err: unknown): NoiseError {
+  if (isNoiseError(err)) return err;
+  if (err === undefined) return new NoiseError('ERR_NOISE_REMOTE_REJECTED');
+  return new NoiseError('ERR_NOISE_REMOTE_REJECTED', `verifyRemote failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}
