@@ -123,16 +123,10 @@ function runFallbackVector(v: NoiseVector, dh: Dh, backend: BackendChoice): Vect
     rejected = true;
   }
   if (!rejected) throw new Mismatch(`the responder accepted the ${v.fallbackFrom} message, so there is no fallback to test`);
-  const aliceEphemeral = keyPair(dh, v.init.ephemeralKey)!;
-  const bobFb = new HandshakeState({
-    ...options(v.protocolName, true, { ...v.resp, remoteStaticKey: undefined }, dh, backend),
-    remoteEphemeralKey: first.ciphertext.subarray(0, dh.dhLen),
-  });
-  const aliceFb = new HandshakeState({
-    ...options(v.protocolName, false, { ...v.init, remoteStaticKey: undefined }, dh, backend),
-    ephemeralKeyPair: aliceEphemeral,
-    [kFixedEphemeral]: undefined,
-  });
+  // The public fallback API (section 10.2): Bob from the message he could not read, Alice from
+  // her own state, which still holds the ephemeral of message 1.
+  const bobFb = bob.fallback({ protocol: v.protocolName, failedMessage: first.ciphertext });
+  const aliceFb = alice.fallback({ protocol: v.protocolName });
   const next = runHandshake(v, bobFb, aliceFb, 1);
   if (v.handshakeHash) {
     expectEqual('fallback initiator handshake hash', bobFb.handshakeHash, v.handshakeHash);
