@@ -1,0 +1,87 @@
+/**
+ * Framing (spec section 13): 16-bit big-endian length prefix. Expected bytes are built
+ * independently with Buffer#writeUInt16BE.
+ */
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { encodeFrame, FrameDecoder } from '../src/net/framing.js';
+import { isNoiseError } from '../src/errors.js';
+
+function reference(msg: Uint8Array): Buffer {
+  const h = Buffer.alloc(2);
+  h.writeUInt16BE(msg.length);
+  return Buffer.concat([h, msg]);
+}
+
+function expectCode(fn: () => unknown, code: string): void {
+  try {
+    fn();
+  } catch (err) {
+    expect(isNoiseError(err), String(err)).to.equal(true);
+    expect((err as { code: string }).code).to.equal(code);
+    return;
+  }
+  expect.fail(`expected ${code}`);
+}
+
+describe('net framing', () => {
+  it('encodes 0, 1, 255, 256 and 65535 byte messages with a big-endian length', () => {
+    for (const n of [0, 1, 255, 256, 65535]) {
+      const msg = randomBytes(n);
+      expect(Buffer.from(encodeFrame(msg)).equals(reference(msg)), `length ${n}`).to.equal(true);
+    }
+  });
+
+  it('refuses a message over 65535 bytes', () => {
+    expectCode(() => encodeFrame(new Uint8Array(65536)), 'ERR_NOISE_MESSAGE_TOO_LONG');
+  });
+
+  it('decodes frames merged into one chunk and split at every possible byte boundary', () => {
+    const msgs = [0, 1, 2, 100, 65535, 0, 17].map((n) => new Uint8Array(randomBytes(n)));
+    const wire = Buffer.concat(msgs.map(reference));
+    // merged
+    const merged = new FrameDecoder().push(wire);
+    expect(merged.map((m) => Buffer.from(m).toString('hex'))).to.deep.equal(msgs.map((m) => Buffer.from(m).toString('hex')));
+    // one byte at a time, and random splits
+    for (const split of ['bytes', 'random', 'random', 'random']) {
+      const dec = new FrameDecoder();
+      const out: Uint8Array[] = [];
+      for (let off = 0; off < wire.length; ) {
+        const n = split === 'bytes' ? 1 : 1 + Math.floor(Math.random() * 5000);
+        out.push(...dec.push(wire.subarray(off, off + n)));
+        expect(dec.buffered).to.be.at.most(2 + 65535);
+        off += n;
+      }
+      expect(out.length).to.equal(msgs.length);
+      out.forEach((m, i) => expect(Buffer.from(m).equals(Buffer.from(msgs[i]!))).to.equal(true));
+      expect(dec.buffered).to.equal(0);
+    }
+  });
+
+  it('holds at most one partial frame and reports exactly what it holds', () => {
+    const dec = new FrameDecoder();
+    expect(dec.push(Uint8Array.of(0x01))).to.deep.equal([]);
+    expect(dec.buffered).to.equal(1);
+    expect(dec.push(Uint8Array.of(0x00, 7, 7, 7))).to.deep.equal([]); // announces 256 bytes
+    expect(dec.buffered).to.equal(5);
+    const done = dec.push(new Uint8Array(253 + 3).fill(0xff)); // completes it, then 3 bytes of the next one (announcing 65535)
+    expect(done.length).to.equal(1);
+    expect(done[0]!.length).to.equal(256);
+    expect(dec.buffered).to.equal(3);
+  });
+
+  it('returns copies, not views of the input chunk', () => {
+    const wire = reference(Uint8Array.of(1, 2, 3));
+    const [m] = new FrameDecoder().push(wire);
+    wire.fill(0);
+    expect(Array.from(m!)).to.deep.equal([1, 2, 3]);
+  });
+
+  it('refuses a header above maxFrameLength at once, then refuses further use', () => {
+    const dec = new FrameDecoder(100);
+    expect(dec.push(reference(new Uint8Array(100))).length).to.equal(1);
+    expectCode(() => dec.push(Uint8Array.of(0, 101)), 'ERR_NOISE_MESSAGE_TOO_LONG');
+    expectCode(() => dec.push(Uint8Array.of(0)), 'ERR_NOISE_INVALID_STATE');
+    expectCode(() => new FrameDecoder(65536), 'ERR_NOISE_INVALID_ARGUMENT');
+  });
+});
