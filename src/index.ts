@@ -23,3 +23,5 @@ export {
   PipesInitiator, PipesResponder, PIPES_TYPE, pipesProtocol, MemoryKeyCache,
   type PipesInitiatorOptions, type PipesMode, type PipesOptions, type KeyCache,
 } from './pipes/index.js';
+export { ReplayWindow, DEFAULT_REPLAY_WINDOW } from './datagram/replay-window.js';
+export { DatagramTransport, NONCE_LENGTH, type DatagramOptions, type DatagramStats } from './datagram/datagram-transport.js';
