@@ -1,0 +1,206 @@
+/**
+ * One datagram-mode session without sockets or timers (spec section 11.4): the handshake over
+ * lossy, duplicating, reordering datagrams, then a DatagramTransport.
+ *
+ * Retransmission is driven by the initiator only: on a timer it resends its last handshake
+ * message until the reply comes (and, when it wrote the last handshake message, until the first
+ * authentic transport packet, its acknowledgement). The responder never resends on a timer; it
+ * answers an exact duplicate of the message it last read with the reply it already wrote (never
+ * a second, different reply), or with an empty transport message (the acknowledgement) once it
+ * is finished. A handshake message that fails to authenticate is dropped and changes nothing.
+ */
+import type { HandshakeAction } from '../engine/handshake-state.js';
+import type { TransportState } from '../engine/transport-state.js';
+import { NoiseError, isNoiseError } from '../errors.js';
+import { copyBytes, equalBytes, EMPTY } from '../bytes.js';
+import { DatagramTransport, type DatagramOptions, type DatagramStats } from './datagram-transport.js';
+import { decodePacket, encodeHandshake, encodeTransport } from './packet.js';
+
+/** What a handshake object must offer: HandshakeState, PipesInitiator and PipesResponder all do. */
+export interface HandshakeLike {
+  readonly action: HandshakeAction;
+  readonly isFinished: boolean;
+  readonly handshakeHash: Uint8Array;
+  readonly remoteStaticKey: Uint8Array | undefined;
+  writeMessage(payload?: Uint8Array): Uint8Array;
+  readMessage(message: Uint8Array): Uint8Array;
+  split(): TransportState;
+  destroy(): void;
+}
+
+/** The result of handling one received packet. */
+export interface HandleResult {
+  /** Packets to send back, in order. */
+  reply: Uint8Array[];
+  /** Application data to deliver (authentic, first and only time). */
+  data?: Uint8Array;
+  /** Why the packet was dropped, if it was. */
+  dropped?: 'malformed' | 'handshake-rejected' | 'unexpected-handshake' | 'not-established' | 'replay' | 'forged';
+  /** True when this packet completed the handshake. */
+  established?: boolean;
+}
+
+/** Counters of a session. */
+export interface SessionStats extends DatagramStats {
+  handshakeRetransmits: number;
+  duplicateHandshakes: number;
+  droppedHandshakes: number;
+  earlyTransport: number;
+}
+
+/** One end of a datagram-mode session. */
+export class DatagramSession {
+  readonly initiator: boolean;
+  readonly #hs: HandshakeLike;
+  readonly #options: DatagramOptions;
+  #index = 0;
+  #lastSent: { index: number; packet: Uint8Array } | undefined;
+  #lastRead: { index: number; message: Uint8Array } | undefined;
+  #dt: DatagramTransport | undefined;
+  #confirmed = false;
+  #remoteStatic: Uint8Array | undefined;
+  #hash: Uint8Array | undefined;
+  readonly #stats = { handshakeRetransmits: 0, duplicateHandshakes: 0, droppedHandshakes: 0, earlyTransport: 0 };
+
+  /** Wraps a fresh handshake object (it is owned and destroyed by this session). */
+  constructor(hs: HandshakeLike, initiator: boolean, options: DatagramOptions = {}) {
+    this.#hs = hs;
+    this.initiator = initiator;
+    this.#options = options;
+  }
+
+  /** Initiator: the first handshake packet. */
+  start(): Uint8Array {
+    if (!this.initiator || this.#index !== 0) throw new NoiseError('ERR_NOISE_INVALID_STATE', 'only a new initiator starts a session');
+    return this.#write();
+  }
+
+  /** True once the handshake is complete on this side. */
+  get established(): boolean {
+    return this.#dt !== undefined;
+  }
+
+  /** True once this side knows the peer has finished too (it received an authentic transport packet, or read the last handshake message). */
+  get confirmed(): boolean {
+    return this.#confirmed;
+  }
+
+  /** The peer's static key, once known. */
+  get remoteStaticKey(): Uint8Array | undefined {
+    return this.#remoteStatic ?? this.#hs.remoteStaticKey;
+  }
+
+  /** The handshake hash (section 11.2), once established. */
+  get handshakeHash(): Uint8Array | undefined {
+    return this.#hash && copyBytes(this.#hash);
+  }
+
+  /** Counters. */
+  get stats(): SessionStats {
+    const d = this.#dt?.stats ?? { sent: 0, received: 0, replayed: 0, tooOld: 0, forged: 0 };
+    return { ...d, ...this.#stats };
+  }
+
+  /** The DatagramTransport, once established. */
+  get transport(): DatagramTransport | undefined {
+    return this.#dt;
+  }
+
+  /** Initiator: the packet to resend when the retransmission timer fires, if any. */
+  retransmit(): Uint8Array | undefined {
+    if (!this.initiator || this.#confirmed || !this.#lastSent) return undefined;
+    this.#stats.handshakeRetransmits++;
+    return this.#lastSent.packet;
+  }
+
+  /** Encrypts application data into a transport packet. */
+  send(data: Uint8Array): Uint8Array {
+    if (!this.#dt) throw new NoiseError('ERR_NOISE_INVALID_STATE', 'the handshake is not finished');
+    if (data.length === 0) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'an empty datagram is reserved for acknowledgements');
+    return encodeTransport(this.#dt.encrypt(data));
+  }
+
+  /** Handles one received packet: never throws for anything the network can send. */
+  handle(packet: Uint8Array): HandleResult {
+    let p;
+    try {
+      p = decodePacket(packet);
+    } catch {
+      return { reply: [], dropped: 'malformed' };
+    }
+    if (p.kind === 'handshake') return this.#handshake(p.index, p.message);
+    if (!this.#dt) {
+      this.#stats.earlyTransport++;
+      return { reply: [], dropped: 'not-established' };
+    }
+    let pt: Uint8Array;
+    try {
+      pt = this.#dt.decrypt(p.datagram);
+    } catch (err) {
+      return { reply: [], dropped: isNoiseError(err, 'ERR_NOISE_REPLAY') ? 'replay' : 'forged' };
+    }
+    this.#confirmed = true;
+    return pt.length === 0 ? { reply: [] } : { reply: [], data: pt };
+  }
+
+  #handshake(index: number, message: Uint8Array): HandleResult {
+    const last = this.#lastRead;
+    if (last && index === last.index && equalBytes(message, last.message)) {
+      this.#stats.duplicateHandshakes++;
+      if (this.#lastSent && this.#lastSent.index === index + 1) return { reply: [this.#lastSent.packet] };
+      if (this.#dt) return { reply: [this.#ack()] };
+      return { reply: [] };
+    }
+    if (this.#dt || index !== this.#index || this.#hs.action !== 'read') {
+      this.#stats.droppedHandshakes++;
+      return { reply: [], dropped: 'unexpected-handshake' };
+    }
+    try {
+      this.#hs.readMessage(message);
+    } catch {
+      this.#stats.droppedHandshakes++;
+      return { reply: [], dropped: 'handshake-rejected' };
+    }
+    this.#lastRead = { index, message: copyBytes(message) };
+    this.#index++;
+    const reply: Uint8Array[] = [];
+    const next = this.#action();
+    if (next === 'write') reply.push(this.#write());
+    else if (next === 'split') {
+      // Finished by reading: acknowledge, so the peer stops retransmitting its last message.
+      this.#finish();
+      this.#confirmed = true;
+      reply.push(this.#ack());
+    }
+    return this.#dt ? { reply, established: true } : { reply };
+  }
+
+  #action(): HandshakeAction {
+    return this.#hs.action;
+  }
+
+  #write(): Uint8Array {
+    const packet = encodeHandshake(this.#index, this.#hs.writeMessage(EMPTY));
+    this.#lastSent = { index: this.#index, packet };
+    this.#index++;
+    if (this.#action() === 'split') this.#finish();
+    return packet;
+  }
+
+  #finish(): void {
+    if (this.#dt) return;
+    this.#remoteStatic = this.#hs.remoteStaticKey;
+    this.#hash = this.#hs.handshakeHash;
+    this.#dt = new DatagramTransport(this.#hs.split(), this.#options);
+  }
+
+  #ack(): Uint8Array {
+    return encodeTransport(this.#dt!.encrypt(EMPTY));
+  }
+
+  /** Wipes every secret. */
+  destroy(): void {
+    this.#dt?.destroy();
+    this.#hs.destroy();
+  }
+}

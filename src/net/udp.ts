@@ -1,0 +1,371 @@
+/**
+ * Noise over UDP in datagram mode (spec section 11.4): one handshake or transport message per
+ * UDP datagram (layout in datagram/packet.ts), explicit nonces and a replay window for transport
+ * messages, and handshake retransmission with exponential back-off, driven by the initiator.
+ *
+ * Any interactive pattern (`protocol`), or Noise Pipes (`pipes: true`, spec 10.4) with a key
+ * cache on the client. Delivery is datagram delivery: a message may be lost or reordered, but
+ * is delivered at most once and only after it authenticated.
+ */
+import { createSocket, type Socket, type RemoteInfo } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import type { KeyPair } from '../crypto/types.js';
+import type { BackendChoice } from '../crypto/resolve.js';
+import { HandshakeState } from '../engine/handshake-state.js';
+import { NoiseError } from '../errors.js';
+import { checkBytes } from '../bytes.js';
+import { DatagramSession, type HandshakeLike, type SessionStats } from '../datagram/session.js';
+import type { DatagramOptions } from '../datagram/datagram-transport.js';
+import { PACKET_HANDSHAKE } from '../datagram/packet.js';
+import { PipesInitiator } from '../pipes/initiator.js';
+import { PipesResponder } from '../pipes/responder.js';
+import type { KeyCache } from '../pipes/key-cache.js';
+import type { PipesMode } from '../pipes/negotiation.js';
+
+/** Default first retransmission delay (ms); it doubles up to 8 times that. */
+export const DEFAULT_RETRANSMIT_INTERVAL = 250;
+
+/** Options of both ends of a UDP Noise session. */
+export interface UdpOptions {
+  /** Protocol name (default `Noise_XX_25519_ChaChaPoly_BLAKE2s`); ignored with `pipes`. */
+  protocol?: string;
+  /** Noise Pipes (IK / XX / XXfallback); `suite` is `<dh>_<cipher>_<hash>`. */
+  pipes?: boolean | { suite?: string };
+  /** This side's static key pair. */
+  staticKeyPair?: KeyPair;
+  /** The peer's static key for a pre-message (e.g. IK, NK). */
+  remoteStaticKey?: Uint8Array;
+  /** Pre-shared keys. */
+  psks?: readonly Uint8Array[];
+  /** Prologue (spec section 6). */
+  prologue?: Uint8Array;
+  /** Crypto backend. */
+  backend?: BackendChoice;
+  /** Milliseconds allowed for the handshake (default 10 000). */
+  handshakeTimeout?: number;
+  /** First retransmission delay in ms (default 250; doubles, at most 8x). */
+  retransmitInterval?: number;
+  /** Replay window and rekey policy (`rekeyInterval`, the same on both ends). */
+  datagram?: DatagramOptions;
+  /** Accept or refuse the peer's static key once the handshake is complete. */
+  verifyRemote?: (remoteStaticKey: Uint8Array | undefined) => boolean;
+}
+
+/** Client options. */
+export interface UdpConnectOptions extends UdpOptions {
+  host?: string;
+  port: number;
+  /** Pipes: where server keys are cached (IK when a key is cached, XX otherwise), by `peer`. */
+  keyCache?: KeyCache;
+  /** Pipes: the name of the server in the key cache (default `host:port`). */
+  peer?: string;
+}
+
+/** Server options. */
+export interface UdpServerOptions extends UdpOptions {
+  /** Most sessions (established and in handshake) at once (default 1024). */
+  maxSessions?: number;
+}
+
+/** One established UDP Noise session. Events: `message` (Uint8Array), `close`. */
+export class UdpSession extends EventEmitter {
+  readonly #session: DatagramSession;
+  readonly #sendPacket: (p: Uint8Array) => void;
+  readonly #onClose: () => void;
+  #closed = false;
+  /** The peer's UDP address. */
+  readonly remoteAddress: { address: string; port: number };
+  /** With pipes: the pattern the handshake used. */
+  readonly mode: PipesMode | undefined;
+
+  /** @internal Built by udpConnect and createUdpServer. */
+  constructor(session: DatagramSession, sendPacket: (p: Uint8Array) => void, onClose: () => void, remote: { address: string; port: number }, mode?: PipesMode) {
+    super();
+    this.#session = session;
+    this.#sendPacket = sendPacket;
+    this.#onClose = onClose;
+    this.remoteAddress = remote;
+    this.mode = mode;
+  }
+
+  /** The peer's static public key. */
+  get remoteStaticKey(): Uint8Array | undefined {
+    return this.#session.remoteStaticKey;
+  }
+
+  /** The handshake hash (section 11.2). */
+  get handshakeHash(): Uint8Array {
+    return this.#session.handshakeHash!;
+  }
+
+  /** Counters: sent, received, replayed, tooOld, forged, handshake retransmits, ... */
+  get stats(): SessionStats {
+    return this.#session.stats;
+  }
+
+  /** True after close(). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Sends one datagram (1 to 65519 bytes). ERR_NOISE_NONCE_EXHAUSTED closes the session: a new
+   * handshake is needed, nonces never wrap.
+   */
+  send(data: Uint8Array): void {
+    checkBytes('data', data);
+    if (this.#closed) throw new NoiseError('ERR_NOISE_INVALID_STATE', 'the session is closed');
+    let packet: Uint8Array;
+    try {
+      packet = this.#session.send(data);
+    } catch (err) {
+      if (err instanceof NoiseError && err.code === 'ERR_NOISE_NONCE_EXHAUSTED') this.close();
+      throw err;
+    }
+    this.#sendPacket(packet);
+  }
+
+  /** Explicit rekey (needs `datagram.rekeyInterval`): later datagrams use the next epoch's key. */
+  rekey(): void {
+    this.#session.transport!.rekeyNow();
+  }
+
+  /** @internal Handles a packet from the peer. */
+  receive(packet: Uint8Array): void {
+    if (this.#closed) return;
+    const r = this.#session.handle(packet);
+    for (const p of r.reply) this.#sendPacket(p);
+    if (r.data) this.emit('message', r.data);
+  }
+
+  /** Closes the session and wipes its keys. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#session.destroy();
+    this.#onClose();
+    this.emit('close');
+  }
+}
+
+function checkOptions(o: UdpOptions): void {
+  if (!o || typeof o !== 'object') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'options are required');
+  for (const k of ['handshakeTimeout', 'retransmitInterval'] as const) {
+    const v = o[k];
+    if (v !== undefined && (typeof v !== 'number' || !(v > 0) || v > 2 ** 31 - 1)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `${k} must be a positive number of milliseconds`);
+  }
+}
+
+function handshakeFor(o: UdpOptions, initiator: boolean, cachedKey?: Uint8Array): HandshakeLike {
+  if (o.pipes) {
+    const suite = typeof o.pipes === 'object' ? o.pipes.suite : undefined;
+    const common = { suite, staticKeyPair: o.staticKeyPair!, psks: o.psks, prologue: o.prologue, backend: o.backend };
+    return initiator ? new PipesInitiator({ ...common, remoteStaticKey: cachedKey }) : new PipesResponder(common);
+  }
+  return new HandshakeState({
+    protocol: o.protocol ?? 'Noise_XX_25519_ChaChaPoly_BLAKE2s',
+    initiator,
+    staticKeyPair: o.staticKeyPair,
+    remoteStaticKey: o.remoteStaticKey,
+    psks: o.psks,
+    prologue: o.prologue,
+    backend: o.backend,
+  });
+}
+
+const u8 = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+
+/**
+ * Connects to a UDP Noise server; resolves once both sides are known to have finished the
+ * handshake. Rejects with ERR_NOISE_HANDSHAKE_TIMEOUT, ERR_NOISE_REMOTE_REJECTED, or a socket error.
+ */
+export async function udpConnect(options: UdpConnectOptions): Promise<UdpSession> {
+  checkOptions(options);
+  const host = options.host ?? '127.0.0.1';
+  const peer = options.peer ?? `${host}:${options.port}`;
+  const cached = options.pipes && options.keyCache ? await options.keyCache.get(peer) : undefined;
+  const hs = handshakeFor(options, true, cached);
+  const session = new DatagramSession(hs, true, options.datagram);
+  const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  const interval = options.retransmitInterval ?? DEFAULT_RETRANSMIT_INTERVAL;
+
+  return new Promise<UdpSession>((resolve, reject) => {
+    let udp: UdpSession | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let delay = interval;
+    const send = (p: Uint8Array) => socket.send(p, (err) => void err); // UDP: a failed send is a lost datagram
+    const deadline = setTimeout(() => fail(new NoiseError('ERR_NOISE_HANDSHAKE_TIMEOUT', `no complete handshake with ${peer} within ${options.handshakeTimeout ?? 10_000} ms`)), options.handshakeTimeout ?? 10_000);
+    const cleanup = () => {
+      clearTimeout(deadline);
+      clearTimeout(timer);
+    };
+    const fail = (err: Error) => {
+      cleanup();
+      session.destroy();
+      socket.close();
+      reject(err);
+    };
+    const arm = () => {
+      timer = setTimeout(() => {
+        const p = session.retransmit();
+        if (!p) return;
+        send(p);
+        delay = Math.min(delay * 2, interval * 8);
+        arm();
+      }, delay);
+    };
+    socket.on('error', (err) => (udp ? udp.close() : fail(new NoiseError('ERR_NOISE_SOCKET', err.message, { cause: err }))));
+    socket.on('message', (msg: Buffer) => {
+      if (udp) return udp.receive(u8(msg));
+      const r = session.handle(u8(msg));
+      for (const p of r.reply) send(p);
+      if (!session.confirmed) return;
+      if (options.verifyRemote && !options.verifyRemote(session.remoteStaticKey)) {
+        return fail(new NoiseError('ERR_NOISE_REMOTE_REJECTED'));
+      }
+      cleanup();
+      const mode = hs instanceof PipesInitiator ? hs.mode : undefined;
+      udp = new UdpSession(session, send, () => socket.close(), { address: host, port: options.port }, mode);
+      const done = () => resolve(udp!);
+      if (options.pipes && options.keyCache && session.remoteStaticKey) {
+        Promise.resolve(options.keyCache.set(peer, session.remoteStaticKey)).then(done, (err) => {
+          udp!.close();
+          reject(err);
+        });
+      } else done();
+      if (r.data) queueMicrotask(() => udp!.emit('message', r.data));
+    });
+    socket.connect(options.port, host, () => {
+      send(session.start());
+      arm();
+    });
+  });
+}
+
+/** A UDP Noise server. Events: `session` (UdpSession), `error`, `close`. */
+export class UdpServer extends EventEmitter {
+  readonly #options: UdpServerOptions;
+  readonly #socket: Socket;
+  readonly #live = new Map<string, UdpSession>();
+  readonly #pending = new Map<string, { session: DatagramSession; hs: HandshakeLike; timer: NodeJS.Timeout }>();
+  /** Packets dropped before any session (malformed, unknown peer, limits). */
+  dropped = 0;
+
+  /** @internal Use createUdpServer. */
+  constructor(options: UdpServerOptions, onSession?: (s: UdpSession) => void) {
+    super();
+    checkOptions(options);
+    handshakeFor(options, false).destroy(); // fail now on bad keys or protocol
+    this.#options = { ...options };
+    this.#socket = createSocket('udp4');
+    if (onSession) this.on('session', onSession);
+    this.#socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.#packet(u8(msg), rinfo));
+    this.#socket.on('error', (err) => this.emit('error', err));
+  }
+
+  /** Binds to `port` on `host` (default 127.0.0.1); resolves with the bound address. */
+  listen(port = 0, host = '127.0.0.1'): Promise<{ address: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.#socket.once('error', reject);
+      this.#socket.bind(port, host, () => {
+        this.#socket.off('error', reject);
+        const a = this.#socket.address();
+        resolve({ address: a.address, port: a.port });
+      });
+    });
+  }
+
+  /** Established sessions. */
+  get sessions(): UdpSession[] {
+    return [...this.#live.values()];
+  }
+
+  #packet(packet: Uint8Array, rinfo: RemoteInfo): void {
+    const key = `${rinfo.address}:${rinfo.port}`;
+    const send = (p: Uint8Array) => this.#socket.send(p, rinfo.port, rinfo.address, (err) => void err);
+    const pending = this.#pending.get(key);
+    const live = this.#live.get(key);
+    if (pending) return this.#advance(key, pending.session, packet, send, rinfo);
+    const isFirst = packet.length >= 2 && packet[0] === PACKET_HANDSHAKE && packet[1] === 0;
+    if (live) {
+      // A duplicate of the handshake is the live session's business; a new message 1 from the
+      // same address starts a new handshake that replaces the session only once it completes.
+      const before = live.stats.duplicateHandshakes;
+      live.receive(packet);
+      if (!isFirst || live.stats.duplicateHandshakes !== before) return;
+    } else if (!isFirst) {
+      this.dropped++;
+      return;
+    }
+    if (this.#live.size + this.#pending.size >= (this.#options.maxSessions ?? 1024)) {
+      this.dropped++;
+      return;
+    }
+    let session: DatagramSession;
+    let hs: HandshakeLike;
+    try {
+      hs = handshakeFor(this.#options, false);
+      session = new DatagramSession(hs, false, this.#options.datagram);
+    } catch (err) {
+      this.emit('error', err);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#pending.get(key)?.session.destroy();
+      this.#pending.delete(key);
+    }, this.#options.handshakeTimeout ?? 10_000);
+    this.#pending.set(key, { session, hs, timer });
+    this.#advance(key, session, packet, send, rinfo);
+  }
+
+  #advance(key: string, session: DatagramSession, packet: Uint8Array, send: (p: Uint8Array) => void, rinfo: RemoteInfo): void {
+    const r = session.handle(packet);
+    if (r.dropped === 'handshake-rejected' && !session.established) {
+      // The first message did not authenticate (or was not a message of this protocol): forget it.
+      const p = this.#pending.get(key);
+      if (p && p.session === session && packet[1] === 0) {
+        clearTimeout(p.timer);
+        session.destroy();
+        this.#pending.delete(key);
+      }
+    }
+    for (const p of r.reply) send(p);
+    if (!session.established) return;
+    const p = this.#pending.get(key)!;
+    clearTimeout(p.timer);
+    this.#pending.delete(key);
+    if (this.#options.verifyRemote && !this.#options.verifyRemote(session.remoteStaticKey)) {
+      session.destroy();
+      return;
+    }
+    this.#live.get(key)?.close();
+    // eslint-disable-next-line prefer-const
+    let udp: UdpSession;
+    const mode = p.hs instanceof PipesResponder ? p.hs.mode : undefined;
+    udp = new UdpSession(session, send, () => {
+      if (this.#live.get(key) === udp) this.#live.delete(key);
+    }, { address: rinfo.address, port: rinfo.port }, mode);
+    this.#live.set(key, udp);
+    this.emit('session', udp);
+    if (r.data) udp.emit('message', r.data);
+  }
+
+  /** Closes every session and the socket. */
+  close(): Promise<void> {
+    for (const s of this.#live.values()) s.close();
+    for (const p of this.#pending.values()) {
+      clearTimeout(p.timer);
+      p.session.destroy();
+    }
+    this.#pending.clear();
+    return new Promise((resolve) => this.#socket.close(() => {
+      this.emit('close');
+      resolve();
+    }));
+  }
+}
+
+/** Creates a UDP Noise server; call `listen()` next. */
+export function createUdpServer(options: UdpServerOptions, onSession?: (s: UdpSession) => void): UdpServer {
+  return new UdpServer(options, onSession);
+}
