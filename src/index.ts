@@ -28,3 +28,4 @@ export { DatagramTransport, NONCE_LENGTH, type DatagramOptions, type DatagramSta
 export { DatagramSession, type HandshakeLike, type HandleResult, type SessionStats } from './datagram/session.js';
 export { createUdpServer, udpConnect, UdpServer, UdpSession, DEFAULT_RETRANSMIT_INTERVAL, type UdpOptions, type UdpConnectOptions, type UdpServerOptions } from './net/udp.js';
 export { HalfDuplexTransport, type HalfDuplexOptions } from './engine/half-duplex.js';
+export { pipesConnect, createPipesServer, PipesServer, type PipesConnectOptions, type PipesServerOptions, type PipesSocketOptions, type PipesResult } from './net/pipes.js';

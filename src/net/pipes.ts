@@ -1,0 +1,289 @@
+/**
+ * Noise Pipes over TCP (spec sections 10.2-10.4): `pipesConnect()` and `createPipesServer()`.
+ *
+ * Wire format: every message is a frame (16-bit big-endian length + message, section 13, the
+ * same framing as connect()/createServer()). Inside the frames, Noise Pipes adds exactly two
+ * negotiation bytes per connection (pipes/negotiation.ts): one before handshake message 1
+ * (0x00 XX, 0x01 IK) and one before message 2 (0x00 XX, 0x01 IK, 0x02 XXfallback). Message 3
+ * and all transport messages are as in connect()/createServer().
+ *
+ * Early data: the client's `earlyData` goes in the IK message (zero-RTT) when a server key is
+ * cached; when there is none, or the server falls back, it goes in handshake message 3 instead
+ * (encrypted, after the server's new key was checked). Either way the server application gets it
+ * exactly once, as the first bytes of the stream, and only after `verifyRemote` accepted the
+ * client. Zero-RTT data can be replayed by an attacker who recorded the IK message (see
+ * docs/pipes.md): send only idempotent requests in it.
+ *
+ * Once the handshake is done the connection is a NoiseSocket (NoiseSocket.fromTransport), with
+ * its end-of-stream, rekey and timeout rules.
+ */
+import net from 'node:net';
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { NoiseError } from '../errors.js';
+import { checkBytes, concat, EMPTY } from '../bytes.js';
+import { PipesInitiator } from '../pipes/initiator.js';
+import { PipesResponder } from '../pipes/responder.js';
+import type { PipesOptions } from '../pipes/options.js';
+import type { KeyCache } from '../pipes/key-cache.js';
+import type { PipesMode } from '../pipes/negotiation.js';
+import { encodeFrame } from './framing.js';
+import { NoiseSocket } from './noise-socket.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT, type RekeyOptions, type VerifyRemote } from './options.js';
+
+/** Options of both ends of a Noise Pipe over TCP. */
+export interface PipesSocketOptions extends Omit<PipesOptions, 'staticKeyPair'> {
+  staticKeyPair: PipesOptions['staticKeyPair'];
+  /** Accept or refuse the peer (its static key and handshake payloads) before any data flows. */
+  verifyRemote?: VerifyRemote;
+  /** Milliseconds allowed for the handshake (default 10 000). */
+  handshakeTimeout?: number;
+  /** Milliseconds without traffic after which the connection is closed (default off). */
+  idleTimeout?: number;
+  /** Automatic rekey policy (section 11.3), the same on both ends. */
+  rekey?: RekeyOptions;
+}
+
+/** Options of pipesConnect(). */
+export interface PipesConnectOptions extends PipesSocketOptions {
+  host?: string;
+  port: number;
+  /** Server static keys cached by peer name: IK when one is cached, XX otherwise; updated after each handshake. */
+  keyCache?: KeyCache;
+  /** The server's name in the key cache (default `host:port`). */
+  peer?: string;
+  /** Data delivered to the server as the first bytes of the stream (zero-RTT when possible). */
+  earlyData?: Uint8Array;
+}
+
+/** What a Pipes handshake ended with, on the socket as `pipes`. */
+export interface PipesResult {
+  /** The pattern used: XX, IK, or XXfallback. */
+  mode: PipesMode;
+  /** True when the early data went in the IK message and the server accepted it. */
+  earlyDataAccepted: boolean;
+}
+
+/** Reads 16-bit-length frames off a stream during the handshake, keeping what follows them. */
+class HandshakeReader {
+  #buf: Uint8Array = EMPTY;
+  push(chunk: Uint8Array): void {
+    this.#buf = this.#buf.length ? concat(this.#buf, chunk) : new Uint8Array(chunk);
+  }
+  next(): Uint8Array | undefined {
+    if (this.#buf.length < 2) return undefined;
+    const len = (this.#buf[0]! << 8) | this.#buf[1]!;
+    if (this.#buf.length < 2 + len) return undefined;
+    const frame = this.#buf.slice(2, 2 + len);
+    this.#buf = this.#buf.subarray(2 + len);
+    return frame;
+  }
+  get rest(): Uint8Array {
+    return this.#buf;
+  }
+}
+
+/**
+ * Runs one side's Pipes handshake on `raw`. `step(frame)` is called per received frame and
+ * returns the frames to send and whether it is done.
+ */
+function runHandshake(raw: Duplex, timeoutMs: number, step: (frame: Uint8Array) => Promise<boolean>): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const reader = new HandshakeReader();
+    let busy = false;
+    let done = false;
+    const timer = timeoutMs > 0 ? setTimeout(() => finish(new NoiseError('ERR_NOISE_HANDSHAKE_TIMEOUT', `the handshake did not finish within ${timeoutMs} ms`)), timeoutMs) : undefined;
+    const finish = (err?: unknown) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      raw.off('data', onData);
+      raw.off('end', onEnd);
+      raw.off('error', onError);
+      raw.off('close', onEnd);
+      if (err) {
+        raw.destroy();
+        reject(err);
+      } else {
+        raw.pause();
+        resolve(reader.rest);
+      }
+    };
+    const pump = async () => {
+      if (busy || done) return;
+      busy = true;
+      try {
+        for (let f = reader.next(); f && !done; f = reader.next()) {
+          if (await step(f)) return finish();
+        }
+      } catch (err) {
+        finish(err);
+      } finally {
+        busy = false;
+      }
+    };
+    const onData = (chunk: Uint8Array) => {
+      reader.push(chunk);
+      void pump();
+    };
+    const onEnd = () => finish(new NoiseError('ERR_NOISE_TRUNCATED', 'the connection closed during the handshake'));
+    const onError = (err: Error) => finish(new NoiseError('ERR_NOISE_SOCKET', err.message, { cause: err }));
+    raw.on('data', onData);
+    raw.on('end', onEnd);
+    raw.on('close', onEnd);
+    raw.on('error', onError);
+  });
+}
+
+async function verify(fn: VerifyRemote | undefined, key: Uint8Array | undefined, payloads: Uint8Array[]): Promise<void> {
+  if (!fn) return;
+  let ok = false;
+  try {
+    ok = await fn(key, payloads);
+  } catch (err) {
+    throw new NoiseError('ERR_NOISE_REMOTE_REJECTED', 'verifyRemote threw', { cause: err });
+  }
+  if (ok !== true) throw new NoiseError('ERR_NOISE_REMOTE_REJECTED');
+}
+
+function socketOptions(o: PipesSocketOptions) {
+  return { idleTimeout: o.idleTimeout, rekey: o.rekey, backend: o.backend };
+}
+
+/**
+ * Connects to a Noise Pipes server. Resolves with a secure NoiseSocket (its `pipes` property says
+ * which pattern was used) once the handshake is done, `verifyRemote` accepted the server and the
+ * key cache was updated. Rejects with a NoiseError.
+ */
+export async function pipesConnect(options: PipesConnectOptions): Promise<NoiseSocket & { pipes: PipesResult }> {
+  if (!options || typeof options !== 'object') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'options are required');
+  const host = options.host ?? '127.0.0.1';
+  const peer = options.peer ?? `${host}:${options.port}`;
+  const early = options.earlyData ?? EMPTY;
+  checkBytes('earlyData', early);
+  const cached = options.keyCache ? await options.keyCache.get(peer) : undefined;
+  const alice = new PipesInitiator({ ...options, remoteStaticKey: cached });
+  const raw = net.connect({ host, port: options.port, allowHalfOpen: true });
+  const payloads: Uint8Array[] = [];
+  let rest: Uint8Array;
+  try {
+    raw.write(encodeFrame(alice.writeMessage(alice.attempted === 'IK' ? early : EMPTY)));
+    rest = await runHandshake(raw, options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT, async (frame) => {
+      payloads.push(alice.readMessage(frame));
+      await verify(options.verifyRemote, alice.remoteStaticKey, payloads);
+      if (!alice.isFinished) raw.write(encodeFrame(alice.writeMessage(early))); // XX / XXfallback message 3
+      return true;
+    });
+    if (options.keyCache && alice.remoteStaticKey) await options.keyCache.set(peer, alice.remoteStaticKey);
+  } catch (err) {
+    alice.destroy();
+    raw.destroy();
+    throw err;
+  }
+  const result: PipesResult = { mode: alice.mode, earlyDataAccepted: alice.earlyDataAccepted };
+  const info = { protocol: alice.protocol, initiator: alice.mode !== 'XXfallback', remoteStaticKey: alice.remoteStaticKey, handshakeHash: alice.handshakeHash, remoteHandshakePayloads: payloads };
+  const sock = NoiseSocket.fromTransport(raw, alice.split(), info, socketOptions(options), rest) as NoiseSocket & { pipes: PipesResult };
+  sock.pipes = result;
+  raw.resume();
+  return sock;
+}
+
+/** Options of createPipesServer(). */
+export interface PipesServerOptions extends PipesSocketOptions {
+  /** Handshakes allowed at once (default 128); more connections are closed at once. */
+  maxConcurrentHandshakes?: number;
+}
+
+/**
+ * A Noise Pipes server. Events: 'secureConnection' (NoiseSocket with `pipes`), 'connectionError'
+ * (err), 'listening', 'close'. A bad connection never affects the others.
+ */
+export class PipesServer extends EventEmitter {
+  readonly netServer: net.Server;
+  readonly #options: PipesServerOptions;
+  #handshaking = 0;
+  /** Counters by outcome and mode. */
+  readonly stats = { secured: 0, failed: 0, refused: 0, XX: 0, IK: 0, XXfallback: 0 };
+
+  /** Use createPipesServer(). Bad options throw here. */
+  constructor(options: PipesServerOptions, onSecureConnection?: (s: NoiseSocket & { pipes: PipesResult }) => void) {
+    super();
+    new PipesResponder(options).destroy(); // checks keys, suite and psks once
+    this.#options = { ...options };
+    if (onSecureConnection) this.on('secureConnection', onSecureConnection);
+    this.netServer = net.createServer({ allowHalfOpen: true }, (raw) => {
+      raw.on('error', () => undefined);
+      void this.handle(raw).catch((err) => {
+        this.stats.failed++;
+        this.emit('connectionError', err);
+      });
+    });
+    this.netServer.on('listening', () => this.emit('listening'));
+    this.netServer.on('close', () => this.emit('close'));
+  }
+
+  /** Starts listening (see net.Server#listen). */
+  listen(port: number, host?: string, cb?: () => void): this {
+    this.netServer.listen(port, host, cb);
+    return this;
+  }
+
+  /** The bound address. */
+  address(): ReturnType<net.Server['address']> {
+    return this.netServer.address();
+  }
+
+  /** Stops accepting connections. */
+  close(cb?: (err?: Error) => void): this {
+    this.netServer.close(cb);
+    return this;
+  }
+
+  /** Runs the server side of a Noise Pipe on an open stream; resolves with the secure socket. */
+  async handle(raw: Duplex): Promise<NoiseSocket & { pipes: PipesResult }> {
+    const o = this.#options;
+    if (this.#handshaking >= (o.maxConcurrentHandshakes ?? 128)) {
+      this.stats.refused++;
+      raw.destroy();
+      throw new NoiseError('ERR_NOISE_TOO_MANY_HANDSHAKES');
+    }
+    this.#handshaking++;
+    const bob = new PipesResponder(o);
+    const payloads: Uint8Array[] = [];
+    let rest: Uint8Array;
+    try {
+      rest = await runHandshake(raw, o.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT, async (frame) => {
+        payloads.push(bob.readMessage(frame));
+        if (bob.isFinished || bob.mode === 'IK') await verify(o.verifyRemote, bob.remoteStaticKey, payloads);
+        if (bob.action === 'write') raw.write(encodeFrame(bob.writeMessage()));
+        return bob.isFinished;
+      });
+    } catch (err) {
+      bob.destroy();
+      throw err;
+    } finally {
+      this.#handshaking--;
+    }
+    const mode = bob.mode!;
+    // The early data: the IK payload, or the payload of XX/XXfallback message 3.
+    const early = mode === 'IK' ? payloads[0]! : payloads[payloads.length - 1]!;
+    const info = { protocol: bob.protocol!, initiator: mode === 'XXfallback', remoteStaticKey: bob.remoteStaticKey, handshakeHash: bob.handshakeHash, remoteHandshakePayloads: payloads };
+    const sock = NoiseSocket.fromTransport(raw, bob.split(), info, socketOptions(o), rest) as NoiseSocket & { pipes: PipesResult };
+    sock.pipes = { mode, earlyDataAccepted: bob.earlyDataAccepted };
+    if (early.length > 0) sock.unshift(early);
+    raw.resume();
+    this.stats.secured++;
+    this.stats[mode]++;
+    sock.on('error', (err) => {
+      this.stats.failed++;
+      this.emit('connectionError', err);
+    });
+    this.emit('secureConnection', sock);
+    return sock;
+  }
+}
+
+/** Creates a Noise Pipes server (call listen() next). */
+export function createPipesServer(options: PipesServerOptions, onSecureConnection?: (s: NoiseSocket & { pipes: PipesResult }) => void): PipesServer {
+  return new PipesServer(options, onSecureConnection);
+}

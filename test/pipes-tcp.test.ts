@@ -1,0 +1,141 @@
+/**
+ * Noise Pipes over TCP on loopback (spec 10.4): XX without a cached key, IK with zero-RTT data,
+ * XXfallback after the server's key changed (stale cache), then IK again; the exact bytes on the
+ * wire (two negotiation bytes per connection); and the failure paths: a refused new server key,
+ * an unknown negotiation byte, a silent client.
+ */
+import { expect } from 'chai';
+import net from 'node:net';
+import { createPipesServer, pipesConnect, generateKeyPair, MemoryKeyCache, NoiseError, type KeyPair, type PipesServer, type PipesConnectOptions } from '../src/index.js';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+/** A server that answers each connection with "got:" + everything it received, then ends. */
+async function echoServer(key: KeyPair, extra: Partial<Parameters<typeof createPipesServer>[0]> = {}) {
+  const received: string[] = [];
+  const errors: NoiseError[] = [];
+  const srv = createPipesServer({ staticKeyPair: key, handshakeTimeout: 2000, ...extra }, (s) => {
+    let text = '';
+    s.on('data', (d: Buffer) => (text += d.toString()));
+    s.on('end', () => {
+      received.push(text);
+      s.end(`got:${text}`);
+    });
+  });
+  srv.on('connectionError', (e) => errors.push(e));
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  return { srv, port, received, errors };
+}
+
+async function exchange(opts: PipesConnectOptions, body: string) {
+  const s = await pipesConnect(opts);
+  let reply = '';
+  s.on('data', (d: Buffer) => (reply += d.toString()));
+  const done = new Promise<void>((resolve, reject) => {
+    s.on('end', resolve);
+    s.on('error', reject);
+  });
+  s.end(body);
+  await done;
+  return { reply, mode: s.pipes.mode, early: s.pipes.earlyDataAccepted, key: s.remoteStaticKey };
+}
+
+describe('Noise Pipes over TCP (loopback)', () => {
+  let client: KeyPair;
+  const servers: PipesServer[] = [];
+  before(() => {
+    client = generateKeyPair();
+  });
+  afterEach(async () => {
+    while (servers.length) await new Promise((r) => servers.pop()!.close(() => r(undefined)));
+  });
+  const start = async (key: KeyPair, extra = {}) => {
+    const s = await echoServer(key, extra);
+    servers.push(s.srv);
+    return s;
+  };
+
+  it('XX -> IK (0-RTT) -> server key changes -> XXfallback -> IK; early data arrives exactly once every time', async () => {
+    const cache = new MemoryKeyCache();
+    let serverKey = generateKeyPair();
+    const modes: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      if (round === 2) serverKey = generateKeyPair();
+      const { port, received, srv } = await start(serverKey);
+      const r = await exchange({ port, staticKeyPair: client, keyCache: cache, peer: 'server', earlyData: enc(`early${round}|`) }, 'body');
+      modes.push(r.mode);
+      expect(r.reply).to.equal(`got:early${round}|body`);
+      expect(received).to.deep.equal([`early${round}|body`]);
+      expect(r.early).to.equal(r.mode === 'IK');
+      expect(hex(r.key!)).to.equal(hex(serverKey.publicKey));
+      expect(srv.stats[r.mode as 'XX']).to.equal(1);
+    }
+    expect(modes).to.deep.equal(['XX', 'IK', 'XXfallback', 'IK']);
+    expect(hex(cache.get('server')!)).to.equal(hex(serverKey.publicKey));
+  });
+
+  it('on the wire: one negotiation byte before messages 1 and 2, nothing else added', async () => {
+    const serverKey = generateKeyPair();
+    const { port } = await start(serverKey);
+    // A recording relay in front of the server.
+    const frames: { up: Buffer[]; down: Buffer[] } = { up: [], down: [] };
+    const relay = net.createServer({ allowHalfOpen: true }, (inbound) => {
+      const out = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+      inbound.on('data', (d) => { frames.up.push(d); out.write(d); });
+      out.on('data', (d) => { frames.down.push(d); inbound.write(d); });
+      inbound.on('end', () => out.end());
+      out.on('end', () => inbound.end());
+      inbound.on('error', () => out.destroy());
+      out.on('error', () => inbound.destroy());
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    const rport = (relay.address() as net.AddressInfo).port;
+    try {
+      const stale = generateKeyPair().publicKey;
+      await exchange({ port: rport, staticKeyPair: client, keyCache: { get: () => stale, set: () => undefined }, earlyData: enc('0123456789') }, '');
+      const up = Buffer.concat(frames.up);
+      const down = Buffer.concat(frames.down);
+      // IK message 1: 2-byte length, 0x01, e (32) + encrypted s (48) + encrypted early data (10 + 16).
+      expect(up.readUInt16BE(0)).to.equal(1 + 32 + 48 + 10 + 16);
+      expect(up[2]).to.equal(0x01);
+      // XXfallback message: 0x02, e (32) + encrypted s (48) + empty payload tag (16).
+      expect(down.readUInt16BE(0)).to.equal(1 + 32 + 48 + 16);
+      expect(down[2]).to.equal(0x02);
+      // XXfallback message 2 (client): no negotiation byte: encrypted s (48) + early data (10 + 16).
+      expect(up.readUInt16BE(2 + 107)).to.equal(48 + 10 + 16);
+    } finally {
+      await new Promise((r) => relay.close(r));
+    }
+  });
+
+  it('a client that refuses the server\'s new key sends no early data and keeps its cache', async () => {
+    const oldKey = generateKeyPair();
+    const { port, received, errors } = await start(generateKeyPair());
+    const cache = new MemoryKeyCache();
+    cache.set('s', oldKey.publicKey);
+    const err = await pipesConnect({ port, staticKeyPair: client, keyCache: cache, peer: 's', earlyData: enc('secret'), verifyRemote: (k) => hex(k!) === hex(oldKey.publicKey) }).catch((e) => e);
+    expect(err).to.be.instanceOf(NoiseError).with.property('code', 'ERR_NOISE_REMOTE_REJECTED');
+    expect(hex(cache.get('s')!)).to.equal(hex(oldKey.publicKey));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(received).to.deep.equal([]);
+    expect(errors.map((e) => e.code)).to.deep.equal(['ERR_NOISE_TRUNCATED']);
+  });
+
+  it('the server refuses an unknown negotiation byte and a silent client, and keeps serving', async () => {
+    const serverKey = generateKeyPair();
+    const { port, errors } = await start(serverKey, { handshakeTimeout: 300 });
+    const bad = net.connect(port, '127.0.0.1');
+    bad.on('error', () => undefined);
+    bad.write(Buffer.from([0x00, 0x21, 0x07, ...new Uint8Array(32)]));
+    const silent = net.connect(port, '127.0.0.1');
+    silent.on('error', () => undefined);
+    await new Promise((r) => setTimeout(r, 500));
+    bad.destroy();
+    silent.destroy();
+    expect(errors.map((e) => e.code).sort()).to.deep.equal(['ERR_NOISE_HANDSHAKE_TIMEOUT', 'ERR_NOISE_NEGOTIATION']);
+    const r = await exchange({ port, staticKeyPair: client }, 'still here');
+    expect(r.reply).to.equal('got:still here');
+  });
+});
