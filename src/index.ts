@@ -20,7 +20,7 @@ export { validatePattern } from './patterns/validate.js';
 export { applyModifiers } from './patterns/modifiers.js';
 export { PatternRegistry, builtinPatterns, loadPatternDir } from './patterns/registry.js';
 export {
-  PipesInitiator, PipesResponder, PIPES_TYPE, pipesProtocol, MemoryKeyCache,
+  PipesInitiator, PipesResponder, PIPES_TYPE, pipesProtocol, MemoryKeyCache, FileKeyCache,
   type PipesInitiatorOptions, type PipesMode, type PipesOptions, type KeyCache,
 } from './pipes/index.js';
 export { ReplayWindow, DEFAULT_REPLAY_WINDOW } from './datagram/replay-window.js';

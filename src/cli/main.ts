@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { vectorsCommand } from './vectors.js';
+import { udpCommands } from './udp.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .description('Noise Protocol Framework (rev 34): secure channels, test vectors, benchmarks')
     .version(pkg.version);
   program.addCommand(vectorsCommand());
+  for (const c of udpCommands()) program.addCommand(c);
   return program;
 }
 

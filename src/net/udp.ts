@@ -214,7 +214,13 @@ export async function udpConnect(options: UdpConnectOptions): Promise<UdpSession
         arm();
       }, delay);
     };
-    socket.on('error', (err) => (udp ? udp.close() : fail(new NoiseError('ERR_NOISE_SOCKET', err.message, { cause: err }))));
+    socket.on('error', (err) => {
+      // ICMP "port unreachable" comes back as ECONNREFUSED on a connected UDP socket. It is
+      // unauthenticated (anyone can send one), so it counts as a lost datagram, not a failure.
+      if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') return;
+      if (udp) udp.close();
+      else fail(new NoiseError('ERR_NOISE_SOCKET', err.message, { cause: err }));
+    });
     socket.on('message', (msg: Buffer) => {
       if (udp) return udp.receive(u8(msg));
       const r = session.handle(u8(msg));

@@ -6,4 +6,4 @@ export { PipesInitiator, type PipesInitiatorOptions } from './initiator.js';
 export { PipesResponder } from './responder.js';
 export { PIPES_TYPE, type PipesMode } from './negotiation.js';
 export { pipesProtocol, type PipesOptions } from './options.js';
-export { MemoryKeyCache, type KeyCache } from './key-cache.js';
+export { MemoryKeyCache, FileKeyCache, type KeyCache } from './key-cache.js';

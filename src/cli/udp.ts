@@ -1,0 +1,124 @@
+/**
+ * `noisekit udp-serve` and `noisekit udp-connect`: Noise over UDP in datagram mode (spec 11.4),
+ * optionally as Noise Pipes (`--pipes`, spec 10.4). Argument parsing only; the work is in
+ * net/udp.ts.
+ *
+ * udp-serve prints `listening udp HOST:PORT key HEX`, then one line per session and per
+ * datagram received (`datagram FROM TEXT`), echoing datagrams back with `--echo`.
+ * udp-connect sends `--count` datagrams of `--message` (or each stdin line), prints what comes
+ * back, and ends with `sent N, received M` (exit 1 if the handshake fails).
+ */
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { createUdpServer, udpConnect, type UdpOptions } from '../net/udp.js';
+import { FileKeyCache } from '../pipes/key-cache.js';
+import { generateKeyPair, keyPairFromPrivate } from '../crypto/keys.js';
+import { fromHex, toHex } from '../bytes.js';
+import type { KeyPair } from '../crypto/types.js';
+import { action } from './output.js';
+
+interface CommonFlags {
+  host: string;
+  port: string;
+  key?: string;
+  protocol?: string;
+  pipes?: boolean;
+  rekeyInterval?: string;
+  handshakeTimeout: string;
+}
+
+/** The static key pair from `--key FILE` (private key in hex), or a fresh one. */
+function loadKey(path: string | undefined): KeyPair {
+  if (!path) return generateKeyPair();
+  return keyPairFromPrivate(fromHex(readFileSync(path, 'utf8').trim()));
+}
+
+function common(flags: CommonFlags, staticKeyPair: KeyPair): UdpOptions {
+  return {
+    protocol: flags.protocol,
+    pipes: flags.pipes,
+    staticKeyPair,
+    handshakeTimeout: Number(flags.handshakeTimeout),
+    datagram: flags.rekeyInterval ? { rekeyInterval: BigInt(flags.rekeyInterval) } : undefined,
+  };
+}
+
+function withCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('--host <host>', 'address', '127.0.0.1')
+    .requiredOption('--port <port>', 'UDP port (0: any free port, for udp-serve)')
+    .option('--key <file>', 'file with this side\'s static private key in hex (default: a fresh key)')
+    .option('--protocol <name>', 'Noise protocol name (default Noise_XX_25519_ChaChaPoly_BLAKE2s)')
+    .option('--pipes', 'Noise Pipes: IK with a cached server key, XX otherwise, XXfallback when the cache is stale')
+    .option('--rekey-interval <n>', 'rekey every N nonces (both sides must agree)')
+    .option('--handshake-timeout <ms>', 'handshake time limit', '10000');
+}
+
+/** `noisekit udp-serve`. */
+export function udpServeCommand(): Command {
+  return withCommonOptions(new Command('udp-serve').description('serve Noise over UDP (datagram mode: explicit nonces, replay window)'))
+    .option('--echo', 'send every datagram back')
+    .action(action(async (flags: CommonFlags & { echo?: boolean }) => {
+      const key = loadKey(flags.key);
+      const server = createUdpServer(common(flags, key), (s) => {
+        const from = `${s.remoteAddress.address}:${s.remoteAddress.port}`;
+        console.log(`session ${from}${s.mode ? ` ${s.mode}` : ''} remote-key ${s.remoteStaticKey ? toHex(s.remoteStaticKey) : '-'}`);
+        s.on('message', (m: Uint8Array) => {
+          console.log(`datagram ${from} ${Buffer.from(m).toString()}`);
+          if (flags.echo) s.send(m);
+        });
+      });
+      const a = await server.listen(Number(flags.port), flags.host);
+      console.log(`listening udp ${a.address}:${a.port} key ${toHex(key.publicKey)}`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await server.close();
+    }));
+}
+
+/** `noisekit udp-connect`. */
+export function udpConnectCommand(): Command {
+  return withCommonOptions(new Command('udp-connect').description('connect to a Noise UDP server and exchange datagrams'))
+    .option('--server-key <hex>', 'the server\'s static public key (for IK, NK, ...)')
+    .option('--key-cache <file>', 'with --pipes: JSON file of cached server keys')
+    .option('--message <text>', 'datagram to send (default: one per stdin line)')
+    .addOption(new Option('--count <n>', 'how many times to send --message').default('1'))
+    .option('--wait <ms>', 'how long to wait for replies after the last send', '500')
+    .action(action(async (flags: CommonFlags & { serverKey?: string; keyCache?: string; message?: string; count: string; wait: string }) => {
+      const session = await udpConnect({
+        ...common(flags, loadKey(flags.key)),
+        host: flags.host,
+        port: Number(flags.port),
+        remoteStaticKey: flags.serverKey ? fromHex(flags.serverKey) : undefined,
+        keyCache: flags.keyCache ? new FileKeyCache(flags.keyCache) : undefined,
+      });
+      console.log(`connected${session.mode ? ` ${session.mode}` : ''} server-key ${session.remoteStaticKey ? toHex(session.remoteStaticKey) : '-'}`);
+      let received = 0;
+      let sent = 0;
+      session.on('message', (m: Uint8Array) => {
+        received++;
+        console.log(`datagram ${Buffer.from(m).toString()}`);
+      });
+      const enc = new TextEncoder();
+      if (flags.message !== undefined) {
+        for (let i = 0; i < Number(flags.count); i++, sent++) session.send(enc.encode(flags.message));
+      } else {
+        for await (const line of createInterface({ input: process.stdin })) {
+          if (line.length === 0) continue;
+          session.send(enc.encode(line));
+          sent++;
+        }
+      }
+      await new Promise((r) => setTimeout(r, Number(flags.wait)));
+      console.log(`sent ${sent}, received ${received}`);
+      session.close();
+    }));
+}
+
+/** Both UDP commands, for registration in main.ts. */
+export function udpCommands(): Command[] {
+  return [udpServeCommand(), udpConnectCommand()];
+}

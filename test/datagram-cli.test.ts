@@ -1,0 +1,86 @@
+/**
+ * The UDP commands as users run them: `noisekit udp-serve --echo` and `noisekit udp-connect`
+ * (plain XX, and Noise Pipes with a key-cache file: XX first, IK the second time). Loopback only;
+ * every process is killed in `after`.
+ */
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
+
+function run(args: string[], timeoutMs = 15_000): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+function serve(args: string[]): Promise<{ proc: ChildProcess; port: number; key: string; output: () => string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'udp-serve', '--port', '0', '--echo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`udp-serve did not start: ${out}`)), 15_000);
+    proc.stdout!.on('data', (d) => {
+      out += d;
+      const m = /listening udp 127\.0\.0\.1:(\d+) key ([0-9a-f]+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve({ proc, port: Number(m[1]), key: m[2]!, output: () => out });
+      }
+    });
+  });
+}
+
+describe('CLI: noisekit udp-serve / udp-connect', function () {
+  const procs: ChildProcess[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'noisekit-udp-'));
+  after(() => {
+    procs.forEach((p) => p.kill('SIGKILL'));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('XX: 5 datagrams echoed, summary line, exit 0', async () => {
+    const s = await serve([]);
+    procs.push(s.proc);
+    const r = await run(['udp-connect', '--port', String(s.port), '--message', 'hello udp', '--count', '5']);
+    expect(r.code, r.err).to.equal(0);
+    expect(r.out).to.contain(`connected server-key ${s.key}`);
+    expect(r.out.match(/^datagram hello udp$/gm)).to.have.length(5);
+    expect(r.out).to.contain('sent 5, received 5');
+    expect(s.output().match(/datagram 127\.0\.0\.1:\d+ hello udp/g)).to.have.length(5);
+  });
+
+  it('--pipes with a key-cache file: XX the first time, IK the second', async () => {
+    const s = await serve(['--pipes']);
+    procs.push(s.proc);
+    const cache = join(dir, 'servers.json');
+    const args = ['udp-connect', '--pipes', '--key-cache', cache, '--port', String(s.port), '--message', 'p'];
+    const first = await run(args);
+    expect(first.code, first.err).to.equal(0);
+    expect(first.out).to.contain('connected XX');
+    expect(JSON.parse(readFileSync(cache, 'utf8'))[`127.0.0.1:${s.port}`]).to.equal(s.key);
+    const second = await run(args);
+    expect(second.out).to.contain('connected IK');
+    expect(second.out).to.contain('sent 1, received 1');
+  });
+
+  it('no server: one-line ERR_NOISE_HANDSHAKE_TIMEOUT and exit 1', async () => {
+    const s = await serve([]);
+    s.proc.kill('SIGKILL');
+    await new Promise((r) => s.proc.once('close', r));
+    const r = await run(['udp-connect', '--port', String(s.port), '--message', 'x', '--handshake-timeout', '300']);
+    expect(r.code).to.equal(1);
+    expect(r.err.trim()).to.match(/^noisekit: ERR_NOISE_HANDSHAKE_TIMEOUT: /);
+  });
+});
