@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { vectorsCommand } from './vectors.js';
 import { udpCommands } from './udp.js';
+import { pipesCommands } from './pipes.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .version(pkg.version);
   program.addCommand(vectorsCommand());
   for (const c of udpCommands()) program.addCommand(c);
+  for (const c of pipesCommands()) program.addCommand(c);
   return program;
 }
 

@@ -1,0 +1,91 @@
+/**
+ * `noisekit pipes-serve` and `noisekit pipes-connect`: Noise Pipes over TCP (spec 10.4): XX
+ * without a cached server key, IK with zero-RTT early data when one is cached, XXfallback when
+ * the cache is stale. Argument parsing only; the work is in net/pipes.ts.
+ */
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createPipesServer, pipesConnect } from '../net/pipes.js';
+import { FileKeyCache } from '../pipes/key-cache.js';
+import { generateKeyPair, keyPairFromPrivate } from '../crypto/keys.js';
+import { fromHex, toHex } from '../bytes.js';
+import type { KeyPair } from '../crypto/types.js';
+import { action } from './output.js';
+
+function loadKey(path: string | undefined): KeyPair {
+  if (!path) return generateKeyPair();
+  return keyPairFromPrivate(fromHex(readFileSync(path, 'utf8').trim()));
+}
+
+/** `noisekit pipes-serve`: prints `listening tcp HOST:PORT key HEX`, then per connection its mode and data. */
+export function pipesServeCommand(): Command {
+  return new Command('pipes-serve')
+    .description('serve Noise Pipes over TCP (XX, IK with 0-RTT, XXfallback)')
+    .option('--host <host>', 'address', '127.0.0.1')
+    .requiredOption('--port <port>', 'TCP port (0: any free port)')
+    .option('--key <file>', 'file with the static private key in hex (default: a fresh key)')
+    .option('--suite <dh_cipher_hash>', 'algorithms', '25519_ChaChaPoly_BLAKE2s')
+    .option('--echo', 'send everything back, then end')
+    .action(action(async (flags: { host: string; port: string; key?: string; suite: string; echo?: boolean }) => {
+      const key = loadKey(flags.key);
+      const server = createPipesServer({ staticKeyPair: key, suite: flags.suite }, (s) => {
+        console.log(`session ${s.pipes.mode} early-data ${s.pipes.earlyDataAccepted ? '0-rtt' : 'after-handshake'} remote-key ${toHex(s.remoteStaticKey!)}`);
+        const chunks: Buffer[] = [];
+        s.on('data', (d: Buffer) => chunks.push(d));
+        s.on('end', () => {
+          const all = Buffer.concat(chunks);
+          console.log(`data ${all.toString()}`);
+          s.end(flags.echo ? all : undefined);
+        });
+      });
+      server.on('connectionError', (err: Error & { code?: string }) => console.error(`connection error ${err.code ?? ''}: ${err.message}`));
+      await new Promise<void>((resolve) => server.listen(Number(flags.port), flags.host, resolve));
+      const a = server.address() as AddressInfo;
+      console.log(`listening tcp ${a.address}:${a.port} key ${toHex(key.publicKey)}`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      server.close();
+    }));
+}
+
+/** `noisekit pipes-connect`: one exchange, printing the mode, the server key and the reply. */
+export function pipesConnectCommand(): Command {
+  return new Command('pipes-connect')
+    .description('connect to a Noise Pipes server (IK when --key-cache knows it, XX otherwise)')
+    .option('--host <host>', 'address', '127.0.0.1')
+    .requiredOption('--port <port>', 'TCP port')
+    .option('--key <file>', 'file with the static private key in hex (default: a fresh key)')
+    .option('--suite <dh_cipher_hash>', 'algorithms', '25519_ChaChaPoly_BLAKE2s')
+    .option('--key-cache <file>', 'JSON file of cached server keys (created and updated)')
+    .option('--early-data <text>', 'sent zero-RTT when possible, otherwise right after the handshake')
+    .option('--message <text>', 'sent after the handshake', '')
+    .option('--handshake-timeout <ms>', 'handshake time limit', '10000')
+    .action(action(async (flags: { host: string; port: string; key?: string; suite: string; keyCache?: string; earlyData?: string; message: string; handshakeTimeout: string }) => {
+      const s = await pipesConnect({
+        host: flags.host,
+        port: Number(flags.port),
+        staticKeyPair: loadKey(flags.key),
+        suite: flags.suite,
+        keyCache: flags.keyCache ? new FileKeyCache(flags.keyCache) : undefined,
+        earlyData: flags.earlyData === undefined ? undefined : new TextEncoder().encode(flags.earlyData),
+        handshakeTimeout: Number(flags.handshakeTimeout),
+      });
+      console.log(`connected ${s.pipes.mode} early-data ${s.pipes.earlyDataAccepted ? '0-rtt' : 'after-handshake'} server-key ${toHex(s.remoteStaticKey!)}`);
+      const chunks: Buffer[] = [];
+      s.on('data', (d: Buffer) => chunks.push(d));
+      await new Promise<void>((resolve, reject) => {
+        s.on('end', resolve);
+        s.on('error', reject);
+        s.end(flags.message);
+      });
+      console.log(`reply ${Buffer.concat(chunks).toString()}`);
+    }));
+}
+
+/** Both Pipes commands, for registration in main.ts. */
+export function pipesCommands(): Command[] {
+  return [pipesServeCommand(), pipesConnectCommand()];
+}

@@ -1,0 +1,82 @@
+/**
+ * `noisekit pipes-serve` / `pipes-connect` as users run them, on loopback: XX the first time
+ * (the key-cache file is written), IK with zero-RTT early data the second, and XXfallback after
+ * the server restarts with a new key (stale cache), with the early data delivered every time.
+ */
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
+
+function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    const t = setTimeout(() => p.kill('SIGKILL'), 15_000);
+    p.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+function serve(args: string[]): Promise<{ proc: ChildProcess; port: number; key: string; output: () => string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'pipes-serve', '--echo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`pipes-serve did not start: ${out}`)), 15_000);
+    proc.stdout!.on('data', (d) => {
+      out += d;
+      const m = /listening tcp 127\.0\.0\.1:(\d+) key ([0-9a-f]+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve({ proc, port: Number(m[1]), key: m[2]!, output: () => out });
+      }
+    });
+  });
+}
+
+describe('CLI: noisekit pipes-serve / pipes-connect', function () {
+  const procs: ChildProcess[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'noisekit-pipes-'));
+  after(() => {
+    procs.forEach((p) => p.kill('SIGKILL'));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('XX, then IK with 0-RTT, then XXfallback after the server key changed', async () => {
+    const cache = join(dir, 'servers.json');
+    const keyA = join(dir, 'a.key');
+    const keyB = join(dir, 'b.key');
+    writeFileSync(keyA, randomBytes(32).toString('hex'));
+    writeFileSync(keyB, randomBytes(32).toString('hex'));
+    const a = await serve(['--port', '0', '--key', keyA]);
+    procs.push(a.proc);
+    const connect = (port: number) => run(['pipes-connect', '--port', String(port), '--key-cache', cache, '--early-data', 'E|', '--message', 'M']);
+    const first = await connect(a.port);
+    expect(first.code, first.err).to.equal(0);
+    expect(first.out).to.contain(`connected XX early-data after-handshake server-key ${a.key}`);
+    expect(first.out).to.contain('reply E|M');
+    const second = await connect(a.port);
+    expect(second.out).to.contain('connected IK early-data 0-rtt');
+    expect(second.out).to.contain('reply E|M');
+    expect(a.output()).to.match(/session IK early-data 0-rtt/);
+    // The same address, a new key: the cache is stale.
+    a.proc.kill('SIGKILL');
+    await new Promise((r) => a.proc.once('close', r));
+    const b = await serve(['--port', String(a.port), '--key', keyB]);
+    procs.push(b.proc);
+    const third = await connect(b.port);
+    expect(third.code, third.err).to.equal(0);
+    expect(third.out).to.contain(`connected XXfallback early-data after-handshake server-key ${b.key}`);
+    expect(third.out).to.contain('reply E|M');
+    expect(JSON.parse(readFileSync(cache, 'utf8'))[`127.0.0.1:${b.port}`]).to.equal(b.key);
+  });
+});
