@@ -1,0 +1,87 @@
+/**
+ * DatagramSession (the socket-free handshake driver of datagram mode, spec 11.4) in memory:
+ * duplicates get the SAME reply bytes (never a second handshake answer), acknowledgements stop
+ * the initiator's retransmission, early transport packets are dropped, and nonce exhaustion
+ * ends sending (a new handshake is needed) instead of wrapping.
+ */
+import { expect } from 'chai';
+import { HandshakeState, DatagramSession, generateKeyPair, NoiseError, MAX_NONCE, type TransportState, type HandshakeLike } from '../src/index.js';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const PROTOCOL = 'Noise_XX_25519_ChaChaPoly_BLAKE2s';
+
+/** A HandshakeState that remembers the TransportState it split into. */
+function capturing(hs: HandshakeState): HandshakeLike & { transport?: TransportState } {
+  const out = Object.create(hs) as HandshakeLike & { transport?: TransportState };
+  Object.defineProperties(out, {
+    action: { get: () => hs.action },
+    isFinished: { get: () => hs.isFinished },
+    handshakeHash: { get: () => hs.handshakeHash },
+    remoteStaticKey: { get: () => hs.remoteStaticKey },
+  });
+  out.writeMessage = (p) => hs.writeMessage(p);
+  out.readMessage = (m) => hs.readMessage(m);
+  out.destroy = () => hs.destroy();
+  out.split = () => (out.transport = hs.split());
+  return out;
+}
+
+function pair() {
+  const ih = capturing(new HandshakeState({ protocol: PROTOCOL, initiator: true, staticKeyPair: generateKeyPair() }));
+  const rh = capturing(new HandshakeState({ protocol: PROTOCOL, initiator: false, staticKeyPair: generateKeyPair() }));
+  return { i: new DatagramSession(ih, true), r: new DatagramSession(rh, false), ih, rh };
+}
+
+describe('DatagramSession', () => {
+  it('XX with every packet duplicated: same reply bytes, acks, and retransmission stops once acknowledged', () => {
+    const { i, r } = pair();
+    const m1 = i.start();
+    expect(i.retransmit(), 'waiting for message 2').to.equal(m1);
+    const [m2] = r.handle(m1).reply;
+    expect(hex(r.handle(m1).reply[0]!), 'duplicate message 1 -> the same message 2').to.equal(hex(m2!));
+    const res = i.handle(m2!);
+    const m3 = res.reply[0]!;
+    expect(i.established && !i.confirmed).to.equal(true);
+    expect(hex(i.handle(m2!).reply[0]!), 'duplicate message 2 -> the same message 3').to.equal(hex(m3));
+    expect(i.retransmit(), 'message 3 until acknowledged').to.equal(m3);
+    const fin = r.handle(m3);
+    expect(fin.established).to.equal(true);
+    const ack = fin.reply[0]!;
+    expect(ack[0]).to.equal(0x02);
+    const ack2 = r.handle(m3).reply[0]!;
+    expect(hex(ack2)).to.not.equal(hex(ack)); // a fresh acknowledgement (new nonce)
+    expect(i.handle(ack).data, 'an ack is not delivered').to.equal(undefined);
+    expect(i.confirmed).to.equal(true);
+    expect(i.retransmit()).to.equal(undefined);
+    const again = i.handle(ack2);
+    expect([again.data, again.dropped], 'a second ack: a new nonce, accepted, not delivered').to.deep.equal([undefined, undefined]);
+    const d = i.send(enc('data'));
+    expect(new TextDecoder().decode(r.handle(d).data!)).to.equal('data');
+    expect(r.handle(d).dropped).to.equal('replay');
+  });
+
+  it('transport packets before the handshake finished are dropped; a forged handshake message changes nothing', () => {
+    const { i, r } = pair();
+    const m1 = i.start();
+    expect(r.handle(Uint8Array.from([0x02, ...new Uint8Array(40)])).dropped).to.equal('not-established');
+    const [m2] = r.handle(m1).reply;
+    const forged = m2!.slice();
+    forged[forged.length - 1]! ^= 1;
+    expect(i.handle(forged).dropped).to.equal('handshake-rejected');
+    expect(i.handle(m2!).reply).to.have.length(1);
+    expect(r.handle(new Uint8Array(0)).dropped).to.equal('malformed');
+  });
+
+  it('nonce exhaustion: the last nonce goes out, then ERR_NOISE_NONCE_EXHAUSTED; nothing wraps', () => {
+    const { i, r, ih } = pair();
+    const [m2] = r.handle(i.start()).reply;
+    const [m3] = i.handle(m2!).reply;
+    i.handle(r.handle(m3!).reply[0]!);
+    ih.transport!.send.setNonce(MAX_NONCE - 1n);
+    const last = i.send(enc('last'));
+    expect(new TextDecoder().decode(r.handle(last).data!)).to.equal('last');
+    expect(() => i.send(enc('more'))).to.throw(NoiseError).with.property('code', 'ERR_NOISE_NONCE_EXHAUSTED');
+    expect(() => i.send(enc('more'))).to.throw(NoiseError).with.property('code', 'ERR_NOISE_NONCE_EXHAUSTED');
+  });
+});
