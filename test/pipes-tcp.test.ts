@@ -110,6 +110,28 @@ describe('Noise Pipes over TCP (loopback)', () => {
     }
   });
 
+  it('rekey policy passes through to the socket: same policy both sides works, a mismatched one fails', async () => {
+    const serverKey = generateKeyPair();
+    const { port, errors, received } = await start(serverKey, { rekey: { messages: 2 } });
+    const chunks = Array.from({ length: 8 }, (_, i) => `c${i};`);
+    const ok = await pipesConnect({ port, staticKeyPair: client, rekey: { messages: 2 } });
+    let reply = '';
+    ok.on('data', (d: Buffer) => (reply += d.toString()));
+    const ended = new Promise((r) => ok.on('end', r));
+    for (const c of chunks) await new Promise((r) => ok.write(c, r));
+    ok.end();
+    await ended;
+    expect(reply).to.equal(`got:${chunks.join('')}`);
+    // Without the policy the client keeps its first key: the server cannot decrypt message 3.
+    const bad = await pipesConnect({ port, staticKeyPair: client });
+    bad.on('error', () => undefined);
+    for (const c of chunks) await new Promise((r) => bad.write(c, r));
+    await new Promise((r) => setTimeout(r, 100));
+    bad.destroy();
+    expect(errors.map((e) => e.code)).to.deep.equal(['ERR_NOISE_DECRYPT']);
+    expect(received).to.have.length(1);
+  });
+
   it('a client that refuses the server\'s new key sends no early data and keeps its cache', async () => {
     const oldKey = generateKeyPair();
     const { port, received, errors } = await start(generateKeyPair());
