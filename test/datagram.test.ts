@@ -95,6 +95,7 @@ describe('DatagramTransport', () => {
       expect(code(() => b.decrypt(bad)), `byte ${pos}`).to.be.oneOf(['ERR_NOISE_DECRYPT', 'ERR_NOISE_REPLAY']);
     }
     expect(code(() => b.decrypt(d.subarray(0, 20)))).to.equal('ERR_NOISE_MALFORMED_MESSAGE');
+    expect(code(() => b.decrypt(new Uint8Array(NONCE_LENGTH + 65536)))).to.equal('ERR_NOISE_MESSAGE_TOO_LONG');
     expect(b.highestReceived).to.equal(-1n);
     expect(dec(b.decrypt(d))).to.equal('genuine');
   });

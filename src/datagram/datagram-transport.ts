@@ -14,7 +14,7 @@
  */
 import type { CipherKey, Cipher } from '../crypto/types.js';
 import type { TransportState } from '../engine/transport-state.js';
-import { MAX_NONCE, TAG_LENGTH } from '../engine/cipher-state.js';
+import { MAX_MESSAGE_LENGTH, MAX_NONCE, TAG_LENGTH } from '../engine/cipher-state.js';
 import { defaultRekey } from '../crypto/hkdf.js';
 import { NoiseError } from '../errors.js';
 import { checkBytes, EMPTY, wipe } from '../bytes.js';
@@ -150,6 +150,10 @@ export class DatagramTransport {
     if (datagram.length < NONCE_LENGTH + TAG_LENGTH) {
       this.stats.forged++;
       throw new NoiseError('ERR_NOISE_MALFORMED_MESSAGE', `datagram of ${datagram.length} bytes is shorter than nonce + tag`);
+    }
+    if (datagram.length > NONCE_LENGTH + MAX_MESSAGE_LENGTH) {
+      this.stats.forged++;
+      throw new NoiseError('ERR_NOISE_MESSAGE_TOO_LONG', `datagram of ${datagram.length} bytes (max ${NONCE_LENGTH + MAX_MESSAGE_LENGTH})`);
     }
     const n = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength).getBigUint64(0);
     const why = this.#window.check(n);

@@ -9,8 +9,9 @@
  */
 import { NoiseError } from '../errors.js';
 
-/** Packet kinds. */
+/** Packet kind of a handshake message: `0x01 | index | message`. */
 export const PACKET_HANDSHAKE = 0x01;
+/** Packet kind of a transport message: `0x02 | nonce | ciphertext`. */
 export const PACKET_TRANSPORT = 0x02;
 
 /** A decoded packet. */
