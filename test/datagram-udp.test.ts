@@ -193,6 +193,19 @@ describe('UDP datagram mode on loopback', function () {
     expect(err).to.be.instanceOf(NoiseError).with.property('code', 'ERR_NOISE_REMOTE_REJECTED');
   });
 
+  it('idle sessions are closed on both sides (idleTimeout), freeing the server slot', async () => {
+    const { srv, port } = await server({ idleTimeout: 200, maxSessions: 1 });
+    const c = await client(port, { idleTimeout: 200 });
+    expect(srv.sessions).to.have.length(1);
+    const closed = new Promise((r) => c.once('close', r));
+    await sleep(350);
+    await closed;
+    expect(c.closed).to.equal(true);
+    expect(srv.sessions).to.have.length(0);
+    const again = await client(port);
+    expect(again.closed).to.equal(false);
+  });
+
   it('junk, truncated and out-of-place packets do not disturb the server', async () => {
     const toServer = new Ledger();
     const { srv, port } = await server({}, (s) => toServer.watch(s));

@@ -22,6 +22,9 @@ import { PipesResponder } from '../pipes/responder.js';
 import type { KeyCache } from '../pipes/key-cache.js';
 import type { PipesMode } from '../pipes/negotiation.js';
 
+/** Default idle timeout of a UDP session in ms (WireGuard drops keys after 180 s too). */
+export const DEFAULT_UDP_IDLE_TIMEOUT = 180_000;
+
 /** Default first retransmission delay (ms); it doubles up to 8 times that. */
 export const DEFAULT_RETRANSMIT_INTERVAL = 250;
 
@@ -49,6 +52,8 @@ export interface UdpOptions {
   datagram?: DatagramOptions;
   /** Accept or refuse the peer's static key once the handshake is complete. */
   verifyRemote?: (remoteStaticKey: Uint8Array | undefined) => boolean;
+  /** Close a session after this many ms without an authentic packet from the peer (default 180 000; 0 = never). */
+  idleTimeout?: number;
 }
 
 /** Client options. */
@@ -73,19 +78,21 @@ export class UdpSession extends EventEmitter {
   readonly #sendPacket: (p: Uint8Array) => void;
   readonly #onClose: () => void;
   #closed = false;
+  #idleTimer: NodeJS.Timeout | undefined;
   /** The peer's UDP address. */
   readonly remoteAddress: { address: string; port: number };
   /** With pipes: the pattern the handshake used. */
   readonly mode: PipesMode | undefined;
 
   /** @internal Built by udpConnect and createUdpServer. */
-  constructor(session: DatagramSession, sendPacket: (p: Uint8Array) => void, onClose: () => void, remote: { address: string; port: number }, mode?: PipesMode) {
+  constructor(session: DatagramSession, sendPacket: (p: Uint8Array) => void, onClose: () => void, remote: { address: string; port: number }, mode?: PipesMode, idleTimeout = DEFAULT_UDP_IDLE_TIMEOUT) {
     super();
     this.#session = session;
     this.#sendPacket = sendPacket;
     this.#onClose = onClose;
     this.remoteAddress = remote;
     this.mode = mode;
+    if (idleTimeout > 0) this.#idleTimer = setTimeout(() => this.close(), idleTimeout);
   }
 
   /** The peer's static public key. */
@@ -134,6 +141,7 @@ export class UdpSession extends EventEmitter {
   receive(packet: Uint8Array): void {
     if (this.#closed) return;
     const r = this.#session.handle(packet);
+    if (!r.dropped) this.#idleTimer?.refresh();
     for (const p of r.reply) this.#sendPacket(p);
     if (r.data) this.emit('message', r.data);
   }
@@ -142,6 +150,7 @@ export class UdpSession extends EventEmitter {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#idleTimer);
     this.#session.destroy();
     this.#onClose();
     this.emit('close');
@@ -150,9 +159,9 @@ export class UdpSession extends EventEmitter {
 
 function checkOptions(o: UdpOptions): void {
   if (!o || typeof o !== 'object') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'options are required');
-  for (const k of ['handshakeTimeout', 'retransmitInterval'] as const) {
+  for (const k of ['handshakeTimeout', 'retransmitInterval', 'idleTimeout'] as const) {
     const v = o[k];
-    if (v !== undefined && (typeof v !== 'number' || !(v > 0) || v > 2 ** 31 - 1)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `${k} must be a positive number of milliseconds`);
+    if (v !== undefined && (typeof v !== 'number' || !(v > 0 || (k === 'idleTimeout' && v === 0)) || v > 2 ** 31 - 1)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `${k} must be a positive number of milliseconds`);
   }
 }
 
@@ -231,7 +240,7 @@ export async function udpConnect(options: UdpConnectOptions): Promise<UdpSession
       }
       cleanup();
       const mode = hs instanceof PipesInitiator ? hs.mode : undefined;
-      udp = new UdpSession(session, send, () => socket.close(), { address: host, port: options.port }, mode);
+      udp = new UdpSession(session, send, () => socket.close(), { address: host, port: options.port }, mode, options.idleTimeout);
       const done = () => resolve(udp!);
       if (options.pipes && options.keyCache && session.remoteStaticKey) {
         Promise.resolve(options.keyCache.set(peer, session.remoteStaticKey)).then(done, (err) => {
@@ -350,7 +359,7 @@ export class UdpServer extends EventEmitter {
     const mode = p.hs instanceof PipesResponder ? p.hs.mode : undefined;
     udp = new UdpSession(session, send, () => {
       if (this.#live.get(key) === udp) this.#live.delete(key);
-    }, { address: rinfo.address, port: rinfo.port }, mode);
+    }, { address: rinfo.address, port: rinfo.port }, mode, this.#options.idleTimeout);
     this.#live.set(key, udp);
     this.emit('session', udp);
     if (r.data) udp.emit('message', r.data);
