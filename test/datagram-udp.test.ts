@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { createUdpServer, udpConnect, generateKeyPair, MemoryKeyCache, NoiseError, type UdpSession, type UdpServer, type KeyPair } from '../src/index.js';
+import { createUdpServer, udpConnect, generateKeyPair, MemoryKeyCache, NoiseError, DatagramSession, HandshakeState, type UdpSession, type UdpServer, type KeyPair } from '../src/index.js';
 import { lossyProxy, type Impairment } from './support/lossy-proxy.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -204,6 +204,39 @@ describe('UDP datagram mode on loopback', function () {
     expect(srv.sessions).to.have.length(0);
     const again = await client(port);
     expect(again.closed).to.equal(false);
+  });
+
+  it('a new handshake from the same address replaces the session only once it completes', async () => {
+    const { srv, port } = await server();
+    const sock = createSocket('udp4');
+    cleanup.push(() => new Promise<void>((r) => sock.close(() => r())));
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    let current: DatagramSession | undefined;
+    sock.on('message', (m: Buffer) => {
+      const r = current?.handle(new Uint8Array(m));
+      for (const p of r?.reply ?? []) sock.send(p, port, '127.0.0.1');
+    });
+    const handshake = async () => {
+      current = new DatagramSession(new HandshakeState({ protocol: 'Noise_XX_25519_ChaChaPoly_BLAKE2s', initiator: true, staticKeyPair: clientKey }), true);
+      sock.send(current.start(), port, '127.0.0.1');
+      for (let i = 0; i < 100 && !current.confirmed; i++) await sleep(5);
+      expect(current.confirmed).to.equal(true);
+    };
+    await handshake();
+    const first = srv.sessions[0]!;
+    const firstClosed = new Promise((r) => first.once('close', r));
+    // A forged message 1 from the same address does not disturb the live session.
+    sock.send(Buffer.concat([Buffer.from([0x01, 0x00]), randomBytes(32)]), port, '127.0.0.1');
+    await sleep(30);
+    expect(srv.sessions).to.deep.equal([first]);
+    expect(first.closed).to.equal(false);
+    await handshake();
+    await firstClosed;
+    expect(srv.sessions).to.have.length(1);
+    expect(srv.sessions[0]).to.not.equal(first);
+    const got = new Promise<Uint8Array>((r) => srv.sessions[0]!.once('message', r));
+    sock.send(current!.send(new TextEncoder().encode('new session')), port, '127.0.0.1');
+    expect(new TextDecoder().decode(await got)).to.equal('new session');
   });
 
   it('junk, truncated and out-of-place packets do not disturb the server', async () => {

@@ -13,7 +13,7 @@ import type { KeyPair } from '../crypto/types.js';
 import type { BackendChoice } from '../crypto/resolve.js';
 import { HandshakeState } from '../engine/handshake-state.js';
 import { NoiseError } from '../errors.js';
-import { checkBytes } from '../bytes.js';
+import { checkBytes, equalBytes } from '../bytes.js';
 import { DatagramSession, type HandshakeLike, type SessionStats } from '../datagram/session.js';
 import type { DatagramOptions } from '../datagram/datagram-transport.js';
 import { PACKET_HANDSHAKE } from '../datagram/packet.js';
@@ -262,7 +262,7 @@ export class UdpServer extends EventEmitter {
   readonly #options: UdpServerOptions;
   readonly #socket: Socket;
   readonly #live = new Map<string, UdpSession>();
-  readonly #pending = new Map<string, { session: DatagramSession; hs: HandshakeLike; timer: NodeJS.Timeout }>();
+  readonly #pending = new Map<string, { session: DatagramSession; hs: HandshakeLike; timer: NodeJS.Timeout; first: Uint8Array }>();
   /** Packets dropped before any session (malformed, unknown peer, limits). */
   dropped = 0;
 
@@ -300,8 +300,15 @@ export class UdpServer extends EventEmitter {
     const send = (p: Uint8Array) => this.#socket.send(p, rinfo.port, rinfo.address, (err) => void err);
     const pending = this.#pending.get(key);
     const live = this.#live.get(key);
-    if (pending) return this.#advance(key, pending.session, packet, send, rinfo);
     const isFirst = packet.length >= 2 && packet[0] === PACKET_HANDSHAKE && packet[1] === 0;
+    if (pending) {
+      // The latest message 1 from an address wins (the client restarted its handshake, or the
+      // pending one was forged): a pending handshake never blocks a new one.
+      if (!isFirst || equalBytes(packet, pending.first)) return this.#advance(key, pending.session, packet, send, rinfo);
+      clearTimeout(pending.timer);
+      pending.session.destroy();
+      this.#pending.delete(key);
+    }
     if (live) {
       // A duplicate of the handshake is the live session's business; a new message 1 from the
       // same address starts a new handshake that replaces the session only once it completes.
@@ -329,7 +336,7 @@ export class UdpServer extends EventEmitter {
       this.#pending.get(key)?.session.destroy();
       this.#pending.delete(key);
     }, this.#options.handshakeTimeout ?? 10_000);
-    this.#pending.set(key, { session, hs, timer });
+    this.#pending.set(key, { session, hs, timer, first: new Uint8Array(packet) });
     this.#advance(key, session, packet, send, rinfo);
   }
 
