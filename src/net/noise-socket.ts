@@ -89,6 +89,9 @@ export class NoiseSocket extends Duplex {
   #secure = false;
   #verifying = false;
   #remoteEnded = false;
+  #rawEnded = false;
+  #rawClosed = false;
+  #inputDoneHandled = false;
   #readWanted = true;
   #rawPaused = false;
   #pendingWrite: { chunk: Uint8Array; cb: Callback } | undefined;
@@ -222,13 +225,9 @@ export class NoiseSocket extends Duplex {
   };
 
   #onRawEnd = (): void => {
-    if (this.destroyed || this.#remoteEnded) return;
-    this.#fail(
-      new NoiseError(
-        'ERR_NOISE_TRUNCATED',
-        this.#secure ? 'the peer closed the connection without the authenticated end of stream' : 'the connection closed during the handshake',
-      ),
-    );
+    // Frames may still be queued (verification running, or the reader is slow): decide once they are processed.
+    this.#rawEnded = true;
+    if (!this.destroyed) this.#process();
   };
 
   #onRawError = (err: Error): void => {
@@ -242,13 +241,27 @@ export class NoiseSocket extends Duplex {
   };
 
   #onRawClose = (): void => {
-    if (this.destroyed) return;
+    this.#rawEnded = true;
+    this.#rawClosed = true;
+    if (!this.destroyed) this.#process();
+  };
+
+  /** Called when every frame received has been processed and the raw stream has ended. */
+  #onInputDone(): void {
     if (this.#remoteEnded) {
+      if (!this.#rawClosed) return; // the raw stream closes once our side has ended too
       // The peer ended cleanly; let the application read what is buffered, then close.
       if (this.readableEnded) this.destroy();
       else this.once('end', () => this.destroy());
-    } else this.#fail(new NoiseError('ERR_NOISE_TRUNCATED', 'the connection closed without the authenticated end of stream'));
-  };
+      return;
+    }
+    this.#fail(
+      new NoiseError(
+        'ERR_NOISE_TRUNCATED',
+        this.#secure ? 'the peer closed the connection without the authenticated end of stream' : 'the connection closed during the handshake',
+      ),
+    );
+  }
 
   #onRawDrain = (): void => {
     const cb = this.#drainCb;
@@ -268,6 +281,11 @@ export class NoiseSocket extends Duplex {
       return;
     }
     if (this.destroyed) return;
+    if (this.#rawEnded && this.#queue.length === 0 && !this.#verifying && !this.#inputDoneHandled) {
+      this.#inputDoneHandled = !this.#remoteEnded || this.#rawClosed;
+      this.#onInputDone();
+      return;
+    }
     const hold = this.#queue.length > 0 || this.#verifying || (this.#secure && !this.#readWanted);
     if (hold && !this.#rawPaused) {
       this.#rawPaused = true;
@@ -281,10 +299,10 @@ export class NoiseSocket extends Duplex {
   /** Section 5.3: write when it is our turn, read queued frames when it is theirs. */
   #driveHandshake(): void {
     const hs = this.#hs!;
-    while (!this.destroyed && this.#hs) {
+    // While verifyRemote runs, nothing moves: no message written, read or split (section 14).
+    while (!this.destroyed && this.#hs && !this.#verifying) {
       const action = hs.action;
       if (action === 'write') {
-        if (this.#verifying) return;
         const index = hs.messageIndex;
         const message = hs.writeMessage(this.#payloadFor(index));
         this.#rawWrite(encodeFrame(message));

@@ -60,7 +60,8 @@ export function roundTrip(options: NoiseSocketOptions & { port: number }, data: 
   });
   socket.end(data);
   return within(
-    once(socket, 'close').then(() => ({ data: Buffer.concat(chunks), ended, error, socket })),
+    // (events.once would reject on 'error'; we want to see how the socket ended instead)
+    new Promise<void>((resolve) => socket.on('close', () => resolve())).then(() => ({ data: Buffer.concat(chunks), ended, error, socket })),
     timeoutMs,
     'client round trip',
   ).catch((e) => {
