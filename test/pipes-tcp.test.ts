@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import net from 'node:net';
-import { createPipesServer, pipesConnect, generateKeyPair, MemoryKeyCache, NoiseError, type KeyPair, type PipesServer, type PipesConnectOptions } from '../src/index.js';
+import { createPipesServer, pipesConnect, PipesInitiator, generateKeyPair, MemoryKeyCache, NoiseError, type KeyPair, type PipesServer, type PipesConnectOptions } from '../src/index.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -156,8 +156,22 @@ describe('Noise Pipes over TCP (loopback)', () => {
     await new Promise((r) => setTimeout(r, 500));
     bad.destroy();
     silent.destroy();
-    expect(errors.map((e) => e.code).sort()).to.deep.equal(['ERR_NOISE_HANDSHAKE_TIMEOUT', 'ERR_NOISE_NEGOTIATION']);
+    expect(errors.map((e) => e.code).sort(), errors.map((e) => e.message).join('; ')).to.deep.equal(['ERR_NOISE_HANDSHAKE_TIMEOUT', 'ERR_NOISE_NEGOTIATION']);
     const r = await exchange({ port, staticKeyPair: client }, 'still here');
     expect(r.reply).to.equal('got:still here');
+  });
+
+  it('a client flooding bytes while the server verifies it is cut off (bounded handshake buffer)', async () => {
+    const serverKey = generateKeyPair();
+    const { port, errors } = await start(serverKey, { verifyRemote: () => new Promise<boolean>((r) => setTimeout(() => r(true), 300)) });
+    const alice = new PipesInitiator({ staticKeyPair: client, remoteStaticKey: serverKey.publicKey });
+    const m1 = alice.writeMessage();
+    const flood = net.connect(port, '127.0.0.1');
+    flood.on('error', () => undefined);
+    flood.write(Buffer.concat([Buffer.from([m1.length >> 8, m1.length & 0xff]), m1]));
+    flood.write(Buffer.alloc(300_000));
+    await new Promise((r) => setTimeout(r, 450));
+    flood.destroy();
+    expect(errors.map((e) => e.code)).to.deep.equal(['ERR_NOISE_PROTOCOL']);
   });
 });

@@ -64,6 +64,9 @@ export interface PipesResult {
   earlyDataAccepted: boolean;
 }
 
+/** Most bytes held while a handshake runs: two maximal frames (the rest waits in the socket). */
+const MAX_HANDSHAKE_BUFFER = 2 * (2 + 65535);
+
 /** Reads 16-bit-length frames off a stream during the handshake, keeping what follows them. */
 class HandshakeReader {
   #buf: Uint8Array = EMPTY;
@@ -80,6 +83,9 @@ class HandshakeReader {
   }
   get rest(): Uint8Array {
     return this.#buf;
+  }
+  get size(): number {
+    return this.#buf.length;
   }
 }
 
@@ -124,6 +130,8 @@ function runHandshake(raw: Duplex, timeoutMs: number, step: (frame: Uint8Array) 
     };
     const onData = (chunk: Uint8Array) => {
       reader.push(chunk);
+      // A Pipes handshake is at most 3 frames; a peer that floods us is cut off, not buffered.
+      if (reader.size > MAX_HANDSHAKE_BUFFER) return finish(new NoiseError('ERR_NOISE_PROTOCOL', `more than ${MAX_HANDSHAKE_BUFFER} bytes received during the handshake`));
       void pump();
     };
     const onEnd = () => finish(new NoiseError('ERR_NOISE_TRUNCATED', 'the connection closed during the handshake'));
