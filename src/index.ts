@@ -29,3 +29,4 @@ export { DatagramSession, type HandshakeLike, type HandleResult, type SessionSta
 export { createUdpServer, udpConnect, UdpServer, UdpSession, DEFAULT_RETRANSMIT_INTERVAL, type UdpOptions, type UdpConnectOptions, type UdpServerOptions } from './net/udp.js';
 export { HalfDuplexTransport, type HalfDuplexOptions } from './engine/half-duplex.js';
 export { pipesConnect, createPipesServer, PipesServer, type PipesConnectOptions, type PipesServerOptions, type PipesSocketOptions, type PipesResult } from './net/pipes.js';
+export type { FallbackOptions } from './engine/handshake-state.js';

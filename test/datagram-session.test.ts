@@ -5,7 +5,7 @@
  * ends sending (a new handshake is needed) instead of wrapping.
  */
 import { expect } from 'chai';
-import { HandshakeState, DatagramSession, generateKeyPair, NoiseError, MAX_NONCE, type TransportState, type HandshakeLike } from '../src/index.js';
+import { HandshakeState, DatagramSession, UdpSession, generateKeyPair, NoiseError, MAX_NONCE, type TransportState, type HandshakeLike } from '../src/index.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -83,5 +83,21 @@ describe('DatagramSession', () => {
     expect(new TextDecoder().decode(r.handle(last).data!)).to.equal('last');
     expect(() => i.send(enc('more'))).to.throw(NoiseError).with.property('code', 'ERR_NOISE_NONCE_EXHAUSTED');
     expect(() => i.send(enc('more'))).to.throw(NoiseError).with.property('code', 'ERR_NOISE_NONCE_EXHAUSTED');
+  });
+
+  it('UdpSession: nonce exhaustion closes the session (a new handshake is needed), it never wraps', () => {
+    const { i, r, ih } = pair();
+    const [m2] = r.handle(i.start()).reply;
+    const [m3] = i.handle(m2!).reply;
+    i.handle(r.handle(m3!).reply[0]!);
+    const sent: Uint8Array[] = [];
+    let closedByOwner = false;
+    const udp = new UdpSession(i, (p) => sent.push(p), () => (closedByOwner = true), { address: '127.0.0.1', port: 1 }, undefined, 0);
+    ih.transport!.send.setNonce(MAX_NONCE - 1n);
+    udp.send(enc('last'));
+    expect(new TextDecoder().decode(r.handle(sent[0]!).data!)).to.equal('last');
+    expect(() => udp.send(enc('wrap?'))).to.throw(NoiseError).with.property('code', 'ERR_NOISE_NONCE_EXHAUSTED');
+    expect(udp.closed && closedByOwner).to.equal(true);
+    expect(sent).to.have.length(1);
   });
 });
