@@ -300,6 +300,14 @@ describe('pipes: failure paths', () => {
     expect(bob.mode).to.equal('IK');
   });
 
+  it('bad options are typed errors at construction', () => {
+    expect(code(() => new PipesInitiator({ staticKeyPair: client, suite: '25519_ChaChaPoly' }))).to.equal('ERR_NOISE_INVALID_ARGUMENT');
+    expect(code(() => new PipesInitiator({ staticKeyPair: client, suite: 42 as never }))).to.equal('ERR_NOISE_INVALID_ARGUMENT');
+    expect(code(() => new PipesResponder({ staticKeyPair: undefined as never }))).to.equal('ERR_NOISE_MISSING_KEY');
+    expect(code(() => new PipesResponder({ staticKeyPair: server, psks: [new Uint8Array(32)] }))).to.equal('ERR_NOISE_INVALID_PSK');
+    expect(code(() => new PipesInitiator({ staticKeyPair: client, remoteStaticKey: new Uint8Array(31) }))).to.equal('ERR_NOISE_INVALID_KEY');
+  });
+
   it('HandshakeState.fallback() refuses the wrong moments and inputs', () => {
     const ik = 'Noise_IK_25519_ChaChaPoly_BLAKE2s';
     const a = new HandshakeState({ protocol: ik, initiator: true, staticKeyPair: client, remoteStaticKey: server.publicKey });

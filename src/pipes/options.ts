@@ -30,9 +30,8 @@ export interface PipesOptions {
 
 /** The full protocol name of `mode` in this pipe, e.g. `Noise_XXfallback_25519_ChaChaPoly_BLAKE2s`. */
 export function pipesProtocol(options: Pick<PipesOptions, 'suite' | 'prefix'>, mode: PipesMode): string {
-  const suite = options.suite ?? '25519_ChaChaPoly_BLAKE2s';
-  const parts = suite.split('_');
-  if (typeof suite !== 'string' || parts.length !== 3) {
+  const suite: unknown = options.suite ?? '25519_ChaChaPoly_BLAKE2s';
+  if (typeof suite !== 'string' || suite.split('_').length !== 3) {
     throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `suite must be "<dh>_<cipher>_<hash>", got "${String(suite)}"`);
   }
   const name = parseProtocolName(`${options.prefix ?? 'Noise'}_XX_${suite}`);
