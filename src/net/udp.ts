@@ -260,7 +260,7 @@ export async function udpConnect(options: UdpConnectOptions): Promise<UdpSession
 /** A UDP Noise server. Events: `session` (UdpSession), `error`, `close`. */
 export class UdpServer extends EventEmitter {
   readonly #options: UdpServerOptions;
-  readonly #socket: Socket;
+  #socket: Socket | undefined;
   readonly #live = new Map<string, UdpSession>();
   readonly #pending = new Map<string, { session: DatagramSession; hs: HandshakeLike; timer: NodeJS.Timeout; first: Uint8Array }>();
   /** Packets dropped before any session (malformed, unknown peer, limits). */
@@ -272,19 +272,21 @@ export class UdpServer extends EventEmitter {
     checkOptions(options);
     handshakeFor(options, false).destroy(); // fail now on bad keys or protocol
     this.#options = { ...options };
-    this.#socket = createSocket('udp4');
     if (onSession) this.on('session', onSession);
-    this.#socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.#packet(u8(msg), rinfo));
-    this.#socket.on('error', (err) => this.emit('error', err));
   }
 
   /** Binds to `port` on `host` (default 127.0.0.1); resolves with the bound address. */
   listen(port = 0, host = '127.0.0.1'): Promise<{ address: string; port: number }> {
+    if (this.#socket) return Promise.reject(new NoiseError('ERR_NOISE_INVALID_STATE', 'the server is already listening'));
+    const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    this.#socket = socket;
+    socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.#packet(u8(msg), rinfo));
     return new Promise((resolve, reject) => {
-      this.#socket.once('error', reject);
-      this.#socket.bind(port, host, () => {
-        this.#socket.off('error', reject);
-        const a = this.#socket.address();
+      socket.once('error', reject);
+      socket.bind(port, host, () => {
+        socket.off('error', reject);
+        socket.on('error', (err) => this.emit('error', err));
+        const a = socket.address();
         resolve({ address: a.address, port: a.port });
       });
     });
@@ -297,7 +299,8 @@ export class UdpServer extends EventEmitter {
 
   #packet(packet: Uint8Array, rinfo: RemoteInfo): void {
     const key = `${rinfo.address}:${rinfo.port}`;
-    const send = (p: Uint8Array) => this.#socket.send(p, rinfo.port, rinfo.address, (err) => void err);
+    const socket = this.#socket!;
+    const send = (p: Uint8Array) => socket.send(p, rinfo.port, rinfo.address, (err) => void err);
     const pending = this.#pending.get(key);
     const live = this.#live.get(key);
     const isFirst = packet.length >= 2 && packet[0] === PACKET_HANDSHAKE && packet[1] === 0;
@@ -374,13 +377,22 @@ export class UdpServer extends EventEmitter {
 
   /** Closes every session and the socket. */
   close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  #closing: Promise<void> | undefined;
+
+  #close(): Promise<void> {
     for (const s of this.#live.values()) s.close();
     for (const p of this.#pending.values()) {
       clearTimeout(p.timer);
       p.session.destroy();
     }
     this.#pending.clear();
-    return new Promise((resolve) => this.#socket.close(() => {
+    const socket = this.#socket;
+    if (!socket) return Promise.resolve();
+    return new Promise((resolve) => socket.close(() => {
       this.emit('close');
       resolve();
     }));
