@@ -10,7 +10,7 @@ import * as crypto from 'node:crypto';
 import type { Cipher, CipherKey, CryptoBackend, Dh, Hash, KeyPair } from './types.js';
 import { chachaNonce, aesGcmNonce } from './nonce.js';
 import { splitOutputs } from './hkdf.js';
-import { checkBytes } from '../bytes.js';
+import { checkBytes, copyBytes } from '../bytes.js';
 
 const b64url = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
 const fromB64url = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64url'));
@@ -51,7 +51,7 @@ function montgomeryDh(name: '25519' | '448', len: number): Dh {
       const prefix = name === '25519' ? '302e020100300506032b656e04220420' : '3046020100300506032b656f043a0438';
       const ko = crypto.createPrivateKey({ key: Buffer.concat([Buffer.from(prefix, 'hex'), privateKey]), format: 'der', type: 'pkcs8' });
       const jwk = ko.export({ format: 'jwk' });
-      const kp = { publicKey: fromB64url(jwk.x!), privateKey: privateKey.slice() };
+      const kp = { publicKey: fromB64url(jwk.x!), privateKey: copyBytes(privateKey) };
       privateObjects.set(kp, ko);
       return kp;
     },

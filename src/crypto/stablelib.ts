@@ -17,7 +17,7 @@ import { x448 } from '@noble/curves/ed448.js';
 import type { Cipher, CipherKey, CryptoBackend, Dh, Hash, KeyPair } from './types.js';
 import { chachaNonce, aesGcmNonce } from './nonce.js';
 import { splitOutputs } from './hkdf.js';
-import { checkBytes } from '../bytes.js';
+import { checkBytes, copyBytes } from '../bytes.js';
 
 /** Curve25519 (section 12.1). */
 const dh25519: Dh = {
@@ -30,7 +30,7 @@ const dh25519: Dh = {
   },
   keyPairFromPrivate(privateKey) {
     checkBytes('privateKey', privateKey, 32);
-    return { publicKey: x25519.scalarMultBase(privateKey), privateKey: privateKey.slice() };
+    return { publicKey: x25519.scalarMultBase(privateKey), privateKey: copyBytes(privateKey) };
   },
   dh(keyPair, publicKey) {
     checkBytes('publicKey', publicKey, 32);
@@ -48,7 +48,7 @@ const dh448: Dh = {
   },
   keyPairFromPrivate(privateKey) {
     checkBytes('privateKey', privateKey, 56);
-    return { publicKey: x448.getPublicKey(privateKey), privateKey: privateKey.slice() };
+    return { publicKey: x448.getPublicKey(privateKey), privateKey: copyBytes(privateKey) };
   },
   dh(keyPair, publicKey) {
     checkBytes('publicKey', publicKey, 56);
