@@ -36,6 +36,7 @@ export function connect(options: ConnectOptions, onSecureConnect?: (s: NoiseSock
     const host = (options as { host?: string }).host ?? 'localhost';
     // Half-open at the TCP level: the end of stream is in-band, so our NoiseSocket decides when to close.
     const sock = net.connect({ host, port, allowHalfOpen: true });
+    sock.setNoDelay(true); // whole frames are written at once; do not wait for ACKs (Nagle)
     try {
       return wrap(sock, options, onSecureConnect);
     } catch (err) {

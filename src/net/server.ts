@@ -83,6 +83,7 @@ export class NoiseServer extends EventEmitter {
     if (onSecureConnection) this.on('secureConnection', onSecureConnection);
     this.netServer = net.createServer({ allowHalfOpen: true }, (raw) => {
       try {
+        raw.setNoDelay(true); // whole frames are written at once; do not wait for ACKs (Nagle)
         this.handle(raw);
       } catch (err) {
         this.#stats.failed++;

@@ -1,0 +1,154 @@
+/**
+ * NoiseSocket over streams that are not TCP (any Duplex), NoiseSocket.fromTransport for
+ * compound protocols, server.handle(), protocol violations after the end of stream, and
+ * read-side backpressure with a consumer that stops reading.
+ */
+import { expect } from 'chai';
+import { Duplex } from 'node:stream';
+import { once } from 'node:events';
+import { randomBytes, createHash } from 'node:crypto';
+import { generateKeyPair, HandshakeState, NoiseError } from '../src/index.js';
+import { NoiseSocket } from '../src/net/noise-socket.js';
+import { createServer } from '../src/net/server.js';
+import { connect } from '../src/net/connect.js';
+import { encodeFrame } from '../src/net/framing.js';
+import { HOST, startServer, stopServer, within } from './support/net-helpers.js';
+
+/** Two in-memory Duplex ends: what one writes, the other reads (with backpressure). */
+function duplexPair(): [Duplex, Duplex] {
+  let a!: Duplex;
+  let b!: Duplex;
+  const waiting = new Map<Duplex, () => void>();
+  const make = (peer: () => Duplex) =>
+    new Duplex({
+      write(chunk, _enc, cb) {
+        if (peer().push(chunk)) cb();
+        else waiting.set(peer(), cb);
+      },
+      final(cb) {
+        peer().push(null);
+        cb();
+      },
+      read() {
+        const cb = waiting.get(this);
+        waiting.delete(this);
+        cb?.();
+      },
+    });
+  a = make(() => b);
+  b = make(() => a);
+  return [a, b];
+}
+
+const protocol = 'Noise_XX_25519_ChaChaPoly_BLAKE2s';
+
+describe('net streams: any Duplex, fromTransport, handle(), violations, backpressure', function () {
+  it('runs a handshake and an exchange over an in-memory duplex pair', async () => {
+    const [a, b] = duplexPair();
+    const server = createServer({ protocol, staticKeyPair: generateKeyPair() });
+    const secured = once(server, 'secureConnection');
+    const s = server.handle(b);
+    s.on('data', (d) => s.write(d));
+    s.on('end', () => s.end());
+    const c = connect({ protocol, socket: a, staticKeyPair: generateKeyPair() });
+    await once(c, 'secureConnect');
+    await secured;
+    const data = randomBytes(300_000);
+    const got: Buffer[] = [];
+    c.on('data', (d: Buffer) => got.push(d));
+    c.end(data);
+    await within(once(c, 'end'), 5000, 'end');
+    expect(Buffer.concat(got).equals(data)).to.equal(true);
+    expect(Buffer.from(c.handshakeHash!).equals(Buffer.from(s.handshakeHash!))).to.equal(true);
+  });
+
+  it('fromTransport wraps a handshake run by hand, including bytes already read after it', async () => {
+    const [a, b] = duplexPair();
+    const kr = generateKeyPair();
+    const i = new HandshakeState({ protocol: 'Noise_NK_25519_ChaChaPoly_BLAKE2s', initiator: true, remoteStaticKey: kr.publicKey });
+    const r = new HandshakeState({ protocol: 'Noise_NK_25519_ChaChaPoly_BLAKE2s', initiator: false, staticKeyPair: kr });
+    r.readMessage(i.writeMessage());
+    i.readMessage(r.writeMessage(Uint8Array.of(9)));
+    const ti = i.split();
+    const tr = r.split();
+    // The responder "already read" two transport messages from the wire before wrapping.
+    const early = Buffer.concat([encodeFrame(ti.encrypt(Buffer.from('early '))), encodeFrame(ti.encrypt(Buffer.from('bytes ')))]);
+    const client = NoiseSocket.fromTransport(a, ti, { protocol: 'Noise_NK_25519_ChaChaPoly_BLAKE2s', initiator: true, remoteStaticKey: kr.publicKey, handshakeHash: i.handshakeHash, remoteHandshakePayloads: [Uint8Array.of(9)] });
+    const server = NoiseSocket.fromTransport(b, tr, { protocol: 'Noise_NK_25519_ChaChaPoly_BLAKE2s', initiator: false, handshakeHash: r.handshakeHash }, {}, early);
+    await once(server, 'secure');
+    const got: Buffer[] = [];
+    server.on('data', (d: Buffer) => got.push(d));
+    client.end('then more');
+    await within(once(server, 'end'), 5000, 'end');
+    expect(Buffer.concat(got).toString()).to.equal('early bytes then more');
+    expect(Array.from(client.remoteHandshakePayloads[0]!)).to.deep.equal([9]);
+    expect(Buffer.from(client.handshakeHash!).equals(Buffer.from(server.handshakeHash!))).to.equal(true);
+    server.end();
+    client.resume(); // like any stream, 'end' (and so close) comes once the reader consumed it
+    await within(once(client, 'close'), 5000, 'client close');
+  });
+
+  it('data after the authenticated end of stream is ERR_NOISE_PROTOCOL', async () => {
+    const [a, b] = duplexPair();
+    const i = new HandshakeState({ protocol: 'Noise_NN_25519_ChaChaPoly_BLAKE2s', initiator: true });
+    const r = new HandshakeState({ protocol: 'Noise_NN_25519_ChaChaPoly_BLAKE2s', initiator: false });
+    r.readMessage(i.writeMessage());
+    i.readMessage(r.writeMessage());
+    const ti = i.split();
+    const server = NoiseSocket.fromTransport(b, r.split(), { protocol: 'Noise_NN_25519_ChaChaPoly_BLAKE2s', initiator: false, handshakeHash: r.handshakeHash }, { allowHalfOpen: true } as never);
+    const events: string[] = [];
+    server.on('data', (d: Buffer) => events.push(`data:${d}`));
+    server.on('end', () => events.push('end'));
+    server.on('error', (e: NoiseError) => events.push(`error:${e.code}`));
+    a.write(encodeFrame(ti.encrypt(Buffer.from('x'))));
+    a.write(encodeFrame(ti.encrypt(new Uint8Array(0))));
+    a.write(encodeFrame(ti.encrypt(Buffer.from('smuggled'))));
+    await within(new Promise((r) => server.on('close', r)), 5000, 'close');
+    expect(events).to.deep.equal(['data:x', 'error:ERR_NOISE_PROTOCOL']);
+  });
+
+  it('a reader that stops reading stops the TCP stream: bounded buffering, then everything arrives', async () => {
+    let serverSide: NoiseSocket | undefined;
+    const { server, port } = await startServer({ protocol, staticKeyPair: generateKeyPair() }, (s) => {
+      serverSide = s;
+      s.pause();
+    });
+    try {
+      const c = connect({ protocol, host: HOST, port, staticKeyPair: generateKeyPair() });
+      await once(c, 'secureConnect');
+      const total = 32 * 1024 * 1024;
+      const sent = createHash('sha256');
+      let written = 0;
+      let blocked = false;
+      // Write until backpressure stops us (the server reads nothing).
+      while (written < total) {
+        const chunk = randomBytes(256 * 1024);
+        sent.update(chunk);
+        written += chunk.length;
+        if (!c.write(chunk)) {
+          blocked = await Promise.race([once(c, 'drain').then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 300))]);
+          if (blocked) break;
+        }
+      }
+      expect(blocked, 'the writer was blocked by a reader that reads nothing').to.equal(true);
+      const s = serverSide!;
+      const held = s.readableLength + s.rawSocket.readableLength;
+      expect(held, 'bytes held by the paused server').to.be.below(2 * 1024 * 1024);
+      // Now read everything.
+      const got = createHash('sha256');
+      let n = 0;
+      s.on('data', (d: Buffer) => {
+        got.update(d);
+        n += d.length;
+      });
+      s.resume();
+      c.end();
+      await within(once(s, 'end'), 10_000, 'end');
+      expect(n).to.equal(written);
+      expect(got.digest('hex')).to.equal(sent.digest('hex'));
+      c.destroy();
+    } finally {
+      await stopServer(server);
+    }
+  });
+});
