@@ -30,3 +30,18 @@ export { createUdpServer, udpConnect, UdpServer, UdpSession, DEFAULT_RETRANSMIT_
 export { HalfDuplexTransport, type HalfDuplexOptions } from './engine/half-duplex.js';
 export { pipesConnect, createPipesServer, PipesServer, type PipesConnectOptions, type PipesServerOptions, type PipesSocketOptions, type PipesResult } from './net/pipes.js';
 export type { FallbackOptions } from './engine/handshake-state.js';
+export { encodeFrame, FrameDecoder, FRAME_HEADER_LENGTH } from './net/framing.js';
+export { NoiseSocket, type TransportInfo, type NoiseSocketConstructorOptions } from './net/noise-socket.js';
+export { connect, type ConnectOptions, type ConnectTarget } from './net/connect.js';
+export { createServer, NoiseServer, type NoiseServerOptions, type ConnectionInfo, type NoiseServerStats } from './net/server.js';
+export { authorizedKeys, tofu, parsePublicKey, parseAuthorizedKeys, parseKnownHosts } from './net/trust.js';
+export { RekeyPolicy } from './net/rekey-policy.js';
+export {
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_IDLE_TIMEOUT,
+  DEFAULT_MAX_CONCURRENT_HANDSHAKES,
+  type NoiseSocketOptions,
+  type VerifyRemote,
+  type HandshakePayload,
+  type RekeyOptions,
+} from './net/options.js';
