@@ -315,6 +315,18 @@ describe('net socket: end of stream, verification, trust, rekey, timeouts', func
     c.destroy();
   });
 
+  it('a refused TCP connection is ERR_NOISE_SOCKET with the system error as cause', async () => {
+    const probe = net.createServer();
+    probe.listen(0, HOST);
+    await once(probe, 'listening');
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const c = connect({ protocol, host: HOST, port, staticKeyPair: clientKey });
+    const [err] = await within(once(c, 'error'), 5000, 'client error');
+    expect((err as NoiseError).code).to.equal('ERR_NOISE_SOCKET');
+    expect(((err as NoiseError).cause as NodeJS.ErrnoException).code).to.equal('ECONNREFUSED');
+  });
+
   it('a client whose server never answers gets ERR_NOISE_HANDSHAKE_TIMEOUT', async () => {
     const silent = net.createServer(() => {});
     silent.listen(0, HOST);

@@ -232,6 +232,11 @@ export class NoiseSocket extends Duplex {
 
   #onRawError = (err: Error): void => {
     if (this.destroyed) return;
+    if (this.#remoteEnded && this.writableFinished) {
+      // Both ends of stream were exchanged: nothing is lost, so a late reset is just a close.
+      this.#onRawClose();
+      return;
+    }
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ECONNRESET' || code === 'EPIPE') {
       this.#fail(new NoiseError('ERR_NOISE_TRUNCATED', `the connection was reset (${code})${this.#remoteEnded ? ' after the end of stream' : ''}`, { cause: err }));
