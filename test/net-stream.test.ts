@@ -76,6 +76,8 @@ describe('net streams: any Duplex, fromTransport, handle(), violations, backpres
     const client = NoiseSocket.fromTransport(a, ti, { protocol: 'Noise_NK_25519_ChaChaPoly_BLAKE2s', initiator: true, remoteStaticKey: kr.publicKey, handshakeHash: i.handshakeHash, remoteHandshakePayloads: [Uint8Array.of(9)] });
     const server = NoiseSocket.fromTransport(b, tr, { protocol: 'Noise_NK_25519_ChaChaPoly_BLAKE2s', initiator: false, handshakeHash: r.handshakeHash }, {}, early);
     await once(server, 'secure');
+    // Closing (below) wipes the keys of the transport states it was given.
+    expect(tr.send.hasKey() && tr.receive.hasKey() && ti.send.hasKey() && ti.receive.hasKey()).to.equal(true);
     const got: Buffer[] = [];
     server.on('data', (d: Buffer) => got.push(d));
     client.end('then more');
@@ -86,6 +88,7 @@ describe('net streams: any Duplex, fromTransport, handle(), violations, backpres
     server.end();
     client.resume(); // like any stream, 'end' (and so close) comes once the reader consumed it
     await within(once(client, 'close'), 5000, 'client close');
+    expect(tr.send.hasKey() || tr.receive.hasKey() || ti.send.hasKey() || ti.receive.hasKey(), 'keys wiped').to.equal(false);
   });
 
   it('data after the authenticated end of stream is ERR_NOISE_PROTOCOL', async () => {
