@@ -110,6 +110,24 @@ describe('net streams: any Duplex, fromTransport, handle(), violations, backpres
     expect(events).to.deep.equal(['data:x', 'error:ERR_NOISE_PROTOCOL']);
   });
 
+  it('a partial frame after the authenticated end of stream is ERR_NOISE_PROTOCOL', async () => {
+    const [a, b] = duplexPair();
+    const i = new HandshakeState({ protocol: 'Noise_NN_25519_ChaChaPoly_BLAKE2s', initiator: true });
+    const r = new HandshakeState({ protocol: 'Noise_NN_25519_ChaChaPoly_BLAKE2s', initiator: false });
+    r.readMessage(i.writeMessage());
+    i.readMessage(r.writeMessage());
+    const ti = i.split();
+    const server = NoiseSocket.fromTransport(b, r.split(), { protocol: 'Noise_NN_25519_ChaChaPoly_BLAKE2s', initiator: false, handshakeHash: r.handshakeHash }, { allowHalfOpen: true } as never);
+    const events: string[] = [];
+    server.on('data', (d: Buffer) => events.push(`data:${d}`));
+    server.on('error', (e: NoiseError) => events.push(`error:${e.code}`));
+    a.write(encodeFrame(ti.encrypt(Buffer.from('x'))));
+    a.write(encodeFrame(ti.encrypt(new Uint8Array(0))));
+    a.end(Uint8Array.of(0, 40, 1, 2)); // the start of a frame, then the stream closes
+    await within(new Promise((res) => server.on('close', res)), 5000, 'close');
+    expect(events).to.deep.equal(['data:x', 'error:ERR_NOISE_PROTOCOL']);
+  });
+
   it('a reader that stops reading stops the TCP stream: bounded buffering, then everything arrives', async () => {
     let serverSide: NoiseSocket | undefined;
     const { server, port } = await startServer({ protocol, staticKeyPair: generateKeyPair() }, (s) => {

@@ -253,6 +253,10 @@ export class NoiseSocket extends Duplex {
 
   /** Called when every frame received has been processed and the raw stream has ended. */
   #onInputDone(): void {
+    if (this.#remoteEnded && !this.#decoder.atBoundary) {
+      this.#fail(new NoiseError('ERR_NOISE_PROTOCOL', 'the peer sent a partial frame after its end of stream'));
+      return;
+    }
     if (this.#remoteEnded) {
       if (!this.#rawClosed) return; // the raw stream closes once our side has ended too
       // The peer ended cleanly; let the application read what is buffered, then close.
