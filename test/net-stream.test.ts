@@ -62,6 +62,30 @@ describe('net streams: any Duplex, fromTransport, handle(), violations, backpres
     expect(Buffer.from(c.handshakeHash!).equals(Buffer.from(s.handshakeHash!))).to.equal(true);
   });
 
+  it('handshakePayload as a function chooses each message payload; verifyRemote sees them all', async () => {
+    const [a, b] = duplexPair();
+    const enc = (t: string) => new TextEncoder().encode(t);
+    const dec = (xs: Uint8Array[]) => xs.map((x) => new TextDecoder().decode(x));
+    const seen: string[][] = [];
+    const server = createServer({
+      protocol,
+      staticKeyPair: generateKeyPair(),
+      handshakePayload: (i) => enc(`server message ${i}`),
+      verifyRemote: (_key, payloads) => {
+        seen.push(dec(payloads));
+        return true;
+      },
+    });
+    const s = server.handle(b);
+    const c = connect({ protocol, socket: a, staticKeyPair: generateKeyPair(), handshakePayload: (i) => (i === 0 ? undefined : enc(`client message ${i}`)) });
+    await Promise.all([once(c, 'secureConnect'), once(s, 'secure')]);
+    expect(seen).to.deep.equal([['', 'client message 2']]);
+    expect(dec(s.remoteHandshakePayloads)).to.deep.equal(['', 'client message 2']);
+    expect(dec(c.remoteHandshakePayloads)).to.deep.equal(['server message 1']);
+    c.destroy();
+    s.destroy();
+  });
+
   it('fromTransport wraps a handshake run by hand, including bytes already read after it', async () => {
     const [a, b] = duplexPair();
     const kr = generateKeyPair();
