@@ -332,7 +332,7 @@ describe('interop with noise-c (wasm) over loopback TCP', function () {
         expect(res.error, `${String(res.error)}; stderr: ${err}`).to.equal(undefined);
         expect(res.remoteEnded).to.equal(true);
         expect(res.received.equals(data)).to.equal(true);
-        // negative: a different prologue is not echoed
+        // negative: a protocol mismatch (XX client, NN server) is detected, nothing is echoed
         const bad = await noiseCClient(port, HOST, { lib, protocol: `Noise_XX_${SUITE}`, staticPrivateKey: lib.generateKeyPair('25519').privateKey, data: rand(10) });
         expect(bad.error, 'a protocol mismatch must fail').to.not.equal(undefined);
         expect(bad.received.length).to.equal(0);
