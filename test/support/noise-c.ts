@@ -289,7 +289,8 @@ export class NoiseCTransport {
 
   /** @internal */
   constructor(send: RawCipherState, receive: RawCipherState, readonly handshakeHash: Uint8Array) {
-    // For one-way patterns noise-c leaves one direction empty (a null pointer).
+    // Defensive: treat a null cipher pointer as "no such direction" (noise-c.wasm returns both
+    // ciphers even for one-way patterns; only initiator -> responder may be used there).
     this.#send = send && send._state ? send : undefined;
     this.#receive = receive && receive._state ? receive : undefined;
   }
