@@ -11,6 +11,9 @@ import type { Cipher, CipherKey, CryptoBackend, Dh, Hash, KeyPair } from './type
 import { chachaNonce, aesGcmNonce } from './nonce.js';
 import { splitOutputs } from './hkdf.js';
 import { checkBytes, copyBytes } from '../bytes.js';
+import { p256Node } from './p256.js';
+import { secp256k1Dh } from './secp256k1.js';
+import { xchachaPoly } from './xchacha.js';
 
 const b64url = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
 const fromB64url = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64url'));
@@ -138,8 +141,14 @@ function nodeHash(name: string, algorithm: string, hashLen: number, blockLen: nu
   };
 }
 
-const dhs: Record<string, Dh> = { '25519': montgomeryDh('25519', 32), '448': montgomeryDh('448', 56) };
+const dhs: Record<string, Dh> = {
+  '25519': montgomeryDh('25519', 32),
+  '448': montgomeryDh('448', 56),
+  P256: p256Node, // node:crypto ECDH (prime256v1)
+  secp256k1: secp256k1Dh, // @noble/curves: BOLT 8 hashes the compressed point, node's ECDH returns x only
+};
 const ciphers: Record<string, Cipher> = {
+  XChaChaPoly: xchachaPoly, // @noble/ciphers: node:crypto has no XChaCha20
   ChaChaPoly: nodeAead('ChaChaPoly', 'chacha20-poly1305', chachaNonce),
   AESGCM: nodeAead('AESGCM', 'aes-256-gcm', aesGcmNonce),
 };

@@ -18,6 +18,9 @@ import type { Cipher, CipherKey, CryptoBackend, Dh, Hash, KeyPair } from './type
 import { chachaNonce, aesGcmNonce } from './nonce.js';
 import { splitOutputs } from './hkdf.js';
 import { checkBytes, copyBytes } from '../bytes.js';
+import { p256Noble } from './p256.js';
+import { secp256k1Dh } from './secp256k1.js';
+import { xchachaPoly } from './xchacha.js';
 
 /** Curve25519 (section 12.1). */
 const dh25519: Dh = {
@@ -129,8 +132,8 @@ const hashes: Record<string, Hash> = {
   BLAKE2s: stableHash('BLAKE2s', BLAKE2s, 32, 64, false),
   BLAKE2b: stableHash('BLAKE2b', BLAKE2b, 64, 128, false),
 };
-const dhs: Record<string, Dh> = { '25519': dh25519, '448': dh448 };
-const ciphers: Record<string, Cipher> = { ChaChaPoly: chachaPoly, AESGCM: aesGcm };
+const dhs: Record<string, Dh> = { '25519': dh25519, '448': dh448, P256: p256Noble, secp256k1: secp256k1Dh };
+const ciphers: Record<string, Cipher> = { ChaChaPoly: chachaPoly, AESGCM: aesGcm, XChaChaPoly: xchachaPoly };
 
 /** The portable pure-JavaScript backend. */
 export const stablelibBackend: CryptoBackend = {
