@@ -9,7 +9,9 @@ import type { RekeyOptions } from './options.js';
 
 /** Counts one direction of a channel and decides when to rekey it. */
 export class RekeyPolicy {
+  /** Messages per key in this direction (Infinity = no limit). */
   readonly messages: number;
+  /** Plaintext bytes per key in this direction (Infinity = no limit). */
   readonly bytes: number;
   #messageCount = 0;
   #byteCount = 0;
