@@ -35,6 +35,10 @@ export const ERROR_CODES = {
   ERR_NOISE_TRUST_STORE: 'a trust file (authorized keys or known hosts) could not be read, parsed or written',
   ERR_NOISE_NEGOTIATION: 'a negotiation byte before a handshake message is unknown or not allowed here (Noise Pipes, spec 10.3 and 13)',
   ERR_NOISE_REPLAY: 'a datagram repeats a nonce already accepted, or is older than the replay window (spec 11.4)',
+  ERR_NOISE_KEY_FILE: 'a key or psk file could not be read, parsed or written (see message)',
+  ERR_NOISE_CONFIG: 'a deployment config file or command-line setting is invalid (see message)',
+  ERR_NOISE_UNKNOWN_VERSION: 'a handshake act starts with a version byte this side does not speak (Lightning BOLT 8: only version 0)',
+  ERR_NOISE_RELAY: 'the relay refused or broke the rendezvous (unknown or taken service name, malformed relay message, relay closed)',
 } as const;
 
 /** A stable error code string, such as `ERR_NOISE_DECRYPT`. */
