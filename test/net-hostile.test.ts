@@ -15,7 +15,7 @@ import { encodeFrame, FrameDecoder } from '../src/net/framing.js';
 import { HOST, roundTrip, startServer, stopServer, within } from './support/net-helpers.js';
 
 const protocol = 'Noise_XX_25519_ChaChaPoly_BLAKE2s';
-const HANDSHAKE_TIMEOUT = 400;
+const HANDSHAKE_TIMEOUT = 1000; // generous for a loaded CI machine; slowloris tests wait for it
 const MAX_HANDSHAKE_MESSAGE = 1024;
 
 /** A raw TCP peer that speaks the framing by hand, for attacks. */

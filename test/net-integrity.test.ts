@@ -80,7 +80,9 @@ describe('net integrity: 256 MiB through an echo server', function () {
     expect(received.digest('hex')).to.equal(sent.digest('hex'));
     // Backpressure: every stream buffer stays within a few frames / chunks, not the 256 MiB sent.
     expect(maxBuffered, 'bytes buffered in one side').to.be.below(8 * 1024 * 1024);
-    expect(maxArrayBuffers, 'array buffer growth').to.be.below(128 * 1024 * 1024);
+    // Coarse whole-process check (includes garbage not yet collected): far below the 512 MiB that
+    // would be held if neither direction applied backpressure.
+    expect(maxArrayBuffers, 'array buffer growth').to.be.below(200 * 1024 * 1024);
     const mibps = TOTAL / (1024 * 1024) / seconds;
     console.log(`      256 MiB echoed in ${seconds.toFixed(2)} s: ${mibps.toFixed(0)} MiB/s each way (client->server and back at once); max buffered ${(maxBuffered / 1024).toFixed(0)} KiB, array buffer growth ${(maxArrayBuffers / 1048576).toFixed(0)} MiB`);
   });
