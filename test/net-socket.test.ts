@@ -94,6 +94,27 @@ describe('net socket: handshake and echo over loopback TCP', function () {
     });
   }
 
+  it('other suites and the stablelib backend: XX over 448/AESGCM/SHA512 echoes byte-exact', async () => {
+    const protocol = 'Noise_XX_448_AESGCM_SHA512';
+    const server448 = generateKeyPair('448');
+    let serverSide: NoiseSocket | undefined;
+    const { server, port } = await startServer({ protocol, staticKeyPair: server448, backend: 'stablelib' }, (s) => {
+      serverSide = s;
+      echo(s);
+    });
+    try {
+      const data = randomBytes(150_000);
+      const r = await roundTrip({ protocol, port, staticKeyPair: generateKeyPair('448'), backend: 'stablelib' }, data);
+      expect(r.error, String(r.error)).to.equal(undefined);
+      expect(r.data.equals(data)).to.equal(true);
+      expect(hex(r.socket.remoteStaticKey)).to.equal(hex(server448.publicKey));
+      expect(r.socket.handshakeHash!.length).to.equal(64);
+      expect(hex(r.socket.handshakeHash)).to.equal(hex(serverSide!.handshakeHash));
+    } finally {
+      await stopServer(server);
+    }
+  });
+
   it('a different prologue on one side fails the handshake on both sides', async () => {
     const { client, server: serverOpts } = sides('XX', iKey, rKey, psk);
     const errors: NoiseError[] = [];
