@@ -157,12 +157,13 @@ describe('UDP datagram mode on loopback', function () {
     let key = serverKey;
     for (let round = 0; round < 4; round++) {
       if (round === 2) key = generateKeyPair();
-      const srv = createUdpServer({ pipes: true, staticKeyPair: key });
+      let gotMessage!: (m: Uint8Array) => void;
+      const got = new Promise<Uint8Array>((resolve) => (gotMessage = resolve));
+      const srv = createUdpServer({ pipes: true, staticKeyPair: key }, (s) => s.once('message', gotMessage));
       const { port } = await srv.listen(0, '127.0.0.1');
       try {
         const c = await udpConnect({ port, pipes: true, keyCache: cache, peer: 'srv', staticKeyPair: clientKey, retransmitInterval: 40 });
         modes.push(c.mode!);
-        const got = new Promise<Uint8Array>((resolve) => srv.sessions[0]!.once('message', resolve));
         c.send(new TextEncoder().encode(`round ${round}`));
         expect(new TextDecoder().decode(await got)).to.equal(`round ${round}`);
         c.close();
@@ -237,6 +238,35 @@ describe('UDP datagram mode on loopback', function () {
     const got = new Promise<Uint8Array>((r) => srv.sessions[0]!.once('message', r));
     sock.send(current!.send(new TextEncoder().encode('new session')), port, '127.0.0.1');
     expect(new TextDecoder().decode(await got)).to.equal('new session');
+  });
+
+  it('a replayed IK message 1 (0-RTT replay) gets an answer but never becomes a session', async () => {
+    const protocol = 'Noise_IK_25519_ChaChaPoly_BLAKE2s';
+    let announced = 0;
+    const { srv, port } = await server({ protocol, handshakeTimeout: 300 }, () => announced++);
+    await client(port, { protocol, remoteStaticKey: serverKey.publicKey });
+    await sleep(20);
+    expect(announced).to.equal(1);
+    const attacker = createSocket('udp4');
+    cleanup.push(() => new Promise<void>((r) => attacker.close(() => r())));
+    let answers = 0;
+    attacker.on('message', () => answers++);
+    await new Promise<void>((r) => attacker.bind(0, '127.0.0.1', r));
+    // Record a genuine IK message 1 of this client (sent to a socket that never answers), then replay it.
+    const recorded = await new Promise<Buffer>((resolve) => {
+      const probe = createSocket('udp4');
+      probe.on('message', (m) => { probe.close(); resolve(m); });
+      probe.bind(0, '127.0.0.1', () => {
+        const c2 = udpConnect({ port: probe.address().port, protocol, remoteStaticKey: serverKey.publicKey, staticKeyPair: clientKey, handshakeTimeout: 200 });
+        c2.catch(() => undefined);
+      });
+    });
+    attacker.send(recorded, port, '127.0.0.1');
+    attacker.send(recorded, port, '127.0.0.1');
+    await sleep(100);
+    expect(answers, 'the server answered (it cannot tell a replay from a retransmission)').to.be.at.least(1);
+    expect(announced).to.equal(1);
+    expect(srv.sessions).to.have.length(1);
   });
 
   it('junk, truncated and out-of-place packets do not disturb the server', async () => {

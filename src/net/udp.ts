@@ -355,7 +355,9 @@ export class UdpServer extends EventEmitter {
       }
     }
     for (const p of r.reply) send(p);
-    if (!session.established) return;
+    // Announce only once the peer proved it finished too (for IK: its acknowledgement), so a
+    // replayed message 1 never produces a session.
+    if (!session.confirmed) return;
     const p = this.#pending.get(key)!;
     clearTimeout(p.timer);
     this.#pending.delete(key);
