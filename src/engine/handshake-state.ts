@@ -21,7 +21,7 @@ import { isOneWay, pskCount, usesPsk, type Direction, type HandshakePattern, typ
 import { SymmetricState } from './symmetric-state.js';
 import { MAX_MESSAGE_LENGTH, TAG_LENGTH } from './cipher-state.js';
 import { TransportState } from './transport-state.js';
-import { kFixedEphemeral } from './internal.js';
+import { kFixedEphemeral, kFinalChainingKey } from './internal.js';
 
 /** Options for a new HandshakeState (Initialize(), section 5.3). */
 export interface HandshakeOptions {
@@ -50,6 +50,8 @@ export interface HandshakeOptions {
   pattern?: HandshakePattern;
   /** Test-only: fixed ephemeral for `e` tokens (not part of the public API). */
   [kFixedEphemeral]?: KeyPair;
+  /** Profile-only: receives a copy of the final `ck` (BOLT 8 key rotation); see engine/internal.ts. */
+  [kFinalChainingKey]?: (ck: Uint8Array) => void;
 }
 
 /**
@@ -105,6 +107,7 @@ export class HandshakeState {
   #split = false;
   #handshakeHash: Uint8Array | undefined;
   readonly #fixedEphemeral: KeyPair | undefined;
+  readonly #onFinalChainingKey: ((ck: Uint8Array) => void) | undefined;
   /** Kept for fallback(): the inputs a compound protocol carries over (section 10.2). */
   readonly #prologue: Uint8Array;
   readonly #backend: BackendChoice | undefined;
@@ -125,6 +128,7 @@ export class HandshakeState {
     const legacyPsk = this.protocol.prefix === 'NoisePSK';
     this.#psk = legacyPsk || usesPsk(this.pattern);
     this.#fixedEphemeral = options[kFixedEphemeral];
+    this.#onFinalChainingKey = options[kFinalChainingKey];
 
     const dh = this.suite.dh;
     const prologue = options.prologue ?? EMPTY;
@@ -406,6 +410,7 @@ export class HandshakeState {
       canSend: !oneWay || this.initiator,
       canReceive: !oneWay || !this.initiator,
     });
+    this.#onFinalChainingKey?.(this.#ss.ck);
     this.#ss.wipe();
     if (this.#ownsEphemeral) wipe(this.#e?.privateKey);
     this.#e = undefined;
