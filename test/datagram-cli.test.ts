@@ -75,6 +75,17 @@ describe('CLI: noisekit udp-serve / udp-connect', function () {
     expect(second.out).to.contain('sent 1, received 1');
   });
 
+  it('--rekey-interval on both sides: every datagram still arrives; on one side only, only epoch 0 does', async () => {
+    const s = await serve(['--rekey-interval', '2']);
+    procs.push(s.proc);
+    const both = await run(['udp-connect', '--port', String(s.port), '--rekey-interval', '2', '--message', 'r', '--count', '6']);
+    expect(both.out).to.contain('sent 6, received 6');
+    const one = await run(['udp-connect', '--port', String(s.port), '--message', 'r', '--count', '6', '--wait', '300']);
+    // Only nonces 0 and 1 (epoch 0) share a key: the server gets 2 of the 6 and echoes them with
+    // its nonces 1 and 2 (0 was its acknowledgement), of which the client can read nonce 1 only.
+    expect(one.out).to.contain('sent 6, received 1');
+  });
+
   it('no server: one-line ERR_NOISE_HANDSHAKE_TIMEOUT and exit 1', async () => {
     const s = await serve([]);
     s.proc.kill('SIGKILL');
