@@ -8,6 +8,10 @@ import { readFileSync } from 'node:fs';
 import { vectorsCommand } from './vectors.js';
 import { udpCommands } from './udp.js';
 import { pipesCommands } from './pipes.js';
+import { keygenCommand } from './keygen.js';
+import { serveCommand } from './serve.js';
+import { connectCommand } from './connect.js';
+import { patternsCommand } from './patterns.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -18,6 +22,10 @@ export function buildProgram(): Command {
   program.addCommand(vectorsCommand());
   for (const c of udpCommands()) program.addCommand(c);
   for (const c of pipesCommands()) program.addCommand(c);
+  program.addCommand(keygenCommand());
+  program.addCommand(serveCommand());
+  program.addCommand(connectCommand());
+  program.addCommand(patternsCommand());
   return program;
 }
 

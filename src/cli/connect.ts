@@ -1,0 +1,52 @@
+/**
+ * `noisekit connect HOST:PORT --protocol NAME ...`: like netcat over Noise. Standard input goes
+ * out encrypted; what arrives goes to standard output. End of standard input sends the
+ * authenticated end of stream (spec section 13). Exit status 0 when the peer ended the stream
+ * cleanly too; otherwise one error line (`noisekit: ERR_CODE: message`) and status 1, e.g. on
+ * truncation (ERR_NOISE_TRUNCATED) or a refused key (ERR_NOISE_REMOTE_REJECTED).
+ */
+import { Command } from 'commander';
+import { connect } from '../net/connect.js';
+import { parseHostPort, resolveDeployment } from '../config.js';
+import { NoiseError } from '../errors.js';
+import { toHex } from '../bytes.js';
+import { action } from './output.js';
+import { withDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from './deployment-flags.js';
+
+/** `noisekit connect`. */
+export function connectCommand(): Command {
+  return withDeploymentFlags(new Command('connect').description('connect to a Noise server: stdin -> encrypted -> server -> stdout'))
+    .argument('<host:port>', 'server address, e.g. 127.0.0.1:4000')
+    .option('--verbose', 'print the server key and handshake hash to stderr once connected')
+    .action(action(async (target: string, flags: DeploymentFlags & { verbose?: boolean }) => {
+      const { host, port } = parseHostPort(target);
+      const { options, warnings } = resolveDeployment(deploymentFromFlags(flags), 'initiator', `${host}:${port}`);
+      if (flags.verbose) for (const w of warnings) process.stderr.write(`noisekit: warning: ${w}\n`);
+      await new Promise<void>((resolve, reject) => {
+        const s = connect({ ...options, host, port, allowHalfOpen: true });
+        let ended = false;
+        s.once('secureConnect', () => {
+          if (flags.verbose) {
+            process.stderr.write(`noisekit: connected ${host}:${port} remote-key ${s.remoteStaticKey ? toHex(s.remoteStaticKey) : '-'} hash ${toHex(s.handshakeHash!)}\n`);
+          }
+        });
+        s.on('data', (d: Buffer) => process.stdout.write(d));
+        s.on('end', () => {
+          ended = true;
+          if (process.stdin.isTTY) s.end(); // nobody is listening any more: stop typing
+        });
+        s.on('error', (err) => {
+          process.stdin.unpipe(s);
+          process.stdin.destroy();
+          reject(err);
+        });
+        s.on('close', () => {
+          process.stdin.unpipe(s);
+          process.stdin.destroy();
+          if (ended) resolve();
+          else reject(new NoiseError('ERR_NOISE_TRUNCATED', 'the connection closed before the server ended the stream'));
+        });
+        process.stdin.pipe(s); // stdin EOF -> s.end() -> authenticated end of stream
+      });
+    }));
+}

@@ -1,0 +1,78 @@
+/**
+ * `noisekit serve --protocol NAME --listen HOST:PORT [--echo | --exec CMD] ...`: a Noise server
+ * over TCP. `--echo` sends every connection's data back; `--exec CMD` runs CMD (through the
+ * shell) per connection with the decrypted stream as its stdin and stdout.
+ *
+ * Logs to stderr, one line each: `listening HOST:PORT ...` once, then per connection
+ * `connection ADDR remote-key HEX hash PREFIX` or `connection-error ADDR ERR_CODE: message`.
+ * A bad client never stops the server. SIGINT/SIGTERM close it.
+ */
+import { Command } from 'commander';
+import { spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { createServer } from '../net/server.js';
+import type { NoiseSocket } from '../net/noise-socket.js';
+import { parseHostPort, resolveDeployment } from '../config.js';
+import { NoiseError, isNoiseError } from '../errors.js';
+import { toHex } from '../bytes.js';
+import { action } from './output.js';
+import { withDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from './deployment-flags.js';
+
+const log = (line: string) => process.stderr.write(`noisekit: ${line}\n`);
+
+/** `noisekit serve`. */
+export function serveCommand(): Command {
+  return withDeploymentFlags(new Command('serve').description('accept Noise connections over TCP (echo them or hand them to a command)'))
+    .requiredOption('--listen <host:port>', 'address to listen on, e.g. 127.0.0.1:4000 (port 0: any free port)')
+    .option('--echo', 'send each connection\'s data back to it')
+    .option('--exec <cmd>', 'run CMD per connection, with the decrypted stream as its stdin/stdout')
+    .action(action(async (flags: DeploymentFlags & { listen: string; echo?: boolean; exec?: string }) => {
+      if (!flags.echo === !flags.exec) throw new NoiseError('ERR_NOISE_CONFIG', 'give exactly one of --echo and --exec CMD');
+      const { host, port } = parseHostPort(flags.listen);
+      const { options, trust, warnings } = resolveDeployment(deploymentFromFlags(flags), 'responder', 'client');
+      for (const w of warnings) log(`warning: ${w}`);
+      const server = createServer(options, (s) => {
+        log(`connection ${peerOf(s)} remote-key ${s.remoteStaticKey ? toHex(s.remoteStaticKey) : '-'} hash ${toHex(s.handshakeHash!).slice(0, 16)}`);
+        if (flags.echo) s.pipe(s);
+        else runCommand(flags.exec!, s);
+      });
+      server.on('connectionError', (err: unknown, info: { remoteAddress?: string; remotePort?: number }) => {
+        const code = isNoiseError(err) ? err.code : 'ERR_NOISE_SOCKET';
+        log(`connection-error ${info.remoteAddress ?? '?'}:${info.remotePort ?? '?'} ${code}: ${(err as Error).message}`);
+      });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      }).catch((err: NodeJS.ErrnoException) => {
+        throw new NoiseError('ERR_NOISE_SOCKET', `cannot listen on ${flags.listen}: ${err.code ?? err.message}`, { cause: err });
+      });
+      const a = server.address() as AddressInfo;
+      const key = options.staticKeyPair ? toHex(options.staticKeyPair.publicKey) : '-';
+      log(`listening ${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port} protocol ${options.protocol} key ${key} trust ${trust}`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      server.close();
+      server.closeAllConnections();
+    }));
+}
+
+function peerOf(s: NoiseSocket): string {
+  return `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`;
+}
+
+/** Runs `cmd` with the socket as its stdin/stdout; ends the socket when the command's output ends. */
+function runCommand(cmd: string, s: NoiseSocket): void {
+  const child = spawn(cmd, { shell: true, stdio: ['pipe', 'pipe', 'inherit'] });
+  child.stdin.on('error', () => undefined); // the command may exit without reading everything
+  child.on('error', (err) => {
+    log(`exec-error ${peerOf(s)}: ${err.message}`);
+    s.destroy();
+  });
+  s.pipe(child.stdin);
+  child.stdout.pipe(s);
+  s.on('close', () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+  });
+}
