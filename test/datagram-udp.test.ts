@@ -194,6 +194,31 @@ describe('UDP datagram mode on loopback', function () {
     expect(err).to.be.instanceOf(NoiseError).with.property('code', 'ERR_NOISE_REMOTE_REJECTED');
   });
 
+  it('async verifyRemote on the server: nothing is announced or delivered before it accepts; a refusal leaves no session', async () => {
+    const events: string[] = [];
+    const allowed = hex(clientKey.publicKey);
+    const verifyRemote = async (k: Uint8Array | undefined) => {
+      await sleep(80);
+      events.push('verified');
+      return hex(k!) === allowed;
+    };
+    const { srv, port } = await server({ verifyRemote }, (s) => {
+      events.push('session');
+      s.on('message', (m: Uint8Array) => events.push(`message ${new TextDecoder().decode(m)}`));
+    });
+    const c = await client(port);
+    c.send(new TextEncoder().encode('early'));
+    await sleep(150);
+    expect(events).to.deep.equal(['verified', 'session', 'message early']);
+    const stranger = await udpConnect({ port, staticKeyPair: generateKeyPair(), handshakeTimeout: 2000, retransmitInterval: 40 });
+    cleanup.push(() => stranger.close());
+    stranger.send(new TextEncoder().encode('let me in'));
+    await sleep(150);
+    expect(events).to.deep.equal(['verified', 'session', 'message early', 'verified']);
+    expect(srv.rejected).to.equal(1);
+    expect(srv.sessions).to.have.length(1);
+  });
+
   it('idle sessions are closed on both sides (idleTimeout), freeing the server slot', async () => {
     const { srv, port } = await server({ idleTimeout: 200, maxSessions: 1 });
     const c = await client(port, { idleTimeout: 200 });

@@ -21,6 +21,21 @@ import { PipesInitiator } from '../pipes/initiator.js';
 import { PipesResponder } from '../pipes/responder.js';
 import type { KeyCache } from '../pipes/key-cache.js';
 import type { PipesMode } from '../pipes/negotiation.js';
+import type { VerifyRemote } from './options.js';
+
+/** Most application datagrams held while verifyRemote runs (later ones are dropped, as UDP may). */
+const MAX_HELD = 64;
+
+/** Runs verifyRemote: true/false, or a promise of it; a throw or rejection is a refusal. */
+function verifyPeer(fn: VerifyRemote | undefined, key: Uint8Array | undefined): boolean | Promise<boolean> {
+  if (!fn) return true;
+  try {
+    const out = fn(key, []);
+    return out instanceof Promise ? out.then((ok) => ok === true, () => false) : out === true;
+  } catch {
+    return false;
+  }
+}
 
 /** Default idle timeout of a UDP session in ms (WireGuard drops keys after 180 s too). */
 export const DEFAULT_UDP_IDLE_TIMEOUT = 180_000;
@@ -50,8 +65,11 @@ export interface UdpOptions {
   retransmitInterval?: number;
   /** Replay window and rekey policy (`rekeyInterval`, the same on both ends). */
   datagram?: DatagramOptions;
-  /** Accept or refuse the peer's static key once the handshake is complete. */
-  verifyRemote?: (remoteStaticKey: Uint8Array | undefined) => boolean;
+  /**
+   * Accept or refuse the peer's static key once the handshake is complete (may be async; the
+   * payload list is always empty in datagram mode). Nothing is delivered before it accepts.
+   */
+  verifyRemote?: VerifyRemote;
   /** Close a session after this many ms without an authentic packet from the peer (default 180 000; 0 = never). */
   idleTimeout?: number;
 }
@@ -204,7 +222,9 @@ export async function udpConnect(options: UdpConnectOptions): Promise<UdpSession
     let delay = interval;
     const send = (p: Uint8Array) => socket.send(p, (err) => void err); // UDP: a failed send is a lost datagram
     const deadline = setTimeout(() => fail(new NoiseError('ERR_NOISE_HANDSHAKE_TIMEOUT', `no complete handshake with ${peer} within ${options.handshakeTimeout ?? 10_000} ms`)), options.handshakeTimeout ?? 10_000);
+    let settled = false;
     const cleanup = () => {
+      settled = true;
       clearTimeout(deadline);
       clearTimeout(timer);
     };
@@ -230,25 +250,36 @@ export async function udpConnect(options: UdpConnectOptions): Promise<UdpSession
       if (udp) udp.close();
       else fail(new NoiseError('ERR_NOISE_SOCKET', err.message, { cause: err }));
     });
-    socket.on('message', (msg: Buffer) => {
-      if (udp) return udp.receive(u8(msg));
-      const r = session.handle(u8(msg));
-      for (const p of r.reply) send(p);
-      if (!session.confirmed) return;
-      if (options.verifyRemote && !options.verifyRemote(session.remoteStaticKey)) {
-        return fail(new NoiseError('ERR_NOISE_REMOTE_REJECTED'));
-      }
+    const held: Uint8Array[] = [];
+    let verifying = false;
+    const accept = (ok: boolean) => {
+      if (settled) return; // the deadline passed meanwhile
+      if (!ok) return fail(new NoiseError('ERR_NOISE_REMOTE_REJECTED'));
       cleanup();
       const mode = hs instanceof PipesInitiator ? hs.mode : undefined;
       udp = new UdpSession(session, send, () => socket.close(), { address: host, port: options.port }, mode, options.idleTimeout);
-      const done = () => resolve(udp!);
+      const done = () => {
+        resolve(udp!);
+        queueMicrotask(() => held.forEach((m) => udp!.emit('message', m)));
+      };
       if (options.pipes && options.keyCache && session.remoteStaticKey) {
         Promise.resolve(options.keyCache.set(peer, session.remoteStaticKey)).then(done, (err) => {
           udp!.close();
           reject(err);
         });
       } else done();
-      if (r.data) queueMicrotask(() => udp!.emit('message', r.data));
+    };
+    socket.on('message', (msg: Buffer) => {
+      if (udp) return udp.receive(u8(msg));
+      if (settled) return;
+      const r = session.handle(u8(msg));
+      for (const p of r.reply) send(p);
+      if (r.data && held.length < MAX_HELD) held.push(r.data);
+      if (!session.confirmed || verifying) return;
+      verifying = true;
+      const ok = verifyPeer(options.verifyRemote, session.remoteStaticKey);
+      if (typeof ok === 'boolean') accept(ok);
+      else void ok.then(accept);
     });
     socket.connect(options.port, host, () => {
       send(session.start());
@@ -257,14 +288,26 @@ export async function udpConnect(options: UdpConnectOptions): Promise<UdpSession
   });
 }
 
+/** A handshake in progress on the server (until verified and announced). */
+interface Pending {
+  session: DatagramSession;
+  hs: HandshakeLike;
+  timer: NodeJS.Timeout;
+  first: Uint8Array;
+  verifying: boolean;
+  held: Uint8Array[];
+}
+
 /** A UDP Noise server. Events: `session` (UdpSession), `error`, `close`. */
 export class UdpServer extends EventEmitter {
   readonly #options: UdpServerOptions;
   #socket: Socket | undefined;
   readonly #live = new Map<string, UdpSession>();
-  readonly #pending = new Map<string, { session: DatagramSession; hs: HandshakeLike; timer: NodeJS.Timeout; first: Uint8Array }>();
+  readonly #pending = new Map<string, Pending>();
   /** Packets dropped before any session (malformed, unknown peer, limits). */
   dropped = 0;
+  /** Completed handshakes that verifyRemote refused. */
+  rejected = 0;
 
   /** @internal Use createUdpServer. */
   constructor(options: UdpServerOptions, onSession?: (s: UdpSession) => void) {
@@ -339,7 +382,7 @@ export class UdpServer extends EventEmitter {
       this.#pending.get(key)?.session.destroy();
       this.#pending.delete(key);
     }, this.#options.handshakeTimeout ?? 10_000);
-    this.#pending.set(key, { session, hs, timer, first: new Uint8Array(packet) });
+    this.#pending.set(key, { session, hs, timer, first: new Uint8Array(packet), verifying: false, held: [] });
     this.#advance(key, session, packet, send, rinfo);
   }
 
@@ -355,14 +398,26 @@ export class UdpServer extends EventEmitter {
       }
     }
     for (const p of r.reply) send(p);
+    const p = this.#pending.get(key);
+    if (!p || p.session !== session) return;
+    if (r.data && p.held.length < MAX_HELD) p.held.push(r.data);
     // Announce only once the peer proved it finished too (for IK: its acknowledgement), so a
-    // replayed message 1 never produces a session.
-    if (!session.confirmed) return;
-    const p = this.#pending.get(key)!;
+    // replayed message 1 never produces a session; and only once verifyRemote accepted it.
+    if (!session.confirmed || p.verifying) return;
+    p.verifying = true;
+    const ok = verifyPeer(this.#options.verifyRemote, session.remoteStaticKey);
+    if (typeof ok === 'boolean') this.#announce(key, p, ok, send, rinfo);
+    else void ok.then((yes) => this.#announce(key, p, yes, send, rinfo));
+  }
+
+  #announce(key: string, p: Pending, ok: boolean, send: (p: Uint8Array) => void, rinfo: RemoteInfo): void {
+    if (this.#pending.get(key) !== p) return; // replaced, expired or closed meanwhile
     clearTimeout(p.timer);
     this.#pending.delete(key);
-    if (this.#options.verifyRemote && !this.#options.verifyRemote(session.remoteStaticKey)) {
+    const session = p.session;
+    if (!ok) {
       session.destroy();
+      this.rejected++;
       return;
     }
     this.#live.get(key)?.close();
@@ -374,7 +429,7 @@ export class UdpServer extends EventEmitter {
     }, { address: rinfo.address, port: rinfo.port }, mode, this.#options.idleTimeout);
     this.#live.set(key, udp);
     this.emit('session', udp);
-    if (r.data) udp.emit('message', r.data);
+    for (const m of p.held) if (!udp.closed) udp.emit('message', m);
   }
 
   /** Closes every session and the socket. */
