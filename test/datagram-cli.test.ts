@@ -5,7 +5,8 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -93,5 +94,40 @@ describe('CLI: noisekit udp-serve / udp-connect', function () {
     const r = await run(['udp-connect', '--port', String(s.port), '--message', 'x', '--handshake-timeout', '300']);
     expect(r.code).to.equal(1);
     expect(r.err.trim()).to.match(/^noisekit: ERR_NOISE_HANDSHAKE_TIMEOUT: /);
+  });
+
+  it('serve --udp --echo / connect --udp: stdin lines are datagrams, echoed back (deployment flags: keys, TOFU)', async () => {
+    const keyS = join(dir, 's.key');
+    const keyC = join(dir, 'c.key');
+    writeFileSync(keyS, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+    writeFileSync(keyC, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+    const proto = ['--protocol', 'Noise_XX_25519_ChaChaPoly_BLAKE2s'];
+    const srv = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--udp', '--echo', '--listen', '127.0.0.1:0', '--key', keyS, ...proto], { stdio: ['ignore', 'pipe', 'pipe'] });
+    procs.push(srv);
+    let log = '';
+    const port = await new Promise<number>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no listening line: ${log}`)), 15_000);
+      srv.stderr!.on('data', (d) => {
+        log += d;
+        const m = /listening udp 127\.0\.0\.1:(\d+)/.exec(log);
+        if (m) {
+          clearTimeout(t);
+          resolve(Number(m[1]));
+        }
+      });
+    });
+    const out = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', MAIN, 'connect', '--udp', `127.0.0.1:${port}`, '--key', keyC, '--tofu', join(dir, 'known'), ...proto], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let o = '';
+      let e = '';
+      p.stdout.on('data', (d) => (o += d));
+      p.stderr.on('data', (d) => (e += d));
+      p.on('close', (code) => resolve({ code, out: o, err: e }));
+      p.stdin.end('one\ntwo\nthree\n');
+    });
+    expect(out.code, out.err).to.equal(0);
+    expect(out.out.split('\n').filter(Boolean).sort()).to.deep.equal(['one', 'three', 'two']);
+    expect(log).to.match(/session 127\.0\.0\.1:\d+ remote-key [0-9a-f]{64}/);
+    expect(readFileSync(join(dir, 'known'), 'utf8')).to.contain(`127.0.0.1:${port}`);
   });
 });

@@ -79,4 +79,45 @@ describe('CLI: noisekit pipes-serve / pipes-connect', function () {
     expect(third.out).to.contain('reply E|M');
     expect(JSON.parse(readFileSync(cache, 'utf8'))[`127.0.0.1:${b.port}`]).to.equal(b.key);
   });
+
+  it('serve --pipes --echo / connect --pipes --key-cache: XX the first time, IK the second (deployment flags)', async () => {
+    const keyS = join(dir, 'ds.key');
+    const keyC = join(dir, 'dc.key');
+    writeFileSync(keyS, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+    writeFileSync(keyC, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+    const proto = ['--protocol', 'Noise_XX_25519_ChaChaPoly_BLAKE2s'];
+    const srv = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--pipes', '--echo', '--listen', '127.0.0.1:0', '--key', keyS, ...proto], { stdio: ['ignore', 'pipe', 'pipe'] });
+    procs.push(srv);
+    let log = '';
+    const port = await new Promise<number>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no listening line: ${log}`)), 15_000);
+      srv.stderr!.on('data', (d) => {
+        log += d;
+        const m = /listening pipes 127\.0\.0\.1:(\d+)/.exec(log);
+        if (m) {
+          clearTimeout(t);
+          resolve(Number(m[1]));
+        }
+      });
+    });
+    const cache = join(dir, 'deploy-cache.json');
+    const once = () =>
+      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const p = spawn(process.execPath, ['--import', 'tsx', MAIN, 'connect', '--pipes', '--key-cache', cache, '--verbose', `127.0.0.1:${port}`, '--key', keyC, ...proto], { stdio: ['pipe', 'pipe', 'pipe'] });
+        let o = '';
+        let e = '';
+        p.stdout.on('data', (d) => (o += d));
+        p.stderr.on('data', (d) => (e += d));
+        p.on('close', (code) => resolve({ code, out: o, err: e }));
+        p.stdin.end('hello pipes');
+      });
+    const first = await once();
+    expect(first.code, first.err).to.equal(0);
+    expect(first.out).to.equal('hello pipes');
+    expect(first.err).to.match(/connected 127\.0\.0\.1:\d+ XX /);
+    const second = await once();
+    expect(second.out).to.equal('hello pipes');
+    expect(second.err).to.match(/connected 127\.0\.0\.1:\d+ IK /);
+    expect(log).to.match(/connection 127\.0\.0\.1:\d+ IK remote-key/);
+  });
 });

@@ -6,7 +6,10 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { createPipesServer, pipesConnect } from '../net/pipes.js';
+import { createPipesServer, pipesConnect, type PipesSocketOptions } from '../net/pipes.js';
+import type { NoiseSocketOptions } from '../net/options.js';
+import { NoiseError } from '../errors.js';
+import { parseProtocolName } from '../protocol-name.js';
 import { FileKeyCache } from '../pipes/key-cache.js';
 import { generateKeyPair, keyPairFromPrivate } from '../crypto/keys.js';
 import { fromHex, toHex } from '../bytes.js';
@@ -88,4 +91,65 @@ export function pipesConnectCommand(): Command {
 /** Both Pipes commands, for registration in main.ts. */
 export function pipesCommands(): Command[] {
   return [pipesServeCommand(), pipesConnectCommand()];
+}
+
+/** The Pipes options of a deployment resolved by the `serve`/`connect` flags. */
+function fromDeployment(options: NoiseSocketOptions): PipesSocketOptions {
+  if (!options.staticKeyPair) throw new NoiseError('ERR_NOISE_CONFIG', '--pipes needs this side\'s static key (--key FILE): both ends of a Noise Pipe have one');
+  const n = parseProtocolName(options.protocol);
+  return {
+    suite: `${n.dh}_${n.cipher}_${n.hash}`,
+    prefix: n.prefix,
+    staticKeyPair: options.staticKeyPair,
+    psks: options.psks,
+    prologue: options.prologue,
+    backend: options.backend,
+    verifyRemote: options.verifyRemote,
+    handshakeTimeout: options.handshakeTimeout,
+    rekey: options.rekey,
+  };
+}
+
+/**
+ * `noisekit serve --pipes --echo`: Noise Pipes over TCP with the deployment's key, algorithms
+ * (from --protocol) and trust. Logs `listening pipes HOST:PORT ...` and one line per connection.
+ */
+export async function servePipes(options: NoiseSocketOptions, host: string, port: number, flags: { echo?: boolean; exec?: string }, log: (line: string) => void): Promise<void> {
+  if (flags.exec) throw new NoiseError('ERR_NOISE_CONFIG', '--pipes supports --echo only');
+  const o = fromDeployment(options);
+  const server = createPipesServer(o, (s) => {
+    log(`connection ${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'} ${s.pipes.mode} remote-key ${toHex(s.remoteStaticKey!)} hash ${toHex(s.handshakeHash!).slice(0, 16)}`);
+    s.pipe(s);
+  });
+  server.on('connectionError', (err: Error & { code?: string }) => log(`connection-error ${err.code ?? 'ERR_NOISE_SOCKET'}: ${err.message}`));
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  const a = server.address() as AddressInfo;
+  log(`listening pipes ${a.address}:${a.port} suite ${o.suite} key ${toHex(o.staticKeyPair.publicKey)}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  server.close();
+}
+
+/**
+ * `noisekit connect --pipes [--key-cache FILE] HOST:PORT`: like `connect`, stdin to the server
+ * and the server to stdout, over a Noise Pipe (IK when the cache knows the server).
+ */
+export async function connectPipes(options: NoiseSocketOptions, host: string, port: number, flags: { keyCache?: string; verbose?: boolean }): Promise<void> {
+  const s = await pipesConnect({ ...fromDeployment(options), host, port, keyCache: flags.keyCache ? new FileKeyCache(flags.keyCache) : undefined });
+  if (flags.verbose) process.stderr.write(`noisekit: connected ${host}:${port} ${s.pipes.mode} remote-key ${toHex(s.remoteStaticKey!)} hash ${toHex(s.handshakeHash!)}\n`);
+  await new Promise<void>((resolve, reject) => {
+    let ended = false;
+    s.on('data', (d: Buffer) => process.stdout.write(d));
+    s.on('end', () => (ended = true));
+    s.on('error', reject);
+    s.on('close', () => {
+      process.stdin.unpipe(s);
+      process.stdin.destroy();
+      if (ended) resolve();
+      else reject(new NoiseError('ERR_NOISE_TRUNCATED', 'the connection closed before the server ended the stream'));
+    });
+    process.stdin.pipe(s);
+  });
 }

@@ -17,6 +17,8 @@ import { NoiseError, isNoiseError } from '../errors.js';
 import { toHex } from '../bytes.js';
 import { action } from './output.js';
 import { withDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from './deployment-flags.js';
+import { serveUdp } from './udp.js';
+import { servePipes } from './pipes.js';
 
 const log = (line: string) => process.stderr.write(`noisekit: ${line}\n`);
 
@@ -26,12 +28,17 @@ export function serveCommand(): Command {
     .requiredOption('--listen <host:port>', 'address to listen on, e.g. 127.0.0.1:4000 (port 0: any free port)')
     .option('--echo', 'send each connection\'s data back to it')
     .option('--exec <cmd>', 'run CMD per connection, with the decrypted stream as its stdin/stdout')
-    .action(action(async (flags: DeploymentFlags & { listen: string; echo?: boolean; exec?: string }) => {
+    .option('--udp', 'datagram mode over UDP: explicit nonces, replay window, retransmission (docs/datagram.md)')
+    .option('--pipes', 'Noise Pipes: XX, IK with 0-RTT, XXfallback; --protocol gives the algorithms (docs/pipes.md)')
+    .action(action(async (flags: DeploymentFlags & { listen: string; echo?: boolean; exec?: string; udp?: boolean; pipes?: boolean }) => {
       if (!flags.echo === !flags.exec) throw new NoiseError('ERR_NOISE_CONFIG', 'give exactly one of --echo and --exec CMD');
       const { host, port } = parseHostPort(flags.listen);
       const { options, trust, warnings } = resolveDeployment(deploymentFromFlags(flags), 'responder', 'client');
       for (const w of warnings) log(`warning: ${w}`);
-      const server = createServer(options, (s) => {
+      if (flags.udp) return serveUdp(options, host, port, flags, log);
+      if (flags.pipes) return servePipes(options, host, port, flags, log);
+      // Half-open: a client's end of stream must not end our side before --exec's output is sent.
+      const server = createServer({ ...options, allowHalfOpen: true }, (s) => {
         log(`connection ${peerOf(s)} remote-key ${s.remoteStaticKey ? toHex(s.remoteStaticKey) : '-'} hash ${toHex(s.handshakeHash!).slice(0, 16)}`);
         if (flags.echo) s.pipe(s);
         else runCommand(flags.exec!, s);

@@ -16,7 +16,10 @@ import { FileKeyCache } from '../pipes/key-cache.js';
 import { generateKeyPair, keyPairFromPrivate } from '../crypto/keys.js';
 import { fromHex, toHex } from '../bytes.js';
 import type { KeyPair } from '../crypto/types.js';
+import type { NoiseSocketOptions } from '../net/options.js';
 import { action } from './output.js';
+import { NoiseError } from '../errors.js';
+import { parseProtocolName } from '../protocol-name.js';
 
 interface CommonFlags {
   host: string;
@@ -121,4 +124,54 @@ export function udpConnectCommand(): Command {
 /** Both UDP commands, for registration in main.ts. */
 export function udpCommands(): Command[] {
   return [udpServeCommand(), udpConnectCommand()];
+}
+
+/** Options resolved by the `serve`/`connect` deployment flags (protocol, keys, trust). */
+type Resolved = NoiseSocketOptions;
+
+/**
+ * `noisekit serve --udp [--pipes] --echo`: the deployment's options over UDP. Logs
+ * `listening udp HOST:PORT protocol NAME key HEX`, then `session ADDR [MODE] remote-key HEX`.
+ */
+export async function serveUdp(options: Resolved, host: string, port: number, flags: { echo?: boolean; exec?: string; pipes?: boolean }, log: (line: string) => void): Promise<void> {
+  if (flags.exec) throw new NoiseError('ERR_NOISE_CONFIG', '--udp serves datagrams: use --echo (--exec needs a byte stream)');
+  const server = createUdpServer({ ...options, pipes: pipesSuite(options, flags.pipes) }, (s) => {
+    const from = `${s.remoteAddress.address}:${s.remoteAddress.port}`;
+    log(`session ${from}${s.mode ? ` ${s.mode}` : ''} remote-key ${s.remoteStaticKey ? toHex(s.remoteStaticKey) : '-'}`);
+    s.on('message', (m: Uint8Array) => s.send(m));
+  });
+  const a = await server.listen(port, host);
+  log(`listening udp ${a.address}:${a.port} protocol ${flags.pipes ? 'pipes' : options.protocol} key ${options.staticKeyPair ? toHex(options.staticKeyPair.publicKey) : '-'}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+}
+
+/**
+ * `noisekit connect --udp [--pipes --key-cache FILE] HOST:PORT`: each stdin line is one
+ * datagram; each datagram received is one stdout line. Ends 500 ms after stdin ends.
+ */
+export async function connectUdp(options: Resolved, host: string, port: number, flags: { pipes?: boolean; keyCache?: string; verbose?: boolean }): Promise<void> {
+  const session = await udpConnect({
+    ...options,
+    host,
+    port,
+    pipes: pipesSuite(options, flags.pipes),
+    keyCache: flags.keyCache ? new FileKeyCache(flags.keyCache) : undefined,
+  });
+  if (flags.verbose) process.stderr.write(`noisekit: connected udp ${host}:${port}${session.mode ? ` ${session.mode}` : ''} remote-key ${session.remoteStaticKey ? toHex(session.remoteStaticKey) : '-'}\n`);
+  session.on('message', (m: Uint8Array) => process.stdout.write(Buffer.concat([Buffer.from(m), Buffer.from('\n')])));
+  const enc = new TextEncoder();
+  for await (const line of createInterface({ input: process.stdin })) if (line.length > 0) session.send(enc.encode(line));
+  await new Promise((r) => setTimeout(r, 500));
+  session.close();
+}
+
+/** With --pipes: the suite of --protocol (e.g. 25519_ChaChaPoly_BLAKE2s); the pattern is chosen by Noise Pipes. */
+export function pipesSuite(options: Resolved, pipes: boolean | undefined): { suite: string } | undefined {
+  if (!pipes) return undefined;
+  const n = parseProtocolName(options.protocol);
+  return { suite: `${n.dh}_${n.cipher}_${n.hash}` };
 }
