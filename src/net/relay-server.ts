@@ -1,0 +1,315 @@
+/**
+ * The relay: a forwarding node for services behind NAT (docs/relay.md). Services connect out
+ * and offer connections under a name (LISTEN); clients ask for a name (CONNECT); the relay
+ * splices a waiting service connection with the client and forwards Noise frames (16-bit
+ * big-endian length + message, spec section 13) both ways, frame by frame, with backpressure.
+ *
+ * The relay holds no keys and is not trusted: the Noise handshake runs end to end, so it sees
+ * only ciphertext. It never crashes on a bad peer: malformed requests get BAD_REQUEST and are
+ * closed, slow ones time out, and limits bound what it holds (connections, waiting connections
+ * per name, one partial frame per direction).
+ */
+import net from 'node:net';
+import { EventEmitter } from 'node:events';
+import { NoiseError } from '../errors.js';
+import { concat, EMPTY } from '../bytes.js';
+import { encodeFrame, FrameDecoder } from './framing.js';
+import { decodeRelayRequest, RELAY_STATUS, type RelayRequest } from './relay-protocol.js';
+
+/**
+ * Test-only hook (not exported from the package): sees every frame the relay forwards and
+ * returns the frames to send instead (none to drop, several to inject or replay). Used by the
+ * tampering and capturing relays of test/relay.test.ts.
+ */
+export const kRelayTap: unique symbol = Symbol('noisekit.relayTap');
+
+/** Direction of a forwarded frame. */
+export type RelayDirection = 'toService' | 'toClient';
+
+/** A frame tap: the frames to forward in place of `frame`. */
+export type RelayTap = (direction: RelayDirection, frame: Uint8Array, name: string) => Uint8Array[];
+
+/** Options of createRelay(). */
+export interface RelayOptions {
+  /** Milliseconds a new connection has to send its request (default 10 000). */
+  requestTimeout?: number;
+  /** Milliseconds a CONNECT waits for a free service connection (default 3 000). */
+  connectWait?: number;
+  /** Waiting (LISTEN) connections allowed per name (default 16). */
+  maxWaitingPerName?: number;
+  /** Connections the relay holds at once, spliced ones included (default 1024). */
+  maxConnections?: number;
+  /** Test-only frame tap. */
+  [kRelayTap]?: RelayTap;
+}
+
+/** Counters of a RelayServer. */
+export interface RelayStats {
+  /** Connections accepted. */
+  accepted: number;
+  /** Pairs spliced. */
+  spliced: number;
+  /** Requests answered with an error status or closed as malformed or late. */
+  refused: number;
+  /** Frames forwarded (both directions). */
+  frames: number;
+}
+
+interface Waiting {
+  socket: net.Socket;
+  rest: Uint8Array;
+}
+
+interface PendingClient {
+  socket: net.Socket;
+  rest: Uint8Array;
+  timer: NodeJS.Timeout;
+}
+
+/** A relay server. Events: 'listening', 'splice' (name), 'peerError' (err), 'close', 'error'. */
+export class RelayServer extends EventEmitter {
+  /** The underlying TCP server. */
+  readonly netServer: net.Server;
+  readonly #requestTimeout: number;
+  readonly #connectWait: number;
+  readonly #maxWaiting: number;
+  readonly #maxConnections: number;
+  readonly #tap: RelayTap | undefined;
+  readonly #waiting = new Map<string, Waiting[]>();
+  readonly #pending = new Map<string, PendingClient[]>();
+  readonly #sockets = new Set<net.Socket>();
+  readonly #stats: RelayStats = { accepted: 0, spliced: 0, refused: 0, frames: 0 };
+
+  constructor(options: RelayOptions = {}) {
+    super();
+    if (!options || typeof options !== 'object') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'relay options must be an object');
+    this.#requestTimeout = positive('requestTimeout', options.requestTimeout, 10_000);
+    this.#connectWait = positive('connectWait', options.connectWait, 3_000);
+    this.#maxWaiting = positive('maxWaitingPerName', options.maxWaitingPerName, 16);
+    this.#maxConnections = positive('maxConnections', options.maxConnections, 1024);
+    this.#tap = options[kRelayTap];
+    this.netServer = net.createServer({ allowHalfOpen: true }, (s) => this.#accept(s));
+    this.netServer.on('listening', () => this.emit('listening'));
+    this.netServer.on('close', () => this.emit('close'));
+    this.netServer.on('error', (err) => this.emit('error', err));
+  }
+
+  /** Counters (a copy). */
+  get stats(): RelayStats {
+    return { ...this.#stats };
+  }
+
+  /** Service connections waiting per name (a snapshot). */
+  get waiting(): Record<string, number> {
+    return Object.fromEntries([...this.#waiting].map(([k, v]) => [k, v.length]));
+  }
+
+  /** Starts listening (see net.Server#listen). */
+  listen(port: number, host?: string, cb?: () => void): this {
+    if (host === undefined) this.netServer.listen(port, cb);
+    else this.netServer.listen(port, host, cb);
+    return this;
+  }
+
+  /** The bound address. */
+  address(): ReturnType<net.Server['address']> {
+    return this.netServer.address();
+  }
+
+  /** Stops accepting and closes every connection, spliced ones included. */
+  close(cb?: (err?: Error) => void): this {
+    this.netServer.close(cb);
+    for (const list of this.#pending.values()) for (const p of list) clearTimeout(p.timer);
+    this.#pending.clear();
+    this.#waiting.clear();
+    for (const s of this.#sockets) s.destroy();
+    return this;
+  }
+
+  #accept(socket: net.Socket): void {
+    socket.on('error', (err) => this.emit('peerError', err));
+    if (this.#sockets.size >= this.#maxConnections) {
+      this.#stats.refused++;
+      socket.end(Uint8Array.of(RELAY_STATUS.BUSY));
+      return;
+    }
+    this.#stats.accepted++;
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+    socket.setNoDelay(true);
+    let buf: Uint8Array = EMPTY;
+    const timer = setTimeout(() => {
+      this.#stats.refused++;
+      socket.destroy();
+    }, this.#requestTimeout);
+    const onData = (chunk: Buffer): void => {
+      buf = concat(buf, chunk);
+      let parsed: ReturnType<typeof decodeRelayRequest>;
+      try {
+        parsed = decodeRelayRequest(buf);
+      } catch (err) {
+        cleanup();
+        this.#stats.refused++;
+        this.emit('peerError', err);
+        socket.end(Uint8Array.of(RELAY_STATUS.BAD_REQUEST));
+        return;
+      }
+      if (!parsed) return;
+      cleanup();
+      socket.pause();
+      this.#route(socket, parsed.request, parsed.rest);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      socket.destroy();
+    };
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+    };
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+  }
+
+  #route(socket: net.Socket, request: RelayRequest, rest: Uint8Array): void {
+    const { name } = request;
+    if (request.op === 'listen') {
+      const queue = this.#pending.get(name);
+      const client = queue?.shift();
+      if (queue && queue.length === 0) this.#pending.delete(name);
+      if (client) {
+        clearTimeout(client.timer);
+        this.#splice(name, client.socket, client.rest, socket, rest);
+        return;
+      }
+      const list = this.#waiting.get(name) ?? [];
+      if (list.length >= this.#maxWaiting) {
+        this.#stats.refused++;
+        socket.end(Uint8Array.of(RELAY_STATUS.BUSY));
+        return;
+      }
+      const entry: Waiting = { socket, rest };
+      list.push(entry);
+      this.#waiting.set(name, list);
+      // A waiting service connection that closes (or sends data before a splice) leaves the pool.
+      const drop = (): void => this.#unwait(name, entry);
+      socket.once('close', drop);
+      socket.once('end', drop);
+      socket.resume(); // notice its close; a service sends nothing before SPLICED
+      socket.once('data', () => {
+        drop();
+        socket.destroy();
+      });
+      return;
+    }
+    const service = this.#takeWaiting(name);
+    if (service) {
+      this.#splice(name, socket, rest, service.socket, service.rest);
+      return;
+    }
+    const pending: PendingClient = {
+      socket,
+      rest,
+      timer: setTimeout(() => {
+        this.#unpend(name, pending);
+        this.#stats.refused++;
+        socket.end(Uint8Array.of(RELAY_STATUS.UNKNOWN_SERVICE));
+      }, this.#connectWait),
+    };
+    const list = this.#pending.get(name) ?? [];
+    list.push(pending);
+    this.#pending.set(name, list);
+    socket.once('close', () => {
+      clearTimeout(pending.timer);
+      this.#unpend(name, pending);
+    });
+  }
+
+  #takeWaiting(name: string): Waiting | undefined {
+    const list = this.#waiting.get(name);
+    const w = list?.shift();
+    if (list && list.length === 0) this.#waiting.delete(name);
+    if (w) {
+      w.socket.removeAllListeners('data');
+      w.socket.pause();
+      w.socket.removeAllListeners('end');
+    }
+    return w;
+  }
+
+  #unwait(name: string, entry: Waiting): void {
+    const list = this.#waiting.get(name);
+    if (!list) return;
+    const i = list.indexOf(entry);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.#waiting.delete(name);
+  }
+
+  #unpend(name: string, p: PendingClient): void {
+    const list = this.#pending.get(name);
+    if (!list) return;
+    const i = list.indexOf(p);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.#pending.delete(name);
+  }
+
+  #splice(name: string, client: net.Socket, clientRest: Uint8Array, service: net.Socket, serviceRest: Uint8Array): void {
+    this.#stats.spliced++;
+    this.emit('splice', name);
+    client.write(Uint8Array.of(RELAY_STATUS.SPLICED));
+    service.write(Uint8Array.of(RELAY_STATUS.SPLICED));
+    this.#forward(name, 'toService', client, service, clientRest);
+    this.#forward(name, 'toClient', service, client, serviceRest);
+  }
+
+  /** Forwards frames from `src` to `dst`, honouring backpressure; either side closing closes both. */
+  #forward(name: string, direction: RelayDirection, src: net.Socket, dst: net.Socket, first: Uint8Array): void {
+    const decoder = new FrameDecoder();
+    const tap = this.#tap;
+    const send = (chunk: Uint8Array): void => {
+      let frames: Uint8Array[];
+      try {
+        frames = decoder.push(chunk);
+      } catch (err) {
+        this.emit('peerError', err);
+        src.destroy();
+        dst.destroy();
+        return;
+      }
+      let ok = true;
+      for (const f of frames) {
+        const out = tap ? tap(direction, f, name) : [f];
+        for (const o of out) {
+          this.#stats.frames++;
+          ok = dst.write(encodeFrame(o)) && ok;
+        }
+      }
+      if (!ok) {
+        src.pause();
+        dst.once('drain', () => src.resume());
+      }
+    };
+    if (first.length) send(first);
+    src.on('data', send);
+    src.on('end', () => dst.end());
+    src.on('close', () => {
+      if (!dst.destroyed && !dst.writableEnded) dst.end();
+      setTimeout(() => dst.destroy(), 1_000).unref();
+    });
+    src.resume();
+  }
+}
+
+function positive(name: string, v: number | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 2 ** 31 - 1) {
+    throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `${name} must be a positive integer`);
+  }
+  return v;
+}
+
+/** Creates a relay server (call listen()). */
+export function createRelay(options: RelayOptions = {}): RelayServer {
+  return new RelayServer(options);
+}
