@@ -14,23 +14,25 @@ import { action } from './output.js';
 import { withDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from './deployment-flags.js';
 import { connectUdp } from './udp.js';
 import { connectPipes } from './pipes.js';
+import { relayStream } from '../net/relay-client.js';
 
 /** `noisekit connect`. */
 export function connectCommand(): Command {
   return withDeploymentFlags(new Command('connect').description('connect to a Noise server: stdin -> encrypted -> server -> stdout'))
-    .argument('<host:port>', 'server address, e.g. 127.0.0.1:4000')
+    .argument('<host:port>', 'server address, e.g. 127.0.0.1:4000 (with --via: the service name)')
+    .option('--via <host:port>', 'reach the service named by the argument through this relay (docs/relay.md)')
     .option('--verbose', 'print the server key and handshake hash to stderr once connected')
     .option('--udp', 'datagram mode over UDP: each stdin line is one datagram (docs/datagram.md)')
     .option('--pipes', 'Noise Pipes: IK when --key-cache knows the server, XX otherwise (docs/pipes.md)')
     .option('--key-cache <file>', 'with --pipes: JSON file of cached server keys (created and updated)')
-    .action(action(async (target: string, flags: DeploymentFlags & { verbose?: boolean; udp?: boolean; pipes?: boolean; keyCache?: string }) => {
-      const { host, port } = parseHostPort(target);
-      const { options, warnings } = resolveDeployment(deploymentFromFlags(flags), 'initiator', `${host}:${port}`);
+    .action(action(async (target: string, flags: DeploymentFlags & { via?: string; verbose?: boolean; udp?: boolean; pipes?: boolean; keyCache?: string }) => {
+      const { host, port } = flags.via ? { host: target, port: 0 } : parseHostPort(target);
+      const { options, warnings } = resolveDeployment(deploymentFromFlags(flags), 'initiator', flags.via ? `${target}@${flags.via}` : `${host}:${port}`);
       if (flags.verbose) for (const w of warnings) process.stderr.write(`noisekit: warning: ${w}\n`);
       if (flags.udp) return connectUdp(options, host, port, flags);
       if (flags.pipes) return connectPipes(options, host, port, flags);
       await new Promise<void>((resolve, reject) => {
-        const s = connect({ ...options, host, port, allowHalfOpen: true });
+        const s = connect({ ...options, ...(flags.via ? { socket: relayStream({ relay: flags.via, service: target }) } : { host, port }), allowHalfOpen: true });
         let ended = false;
         s.once('secureConnect', () => {
           if (flags.verbose) {

@@ -12,6 +12,7 @@ import { keygenCommand } from './keygen.js';
 import { serveCommand } from './serve.js';
 import { connectCommand } from './connect.js';
 import { patternsCommand } from './patterns.js';
+import { relayCommand } from './relay.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   program.addCommand(serveCommand());
   program.addCommand(connectCommand());
   program.addCommand(patternsCommand());
+  program.addCommand(relayCommand());
   return program;
 }
 

@@ -19,20 +19,24 @@ import { action } from './output.js';
 import { withDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from './deployment-flags.js';
 import { serveUdp } from './udp.js';
 import { servePipes } from './pipes.js';
+import { relayServe } from './relay.js';
 
 const log = (line: string) => process.stderr.write(`noisekit: ${line}\n`);
 
 /** `noisekit serve`. */
 export function serveCommand(): Command {
   return withDeploymentFlags(new Command('serve').description('accept Noise connections over TCP (echo them or hand them to a command)'))
-    .requiredOption('--listen <host:port>', 'address to listen on, e.g. 127.0.0.1:4000 (port 0: any free port)')
+    .option('--listen <host:port>', 'address to listen on, e.g. 127.0.0.1:4000 (port 0: any free port)')
+    .option('--via <host:port>', 'instead of --listen: register at this relay (docs/relay.md), with --name')
+    .option('--name <name>', 'with --via: the service name clients ask the relay for')
     .option('--echo', 'send each connection\'s data back to it')
     .option('--exec <cmd>', 'run CMD per connection, with the decrypted stream as its stdin/stdout')
     .option('--udp', 'datagram mode over UDP: explicit nonces, replay window, retransmission (docs/datagram.md)')
     .option('--pipes', 'Noise Pipes: XX, IK with 0-RTT, XXfallback; --protocol gives the algorithms (docs/pipes.md)')
-    .action(action(async (flags: DeploymentFlags & { listen: string; echo?: boolean; exec?: string; udp?: boolean; pipes?: boolean }) => {
+    .action(action(async (flags: DeploymentFlags & { listen: string; via?: string; name?: string; echo?: boolean; exec?: string; udp?: boolean; pipes?: boolean }) => {
       if (!flags.echo === !flags.exec) throw new NoiseError('ERR_NOISE_CONFIG', 'give exactly one of --echo and --exec CMD');
-      const { host, port } = parseHostPort(flags.listen);
+      if (!flags.listen === !flags.via) throw new NoiseError('ERR_NOISE_CONFIG', 'give exactly one of --listen HOST:PORT and --via RELAY --name NAME');
+      const { host, port } = flags.via ? { host: '', port: 0 } : parseHostPort(flags.listen);
       const { options, trust, warnings } = resolveDeployment(deploymentFromFlags(flags), 'responder', 'client');
       for (const w of warnings) log(`warning: ${w}`);
       if (flags.udp) return serveUdp(options, host, port, flags, log);
@@ -47,6 +51,7 @@ export function serveCommand(): Command {
         const code = isNoiseError(err) ? err.code : 'ERR_NOISE_SOCKET';
         log(`connection-error ${info.remoteAddress ?? '?'}:${info.remotePort ?? '?'} ${code}: ${(err as Error).message}`);
       });
+      if (flags.via) return relayServe(server, flags.via, flags.name, options, trust, log);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => resolve());

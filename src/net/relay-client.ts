@@ -13,6 +13,7 @@
  */
 import net from 'node:net';
 import { EventEmitter } from 'node:events';
+import { Duplex } from 'node:stream';
 import { NoiseError } from '../errors.js';
 import { connect, type ConnectOptions } from './connect.js';
 import { createServer, type NoiseServer, type NoiseServerOptions } from './server.js';
@@ -200,6 +201,72 @@ export function relayListen(options: RelayListenOptions, onConnection?: (raw: ne
   const l = new RelayListener(options);
   if (onConnection) l.on('connection', onConnection);
   return l.start();
+}
+
+/**
+ * The spliced stream as a Duplex that exists at once (before the rendezvous is done): writes are
+ * held until the relay has spliced, then everything is passed through. A refusal destroys it
+ * with ERR_NOISE_RELAY. Lets the synchronous connect() run over a relay:
+ * `connect({ ...noiseOptions, socket: relayStream({ relay, service }) })`.
+ */
+export function relayStream(options: RelayConnectOptions): Duplex {
+  return new RelayStream(options);
+}
+
+class RelayStream extends Duplex {
+  #socket: net.Socket | undefined;
+  #pendingWrite: (() => void) | undefined;
+  #wantRead = false;
+
+  constructor(options: RelayConnectOptions) {
+    super({ allowHalfOpen: true });
+    relayConnect(options).then(
+      (socket) => {
+        if (this.destroyed) {
+          socket.destroy();
+          return;
+        }
+        this.#socket = socket;
+        socket.on('data', (d: Buffer) => {
+          if (!this.push(d)) socket.pause();
+        });
+        socket.on('end', () => this.push(null));
+        socket.on('error', (err) => this.destroy(new NoiseError('ERR_NOISE_SOCKET', `relayed connection: ${err.message}`, { cause: err })));
+        socket.on('close', () => this.push(null)); // a close without 'end' still ends our readable side
+        if (!this.#wantRead) socket.pause();
+        const w = this.#pendingWrite;
+        this.#pendingWrite = undefined;
+        w?.();
+      },
+      (err: Error) => this.destroy(err),
+    );
+  }
+
+  override _read(): void {
+    this.#wantRead = true;
+    this.#socket?.resume();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    const go = (): void => {
+      this.#socket!.write(chunk, (err) => cb(err ?? null));
+    };
+    if (this.#socket) go();
+    else this.#pendingWrite = go;
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    const go = (): void => {
+      this.#socket!.end(() => cb());
+    };
+    if (this.#socket) go();
+    else this.#pendingWrite = go;
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.#socket?.destroy();
+    cb(err);
+  }
 }
 
 /** Options of connectVia(): connect()'s Noise options plus the relay and the service name. */

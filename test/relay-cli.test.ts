@@ -1,0 +1,84 @@
+/**
+ * The relay through the real CLI on loopback: `noisekit relay --listen 127.0.0.1:0`, a service
+ * `noisekit serve --via RELAY --name NAME --echo`, and `noisekit connect --via RELAY NAME`
+ * echoing stdin; plus an unknown name failing with ERR_NOISE_RELAY. Every child is killed in
+ * `after` and has a time limit.
+ */
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+
+const MAIN = resolve('src/cli/main.ts');
+const NN = 'Noise_NN_25519_ChaChaPoly_BLAKE2s';
+const children = new Set<ChildProcess>();
+
+/** Starts a long-running CLI command and resolves with the first stderr line matching `ready`. */
+function start(args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray; log: string[] }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    children.add(child);
+    const log: string[] = [];
+    let buf = '';
+    const timer = setTimeout(() => fail(new Error(`${args[0]} did not start: ${log.join('\n')}`)), 20_000);
+    child.stderr!.on('data', (d) => {
+      buf += d;
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      for (const line of lines) {
+        log.push(line);
+        const m = ready.exec(line);
+        if (m) {
+          clearTimeout(timer);
+          done({ child, match: m, log });
+        }
+      }
+    });
+    child.on('close', () => {
+      children.delete(child);
+      clearTimeout(timer);
+      fail(new Error(`${args[0]} exited: ${log.join('\n')}${buf}`));
+    });
+  });
+}
+
+function run(args: string[], input: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args]);
+    children.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      children.delete(child);
+      done({ status, stdout, stderr });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+  });
+}
+
+describe('relay CLI: relay, serve --via, connect --via (loopback)', function () {
+  this.timeout(60_000);
+  after(() => {
+    for (const c of children) c.kill('SIGKILL');
+  });
+
+  it('a client reaches a service registered at the relay, and an unknown name is ERR_NOISE_RELAY', async () => {
+    const relay = await start(['relay', '--listen', '127.0.0.1:0', '--connect-wait', '500'], /^noisekit: relay listening 127\.0\.0\.1:(\d+)$/);
+    const via = `127.0.0.1:${relay.match[1]}`;
+    const svc = await start(['serve', '--via', via, '--name', 'cli-echo', '--echo', '--protocol', NN], /^noisekit: listening via /);
+    expect(svc.match.input).to.contain('name cli-echo');
+    const ok = await run(['connect', '--via', via, 'cli-echo', '--protocol', NN], 'hello relay\n');
+    expect(ok.stderr).to.equal('');
+    expect(ok.status).to.equal(0);
+    expect(ok.stdout).to.equal('hello relay\n');
+    expect(relay.log.some((l) => l === 'noisekit: splice cli-echo')).to.equal(true);
+    const missing = await run(['connect', '--via', via, 'nobody', '--protocol', NN], 'x');
+    expect(missing.status).to.equal(1);
+    // connect() reports a failure of the raw stream as ERR_NOISE_SOCKET; the relay's reason is in the message.
+    expect(missing.stderr).to.match(/ERR_NOISE_(RELAY|SOCKET).*no service of that name is registered at the relay/);
+  });
+});
