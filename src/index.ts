@@ -45,3 +45,15 @@ export {
   type HandshakePayload,
   type RekeyOptions,
 } from './net/options.js';
+export { p256Noble, p256Node, P256_PUBLIC_KEY_LENGTH } from './crypto/p256.js';
+export { secp256k1Dh, isValidSecp256k1PublicKey, SECP256K1_PUBLIC_KEY_LENGTH } from './crypto/secp256k1.js';
+export { xchachaPoly, xchachaNonce, XCHACHA_NONCE_LENGTH } from './crypto/xchacha.js';
+export { Bolt8Handshake, BOLT8_PROTOCOL, BOLT8_PROLOGUE, BOLT8_VERSION, BOLT8_ACT_LENGTHS, type Bolt8HandshakeOptions, type Bolt8Action } from './profiles/bolt8.js';
+export { Bolt8Transport, Bolt8Reader, BOLT8_MAX_MESSAGE_LENGTH, BOLT8_HEADER_LENGTH, BOLT8_ROTATION_INTERVAL, type Bolt8TransportOptions } from './profiles/bolt8-transport.js';
+export { Bolt8Socket, bolt8Connect, bolt8Accept, type Bolt8SocketOptions } from './profiles/bolt8-socket.js';
+export { createRelay, RelayServer, type RelayOptions, type RelayStats, type RelayDirection } from './net/relay-server.js';
+export {
+  relayConnect, relayListen, relayStream, connectVia, serveVia, RelayListener,
+  type RelayAddress, type RelayConnectOptions, type RelayListenOptions, type ConnectViaOptions, type ServeViaOptions,
+} from './net/relay-client.js';
+export { RELAY_OP, RELAY_STATUS, RELAY_MAX_NAME_LENGTH, encodeRelayRequest, decodeRelayRequest, type RelayRequest } from './net/relay-protocol.js';
