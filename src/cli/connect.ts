@@ -26,6 +26,7 @@ export function connectCommand(): Command {
     .option('--pipes', 'Noise Pipes: IK when --key-cache knows the server, XX otherwise (docs/pipes.md)')
     .option('--key-cache <file>', 'with --pipes: JSON file of cached server keys (created and updated)')
     .action(action(async (target: string, flags: DeploymentFlags & { via?: string; verbose?: boolean; udp?: boolean; pipes?: boolean; keyCache?: string }) => {
+      if (flags.via && (flags.udp || flags.pipes)) throw new NoiseError('ERR_NOISE_CONFIG', '--via (relay) is TCP only: it does not combine with --udp or --pipes');
       const { host, port } = flags.via ? { host: target, port: 0 } : parseHostPort(target);
       const { options, warnings } = resolveDeployment(deploymentFromFlags(flags), 'initiator', flags.via ? `${target}@${flags.via}` : `${host}:${port}`);
       if (flags.verbose) for (const w of warnings) process.stderr.write(`noisekit: warning: ${w}\n`);

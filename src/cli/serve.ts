@@ -36,6 +36,7 @@ export function serveCommand(): Command {
     .action(action(async (flags: DeploymentFlags & { listen: string; via?: string; name?: string; echo?: boolean; exec?: string; udp?: boolean; pipes?: boolean }) => {
       if (!flags.echo === !flags.exec) throw new NoiseError('ERR_NOISE_CONFIG', 'give exactly one of --echo and --exec CMD');
       if (!flags.listen === !flags.via) throw new NoiseError('ERR_NOISE_CONFIG', 'give exactly one of --listen HOST:PORT and --via RELAY --name NAME');
+      if (flags.via && (flags.udp || flags.pipes)) throw new NoiseError('ERR_NOISE_CONFIG', '--via (relay) is TCP only: it does not combine with --udp or --pipes');
       const { host, port } = flags.via ? { host: '', port: 0 } : parseHostPort(flags.listen);
       const { options, trust, warnings } = resolveDeployment(deploymentFromFlags(flags), 'responder', 'client');
       for (const w of warnings) log(`warning: ${w}`);
