@@ -156,6 +156,25 @@ describe('relay: end to end through an untrusted relay (loopback)', function () 
     expect(Buffer.concat(c.replies).toString()).to.equal('after-garbage:ok');
   });
 
+  it('limits: a name holds at most maxWaitingPerName waiting connections (BUSY), and a departed service leaves the pool', async () => {
+    const r2 = createRelay({ maxWaitingPerName: 1 });
+    r2.listen(0, HOST);
+    await once(r2, 'listening');
+    relay = r2;
+    const port = (r2.address() as AddressInfo).port;
+    const first = net.connect({ host: HOST, port });
+    first.write(encodeRelayRequest('listen', 'limited'));
+    await within(waitFor(() => r2.waiting.limited === 1), 5_000, 'first waits');
+    const second = net.connect({ host: HOST, port });
+    second.write(encodeRelayRequest('listen', 'limited'));
+    const reply: Buffer[] = [];
+    second.on('data', (d: Buffer) => reply.push(d));
+    await within(closedOf(second), 5_000, 'second refused');
+    expect([...Buffer.concat(reply)]).to.deep.equal([RELAY_STATUS.BUSY]);
+    first.destroy();
+    await within(waitFor(() => r2.waiting.limited === undefined), 5_000, 'pool empties when the service leaves');
+  });
+
   it('several services and clients on one relay at once, each client reaching its own service', async () => {
     const r = await startRelay();
     relay = r.relay;

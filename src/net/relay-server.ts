@@ -195,7 +195,10 @@ export class RelayServer extends EventEmitter {
       // A waiting service connection that closes (or sends data before a splice) leaves the pool.
       const drop = (): void => this.#unwait(name, entry);
       socket.once('close', drop);
-      socket.once('end', drop);
+      socket.once('end', () => {
+        drop();
+        socket.destroy();
+      });
       socket.resume(); // notice its close; a service sends nothing before SPLICED
       socket.once('data', () => {
         drop();
