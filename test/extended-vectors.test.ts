@@ -6,6 +6,8 @@
  * bytes do not reproduce the vectors. Plus typed errors for bad P-256 keys.
  */
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { loadVectorFile, type NoiseVector } from '../src/vectors/format.js';
 import { runVector } from '../src/vectors/run.js';
@@ -85,6 +87,14 @@ describe(`vectors: ${FILE} (P256, XChaChaPoly)`, function () {
         expect(results.every((r) => r.checked === r.vector.messages.length)).to.equal(true);
       });
     }
+  }
+
+  for (const backend of ['stablelib', 'node'] as const) {
+    it(`CLI: noisekit vectors ${FILE} --backend ${backend} prints 204 passed`, () => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', resolve('src/cli/main.ts'), 'vectors', path, '--backend', backend], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/^204 passed, 0 failed, 0 skipped$/m);
+    });
   }
 
   // Layouts agree at n = 0, so the controls use vectors that reach n = 1 within one key: XX
