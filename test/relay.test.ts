@@ -19,7 +19,8 @@ import type { KeyPair } from '../src/crypto/types.js';
 import type { NoiseSocket } from '../src/net/noise-socket.js';
 import type { NoiseServer } from '../src/net/server.js';
 import { createRelay, kRelayTap, type RelayServer, type RelayTap } from '../src/net/relay-server.js';
-import { connectVia, serveVia, relayConnect, type RelayListener } from '../src/net/relay-client.js';
+import { connectVia, serveVia, relayConnect, relayStream, type RelayListener } from '../src/net/relay-client.js';
+import { connect } from '../src/net/connect.js';
 import { RELAY_STATUS, encodeRelayRequest } from '../src/net/relay-protocol.js';
 import { HOST, within } from './support/net-helpers.js';
 
@@ -121,6 +122,24 @@ describe('relay: end to end through an untrusted relay (loopback)', function () 
     expect(r.relay.stats.spliced).to.equal(1);
     // The pool was replenished after the splice.
     await within(waitFor(() => svc.listener.waiting === 2), 5_000, 'pool replenished');
+  });
+
+  it('relayStream() lets the synchronous connect() run over the relay; an unknown name destroys it with the relay\'s reason', async () => {
+    const r = await startRelay(undefined, 300);
+    relay = r.relay;
+    const svc = await startService(r.via, 'sync-connect', 1);
+    services.push(svc);
+    const s = connect({ socket: relayStream({ relay: r.via, service: 'sync-connect' }), protocol: PROTOCOL, remoteStaticKey: svc.key.publicKey });
+    const replies: Buffer[] = [];
+    s.on('data', (d: Buffer) => replies.push(d));
+    s.end('early write, held until the splice');
+    await within(closedOf(s), 5_000, 'close');
+    expect(Buffer.concat(replies).toString()).to.equal('sync-connect:early write, held until the splice');
+
+    const bad = connect({ socket: relayStream({ relay: r.via, service: 'missing' }), protocol: PROTOCOL, remoteStaticKey: svc.key.publicKey });
+    const [err] = (await within(once(bad, 'error'), 5_000, 'refusal')) as [NoiseError];
+    expect(isNoiseError(err), String(err)).to.equal(true);
+    expect(err.message).to.contain('no service of that name');
   });
 
   it('a wrong pinned key fails the handshake at the client (the relay cannot substitute a service)', async () => {
