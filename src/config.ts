@@ -148,7 +148,7 @@ export interface ResolvedDeployment {
  * `hostId` names the peer in a tofu known-hosts file (the client uses `HOST:PORT`).
  */
 export function resolveDeployment(settings: DeploymentSettings, role: 'initiator' | 'responder', hostId = 'peer'): ResolvedDeployment {
-  const s = validateDeployment(settings, 'settings');
+  const s = validateDeployment(settings, 'settings (flags and config file)');
   if (!s.protocol) return fail('no protocol given (use --protocol or "protocol" in the config file)');
   const name = parseProtocolName(s.protocol);
   const pattern = builtinPatterns().get(name.pattern, name.modifiers);
