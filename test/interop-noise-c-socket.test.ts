@@ -301,7 +301,7 @@ describe('interop with noise-c (wasm) over loopback TCP', function () {
     });
   });
 
-  describe('the CLI (child processes)', function () {
+  describe('the CLI (child processes): `noisekit serve --echo` and `noisekit connect`', function () {
     let cli: ReturnType<typeof cliSupport> | undefined;
     const procs: ChildProcess[] = [];
     const dir = mkdtempSync(join(tmpdir(), 'noisekit-interop-'));
@@ -309,62 +309,145 @@ describe('interop with noise-c (wasm) over loopback TCP', function () {
       this.timeout(20_000);
       cli = cliSupport();
     });
-    after(function () {
-      for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+    after(async function () {
+      for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it('noise-c client -> `noisekit serve --echo` (NN)', async function () {
-      if (!cli!.serve) skipWith(this, cli!.serveWhy);
-      const port = await freePort();
-      const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--protocol', `Noise_NN_${SUITE}`, '--listen', `${HOST}:${port}`, '--echo'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      procs.push(proc);
-      let err = '';
-      proc.stderr!.on('data', (d) => (err += d));
-      try {
-        await waitForPort(port, 15_000, proc).catch((e) => {
-          throw new Error(`${(e as Error).message}; stderr: ${err}`);
-        });
-        const data = rand(100_000);
-        const res = await noiseCClient(port, HOST, { lib, protocol: `Noise_NN_${SUITE}`, data });
-        expect(res.error, `${String(res.error)}; stderr: ${err}`).to.equal(undefined);
-        expect(res.remoteEnded).to.equal(true);
-        expect(res.received.equals(data)).to.equal(true);
-        // negative: a protocol mismatch (XX client, NN server) is detected, nothing is echoed
-        const bad = await noiseCClient(port, HOST, { lib, protocol: `Noise_XX_${SUITE}`, staticPrivateKey: lib.generateKeyPair('25519').privateKey, data: rand(10) });
-        expect(bad.error, 'a protocol mismatch must fail').to.not.equal(undefined);
-        expect(bad.received.length).to.equal(0);
-      } finally {
-        proc.kill('SIGTERM');
-        if (proc.exitCode === null) await withTimeout(once(proc, 'close'), 5_000, 'serve exit', () => proc.kill('SIGKILL')).catch(() => {});
-      }
-    });
+    /** A private key file (hex, mode 0600) holding a key noise-c generated. */
+    let keyFiles = 0;
+    const keyFile = (privateKey: Uint8Array): string => {
+      const file = join(dir, `key-${keyFiles++}`);
+      writeFileSync(file, `${Buffer.from(privateKey).toString('hex')}\n`, { mode: 0o600 });
+      return file;
+    };
 
-    it('`noisekit connect` (stdin -> stdout) -> noise-c echo server (NN)', async function () {
-      if (!cli!.connect) skipWith(this, cli!.connectWhy);
-      const cs = await noiseCEchoServer({ lib, protocol: `Noise_NN_${SUITE}` });
-      cServers.push(cs);
-      const data = Buffer.from(rand(100_000));
-      const file = join(dir, 'in.bin');
-      writeFileSync(file, data);
-      const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'connect', `${HOST}:${cs.port}`, '--protocol', `Noise_NN_${SUITE}`], {
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
+    /** Starts `noisekit serve --echo --listen 127.0.0.1:0 ...` and reads its port from the log line. */
+    async function startServe(args: string[]): Promise<{ proc: ChildProcess; port: number; log: () => string }> {
+      const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--echo', '--listen', `${HOST}:0`, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      procs.push(proc);
+      let log = '';
+      proc.stderr!.on('data', (d) => (log += d));
+      const port = await withTimeout(
+        new Promise<number>((resolve, reject) => {
+          const check = (): void => {
+            const m = /listening 127\.0\.0\.1:(\d+)/.exec(log);
+            if (m) resolve(Number(m[1]));
+          };
+          proc.stderr!.on('data', check);
+          proc.once('close', (code) => reject(new Error(`noisekit serve exited (${code}): ${log}`)));
+        }),
+        20_000,
+        'noisekit serve to listen',
+        () => proc.kill('SIGKILL'),
+      );
+      return { proc, port, log: () => log };
+    }
+
+    async function stopServe(proc: ChildProcess): Promise<void> {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      await withTimeout(new Promise((r) => proc.once('close', r)), 5_000, 'serve exit', () => proc.kill('SIGKILL')).catch(() => {});
+    }
+
+    /** Runs `noisekit connect HOST:PORT ...` with `input` on stdin; collects stdout, stderr, exit code. */
+    async function runConnect(port: number, args: string[], input: Uint8Array): Promise<{ code: number | null; out: Buffer; err: string }> {
+      const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'connect', `${HOST}:${port}`, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
       procs.push(proc);
       const out: Buffer[] = [];
       let err = '';
       proc.stdout!.on('data', (d: Buffer) => out.push(d));
       proc.stderr!.on('data', (d) => (err += d));
-      proc.stdin!.end(data);
-      const [code] = (await withTimeout(once(proc, 'close'), 20_000, 'noisekit connect', () => proc.kill('SIGKILL'))) as [number | null];
-      expect(code, err).to.equal(0);
-      expect(Buffer.concat(out).equals(data), `echoed bytes; stderr: ${err}`).to.equal(true);
-      const c = await cs.closed(0);
-      expect(c.error, String(c.error)).to.equal(undefined);
-      expect(c.remoteEnded).to.equal(true);
-      await cs.close();
-    });
+      proc.stdin!.on('error', () => {}); // it may exit before reading everything (negative tests)
+      proc.stdin!.end(input);
+      const code = await withTimeout(new Promise<number | null>((r) => proc.once('close', (c) => r(c))), 20_000, 'noisekit connect', () => proc.kill('SIGKILL'));
+      return { code, out: Buffer.concat(out), err };
+    }
+
+    for (const pattern of ['NN', 'XX', 'IK']) {
+      it(`noise-c client -> \`noisekit serve --echo\` (${pattern}), and a different prologue is refused`, async function () {
+        if (!cli!.serve) skipWith(this, cli!.serveWhy);
+        const protocol = `Noise_${pattern}_${SUITE}`;
+        const server = lib.generateKeyPair('25519'); // the CLI server's key, made by noise-c
+        const client = lib.generateKeyPair('25519');
+        const prologue = rand(6);
+        const args = ['--protocol', protocol, '--prologue', Buffer.from(prologue).toString('hex')];
+        if (pattern !== 'NN') args.push('--key', keyFile(server.privateKey));
+        if (pattern === 'IK') args.push('--remote-key', Buffer.from(client.publicKey).toString('hex')); // pin the client
+        const srv = await startServe(args);
+        try {
+          const c = { lib, protocol, prologue, staticPrivateKey: pattern === 'NN' ? undefined : client.privateKey, remoteStaticKey: pattern === 'IK' ? server.publicKey : undefined };
+          const data = rand(100_000);
+          const res = await noiseCClient(srv.port, HOST, { ...c, data });
+          expect(res.error, `${String(res.error)}; server log: ${srv.log()}`).to.equal(undefined);
+          expect(res.remoteEnded, 'authenticated end of stream from the CLI').to.equal(true);
+          expect(res.received.equals(data), 'echoed bytes').to.equal(true);
+          if (pattern !== 'NN') expect(hex(res.remoteStaticKey), 'noise-c learned the --key public key').to.equal(hex(server.publicKey));
+          // the server logs the first 16 hex digits of the handshake hash and the client's key
+          await withTimeout((async () => { while (!/connection .* hash /.test(srv.log())) await new Promise((r) => setTimeout(r, 20)); })(), 5_000, 'server log line');
+          expect(srv.log()).to.contain(`hash ${hex(res.handshakeHash)!.slice(0, 16)}`);
+          if (pattern !== 'NN') expect(srv.log()).to.contain(`remote-key ${hex(client.publicKey)}`);
+
+          const bad = await noiseCClient(srv.port, HOST, { ...c, prologue: rand(7), data: rand(10) });
+          expect(bad.error, 'a different prologue must fail').to.not.equal(undefined);
+          expect(bad.received.length).to.equal(0);
+          await withTimeout((async () => { while (!/connection-error/.test(srv.log())) await new Promise((r) => setTimeout(r, 20)); })(), 5_000, 'server error line');
+          if (pattern === 'IK') {
+            // message 1 carries an encrypted payload: the CLI server is the first to see the mismatch
+            expect(srv.log()).to.match(/connection-error \S+ ERR_NOISE_DECRYPT/);
+          } else {
+            // message 1 has no encrypted payload: noise-c fails on message 2, the server sees the close
+            expect(bad.error!.message).to.match(/NOISE_ERROR_MAC_FAILURE/);
+            expect(srv.log()).to.match(/connection-error \S+ ERR_NOISE_TRUNCATED/);
+          }
+        } finally {
+          await stopServe(srv.proc);
+        }
+      });
+    }
+
+    for (const pattern of ['NN', 'XX', 'IK']) {
+      it(`\`noisekit connect\` (stdin -> stdout, ${pattern}) -> noise-c echo server, and a wrong --remote-key (NN: prologue) is refused`, async function () {
+        if (!cli!.connect) skipWith(this, cli!.connectWhy);
+        const protocol = `Noise_${pattern}_${SUITE}`;
+        const server = lib.generateKeyPair('25519');
+        const client = lib.generateKeyPair('25519'); // the CLI client's key, made by noise-c
+        const prologue = rand(6);
+        const cs = await noiseCEchoServer({ lib, protocol, prologue, staticPrivateKey: pattern === 'NN' ? undefined : server.privateKey });
+        cServers.push(cs);
+        const args = ['--protocol', protocol, '--prologue', Buffer.from(prologue).toString('hex')];
+        if (pattern === 'IK') args.push('--key', keyFile(client.privateKey));
+        if (pattern === 'XX') args.push('--key', keyFile(client.privateKey));
+        const data = rand(100_000);
+        const good = await runConnect(cs.port, pattern === 'NN' ? args : [...args, '--remote-key', Buffer.from(server.publicKey).toString('hex')], data);
+        expect(good.code, good.err).to.equal(0);
+        expect(good.out.equals(Buffer.from(data)), `echoed bytes; stderr: ${good.err}`).to.equal(true);
+        const c = await cs.closed(0);
+        expect(c.error, String(c.error)).to.equal(undefined);
+        expect(c.remoteEnded, 'authenticated end of stream from the CLI').to.equal(true);
+        if (pattern !== 'NN') expect(hex(c.remoteStaticKey), 'noise-c learned the --key public key').to.equal(hex(client.publicKey));
+
+        // negative: NN has no static key to get wrong, so a different prologue; XX/IK a wrong --remote-key
+        const wrong = pattern === 'NN'
+          ? ['--protocol', protocol, '--prologue', Buffer.from(rand(7)).toString('hex')]
+          : [...args, '--remote-key', Buffer.from(lib.generateKeyPair('25519').publicKey).toString('hex')];
+        const bad = await runConnect(cs.port, wrong, rand(10));
+        expect(bad.code, 'exit status of a failed connection').to.not.equal(0);
+        expect(bad.out.length, 'nothing echoed').to.equal(0);
+        const c2 = await cs.closed(1);
+        expect(c2.remoteEnded, 'noise-c must not see a clean end').to.equal(false);
+        if (pattern === 'XX') {
+          // the server's key arrives in message 2: the CLI compares it with the pin and gives up
+          expect(bad.err).to.match(/ERR_NOISE_REMOTE_REJECTED/);
+        } else if (pattern === 'IK') {
+          // message 1 is encrypted to the wrong key: noise-c fails, the CLI sees the close
+          expect(c2.error?.message).to.match(/NOISE_ERROR_MAC_FAILURE/);
+          expect(bad.err).to.match(/ERR_NOISE_TRUNCATED/);
+        } else {
+          expect(bad.err).to.match(/ERR_NOISE_DECRYPT/);
+        }
+        await cs.close();
+      });
+    }
   });
 });
