@@ -75,7 +75,8 @@ describe('key files and deployment settings', () => {
       const b64 = join(dir, 'b64.key');
       writeFileSync(b64, `# my key\n${Buffer.from(kp.privateKey).toString('base64')}\n`);
       expect(hex(readKeyFile(b64).keyPair.publicKey)).to.equal(hex(kp.publicKey));
-      for (const [name, text] of [['garbage', 'not a key\n'], ['short', 'abcd\n'], ['two', `${hex(kp.privateKey)}\n${hex(kp.privateKey)}\n`], ['empty', '# nothing\n']]) {
+      const bad: Array<[string, string]> = [['garbage', 'not a key\n'], ['short', 'abcd\n'], ['two', `${hex(kp.privateKey)}\n${hex(kp.privateKey)}\n`], ['empty', '# nothing\n']];
+      for (const [name, text] of bad) {
         const p = join(dir, `${name}.key`);
         writeFileSync(p, text);
         expectCode(() => readKeyFile(p), 'ERR_NOISE_KEY_FILE');
