@@ -152,6 +152,24 @@ describe('relay: end to end through an untrusted relay (loopback)', function () 
     expect(socket.secure).to.not.equal(true);
   });
 
+  it('connect({ via, service }) reaches the service through the relay with the normal connect() API', async () => {
+    const r = await startRelay();
+    relay = r.relay;
+    const svc = await startService(r.via, 'plain-connect');
+    services.push(svc);
+    const socket = connect({ via: r.via, service: 'plain-connect', protocol: PROTOCOL, remoteStaticKey: svc.key.publicKey });
+    const replies: Buffer[] = [];
+    socket.on('data', (d: Buffer) => replies.push(d));
+    await within(once(socket, 'secureConnect'), 5_000, 'handshake via connect({ via })');
+    socket.write('ping');
+    await within(waitFor(() => Buffer.concat(replies).toString() === 'plain-connect:ping'), 5_000, 'echo via connect({ via })');
+    const wrongKey = connect({ via: r.via, service: 'plain-connect', protocol: PROTOCOL, remoteStaticKey: generateKeyPair('25519').publicKey });
+    const [err] = (await within(once(wrongKey, 'error'), 5_000, 'wrong pinned key fails')) as [NoiseError];
+    expect(isNoiseError(err), String(err)).to.equal(true);
+    socket.end();
+    await closedOf(socket);
+  });
+
   it('an unknown service is ERR_NOISE_RELAY; a malformed request gets BAD_REQUEST; garbage does not crash the relay', async () => {
     const r = await startRelay(undefined, 200);
     relay = r.relay;

@@ -7,9 +7,16 @@ import type { Duplex } from 'node:stream';
 import { NoiseError } from '../errors.js';
 import { NoiseSocket } from './noise-socket.js';
 import type { NoiseSocketOptions } from './options.js';
+import { relayStream, type RelayConnectOptions } from './relay-client.js';
 
-/** Where to connect: a TCP host and port, or an already-open stream. */
-export type ConnectTarget = { host?: string; port: number } | { socket: Duplex };
+/**
+ * Where to connect: a TCP host and port, an already-open stream, or a service behind an
+ * untrusted relay (`via`: the relay's `host:port`; the Noise handshake runs end to end).
+ */
+export type ConnectTarget =
+  | { host?: string; port: number }
+  | { socket: Duplex }
+  | { via: RelayConnectOptions['relay']; service: string; relayTimeout?: number };
 
 /** Options of connect(). */
 export type ConnectOptions = NoiseSocketOptions & ConnectTarget & {
@@ -28,6 +35,14 @@ export function connect(options: ConnectOptions, onSecureConnect?: (s: NoiseSock
   let raw: Duplex;
   if ('socket' in options && options.socket !== undefined) {
     raw = options.socket;
+  } else if ('via' in options && options.via !== undefined) {
+    raw = relayStream({ relay: options.via, service: options.service, timeout: options.relayTimeout });
+    try {
+      return wrap(raw, options, onSecureConnect);
+    } catch (err) {
+      raw.destroy();
+      throw err;
+    }
   } else {
     const port = (options as { port?: unknown }).port;
     if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
@@ -48,7 +63,9 @@ export function connect(options: ConnectOptions, onSecureConnect?: (s: NoiseSock
 }
 
 function wrap(raw: Duplex, options: ConnectOptions, onSecureConnect?: (s: NoiseSocket) => void): NoiseSocket {
-  const { socket: _s, host: _h, port: _p, ...rest } = options as ConnectOptions & { socket?: unknown; host?: unknown; port?: unknown };
+  const { socket: _s, host: _h, port: _p, via: _v, service: _n, relayTimeout: _t, ...rest } = options as ConnectOptions & {
+    socket?: unknown; host?: unknown; port?: unknown; via?: unknown; service?: unknown; relayTimeout?: unknown;
+  };
   const s = new NoiseSocket(raw, { ...(rest as NoiseSocketOptions), initiator: true });
   s.once('secure', () => s.emit('secureConnect'));
   if (onSecureConnect) s.once('secureConnect', () => onSecureConnect(s));
