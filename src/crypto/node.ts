@@ -8,9 +8,9 @@
  */
 import * as crypto from 'node:crypto';
 import type { Cipher, CipherKey, CryptoBackend, Dh, Hash, KeyPair } from './types.js';
+import { ChaCha20Poly1305 } from '@stablelib/chacha20poly1305';
 import { chachaNonce, aesGcmNonce } from './nonce.js';
-import { splitOutputs } from './hkdf.js';
-import { checkBytes, copyBytes } from '../bytes.js';
+import { checkBytes, copyBytes, equalBytes } from '../bytes.js';
 import { p256Node } from './p256.js';
 import { secp256k1Dh } from './secp256k1.js';
 import { xchachaPoly } from './xchacha.js';
@@ -23,6 +23,8 @@ function montgomeryDh(name: '25519' | '448', len: number): Dh {
   const type = name === '25519' ? 'x25519' : 'x448';
   // Private KeyObjects for key pairs we have seen; weak so that a dropped key pair is collectable.
   const privateObjects = new WeakMap<KeyPair, crypto.KeyObject>();
+  // Public KeyObjects of peers' keys, per array (see dh()).
+  const publicObjects = new WeakMap<Uint8Array, { bytes: Uint8Array; key: crypto.KeyObject }>();
 
   const privateObject = (kp: KeyPair): crypto.KeyObject => {
     let ko = privateObjects.get(kp);
@@ -60,9 +62,17 @@ function montgomeryDh(name: '25519' | '448', len: number): Dh {
     },
     dh(keyPair, publicKey) {
       checkBytes('publicKey', publicKey, len);
-      const pub = crypto.createPublicKey({ key: { kty: 'OKP', crv, x: b64url(publicKey) }, format: 'jwk' });
+      // A handshake passes the same array for every DH with one remote key (e.g. `re` in ee and
+      // es), so the imported KeyObject is cached per array. Arrays are mutable, hence the bytes
+      // are checked against the cached copy (32/56 bytes, far cheaper than a re-import).
+      let cachedPub = publicObjects.get(publicKey);
+      if (!cachedPub || !equalBytes(cachedPub.bytes, publicKey)) {
+        const key = crypto.createPublicKey({ key: { kty: 'OKP', crv, x: b64url(publicKey) }, format: 'jwk' });
+        cachedPub = { bytes: copyBytes(publicKey), key };
+        publicObjects.set(publicKey, cachedPub);
+      }
       try {
-        return new Uint8Array(crypto.diffieHellman({ privateKey: privateObject(keyPair), publicKey: pub }));
+        return new Uint8Array(crypto.diffieHellman({ privateKey: privateObject(keyPair), publicKey: cachedPub.key }));
       } catch {
         // OpenSSL refuses low-order points (all-zero output). Section 12.1 prefers all zeros.
         return new Uint8Array(len);
@@ -71,23 +81,57 @@ function montgomeryDh(name: '25519' | '448', len: number): Dh {
   };
 }
 
-function nodeAead(name: string, algorithm: 'chacha20-poly1305' | 'aes-256-gcm', nonce: (n: bigint, out: Uint8Array) => Uint8Array): Cipher {
+/**
+ * Messages up to this many plaintext bytes are sealed by the pure-JavaScript cipher (when one is
+ * given): node:crypto pays several microseconds of cipher-object set-up per call, which
+ * dominates small messages. Chosen from `npm run bench` (docs/bench.md); both paths are
+ * checked against each other at the boundary in test/backends.test.ts.
+ */
+export const NODE_SMALL_MESSAGE_MAX = 128;
+
+/**
+ * An output array the cipher overwrites completely: for large messages skip the zero-fill of
+ * `new Uint8Array` (measurable at 64 KiB); small ones stay ordinary, unpooled arrays.
+ */
+export function allocOut(length: number): Uint8Array {
+  if (length < 4096) return new Uint8Array(length);
+  const b = Buffer.allocUnsafeSlow(length);
+  return new Uint8Array(b.buffer, b.byteOffset, length);
+}
+
+interface JsAead {
+  seal(nonce: Uint8Array, plaintext: Uint8Array, associatedData?: Uint8Array): Uint8Array;
+  open(nonce: Uint8Array, sealed: Uint8Array, associatedData?: Uint8Array): Uint8Array | null;
+  clean(): unknown;
+}
+
+function nodeAead(
+  name: string,
+  algorithm: 'chacha20-poly1305' | 'aes-256-gcm',
+  nonce: (n: bigint, out: Uint8Array) => Uint8Array,
+  small?: (key: Uint8Array) => JsAead,
+): Cipher {
   return {
     name,
     init(key: Uint8Array): CipherKey {
       checkBytes('cipher key', key, 32);
-      const k = crypto.createSecretKey(key);
+      const k = copyBytes(key);
       const nonceBuf = new Uint8Array(12);
+      let js: JsAead | undefined;
+      // The KeyObject is made on first use by node:crypto: it saves OpenSSL a key import per
+      // message, but cannot be zeroed from JavaScript (wipe() drops it; see docs/bench.md).
+      let ko: crypto.KeyObject | undefined;
       return {
         encrypt(n, ad, plaintext) {
-          const c = crypto.createCipheriv(algorithm as 'chacha20-poly1305', k, nonce(n, nonceBuf), { authTagLength: 16 });
+          if (small && plaintext.length <= NODE_SMALL_MESSAGE_MAX) return (js ??= small(k)).seal(nonce(n, nonceBuf), plaintext, ad);
+          const c = crypto.createCipheriv(algorithm as 'chacha20-poly1305', (ko ??= crypto.createSecretKey(k)), nonce(n, nonceBuf), { authTagLength: 16 });
           c.setAAD(ad, { plaintextLength: plaintext.length });
-          const out = new Uint8Array(plaintext.length + 16);
+          const out = allocOut(plaintext.length + 16);
           const body = c.update(plaintext);
           out.set(body, 0);
           let off = body.length;
           const fin = c.final();
-          out.set(fin, off);
+          if (fin.length) out.set(fin, off);
           off += fin.length;
           out.set(c.getAuthTag(), off);
           return out;
@@ -95,7 +139,8 @@ function nodeAead(name: string, algorithm: 'chacha20-poly1305' | 'aes-256-gcm', 
         decrypt(n, ad, ciphertext) {
           if (ciphertext.length < 16) return null;
           const bodyLen = ciphertext.length - 16;
-          const d = crypto.createDecipheriv(algorithm as 'chacha20-poly1305', k, nonce(n, nonceBuf), { authTagLength: 16 });
+          if (small && bodyLen <= NODE_SMALL_MESSAGE_MAX) return (js ??= small(k)).open(nonce(n, nonceBuf), ciphertext, ad);
+          const d = crypto.createDecipheriv(algorithm as 'chacha20-poly1305', (ko ??= crypto.createSecretKey(k)), nonce(n, nonceBuf), { authTagLength: 16 });
           d.setAAD(ad, { plaintextLength: bodyLen });
           d.setAuthTag(ciphertext.subarray(bodyLen));
           try {
@@ -111,7 +156,12 @@ function nodeAead(name: string, algorithm: 'chacha20-poly1305' | 'aes-256-gcm', 
           }
         },
         wipe() {
-          // KeyObjects cannot be zeroed from JavaScript; dropping the reference is all we can do.
+          // OpenSSL's cipher contexts are freed after each call; the raw key and the JS cipher's
+          // expanded state are ours to zero; the KeyObject can only be dropped.
+          k.fill(0);
+          js?.clean();
+          js = undefined;
+          ko = undefined;
         },
       };
     },
@@ -133,11 +183,8 @@ function nodeHash(name: string, algorithm: string, hashLen: number, blockLen: nu
       for (const d of data) m.update(d);
       return new Uint8Array(m.digest());
     },
-    hkdf(chainingKey, inputKeyMaterial, numOutputs) {
-      // RFC 5869 HKDF with salt = ck and empty info equals the spec's section 4.3 HKDF.
-      const okm = new Uint8Array(crypto.hkdfSync(algorithm, inputKeyMaterial, chainingKey, new Uint8Array(0), hashLen * numOutputs));
-      return splitOutputs(okm, hashLen, numOutputs);
-    },
+    // No hkdf(): crypto.hkdfSync measured slower than the generic section 4.3 HKDF over
+    // createHmac for Noise's 2-3 outputs (about 25 vs 22 µs for BLAKE2b, npm run bench).
   };
 }
 
@@ -149,7 +196,7 @@ const dhs: Record<string, Dh> = {
 };
 const ciphers: Record<string, Cipher> = {
   XChaChaPoly: xchachaPoly, // @noble/ciphers: node:crypto has no XChaCha20
-  ChaChaPoly: nodeAead('ChaChaPoly', 'chacha20-poly1305', chachaNonce),
+  ChaChaPoly: nodeAead('ChaChaPoly', 'chacha20-poly1305', chachaNonce, (k) => new ChaCha20Poly1305(k)),
   AESGCM: nodeAead('AESGCM', 'aes-256-gcm', aesGcmNonce),
 };
 const hashes: Record<string, Hash> = {
