@@ -6,8 +6,8 @@
  * where that measured faster (large messages, HMAC). Other names fall through to the next
  * backend of the chain (node:crypto, then stablelib).
  *
- * Loading: the addon is loaded synchronously on first use through `createRequire` (nothing
- * happens at import time). When it is missing or fails to load, {@link loadSodiumBackend}
+ * Loading: the addon (and the optional `hmac-blake2b`) is loaded synchronously on first use
+ * through `createRequire` (nothing happens at import time). When it is missing or fails to load, {@link loadSodiumBackend}
  * returns `undefined` and `auto` simply skips it.
  *
  * Wiping: keys live in ordinary Uint8Arrays that `wipe()` zero-fills (sodium_memzero).
@@ -37,7 +37,9 @@ interface Sodium {
 /** Plaintexts of at least this many bytes are sealed by node:crypto rather than libsodium. */
 export const SODIUM_LARGE_MESSAGE_MIN = 8192;
 
-function makeBackend(na: Sodium): CryptoBackend {
+type HmacBlake2b = (out: Uint8Array, data: Uint8Array | Uint8Array[], key: Uint8Array) => void;
+
+function makeBackend(na: Sodium, hmacBlake2b: HmacBlake2b | undefined): CryptoBackend {
   /** Curve25519 (section 12.1). Public keys from the fixed-base multiplication. */
   const dh25519: Dh = {
     name: '25519',
@@ -111,7 +113,7 @@ function makeBackend(na: Sodium): CryptoBackend {
   };
 
   const nodeBlake2b = nodeBackend.hash('BLAKE2b')!;
-  /** BLAKE2b (section 12.8): HASH() by libsodium, HMAC by node:crypto. */
+  /** BLAKE2b (section 12.8): HASH() by libsodium. */
   const blake2b: Hash = {
     name: 'BLAKE2b',
     hashLen: 64,
@@ -122,9 +124,16 @@ function makeBackend(na: Sodium): CryptoBackend {
       else na.crypto_generichash_batch(out, parts);
       return out;
     },
-    // HMAC and HKDF: node:crypto's createHmac (section 4.3 HKDF over it) measured faster than
-    // @stablelib/hmac over libsodium's BLAKE2b, whose JS keying costs more than the hashing.
-    hmac: nodeBlake2b.hmac,
+    // HMAC (section 4.3 HKDF is built on it): the `hmac-blake2b` package (RFC 2104 over
+    // libsodium's BLAKE2b, two native calls) when it loads; otherwise node:crypto's createHmac,
+    // which measured faster than @stablelib/hmac over libsodium (JS keying costs dominate).
+    hmac: hmacBlake2b
+      ? (key, ...data) => {
+          const out = new Uint8Array(64);
+          hmacBlake2b(out, data, key);
+          return out;
+        }
+      : nodeBlake2b.hmac,
   };
 
   const dhs: Record<string, Dh> = { '25519': dh25519 };
@@ -147,8 +156,15 @@ let cached: CryptoBackend | null | undefined;
 export function loadSodiumBackend(): CryptoBackend | undefined {
   if (cached === undefined) {
     try {
-      const na = createRequire(import.meta.url)('sodium-native') as Sodium;
-      cached = makeBackend(na);
+      const require = createRequire(import.meta.url);
+      const na = require('sodium-native') as Sodium;
+      let hmac: HmacBlake2b | undefined;
+      try {
+        hmac = require('hmac-blake2b') as HmacBlake2b;
+      } catch {
+        hmac = undefined;
+      }
+      cached = makeBackend(na, hmac);
     } catch {
       cached = null;
     }
