@@ -106,10 +106,17 @@ function stableHash(name: string, ctor: HashCtor, hashLen: number, blockLen: num
       return out;
     },
     hmac(key, ...data) {
+      // RFC 2104: a key longer than the block is replaced by its hash. Done here with a fresh
+      // hash because @stablelib/hmac 2.0.1 gets it wrong for BLAKE2s/BLAKE2b (it reuses the
+      // hash after clean(), see reusableHmac below); identical for SHA-2. Noise's own keys are
+      // HASHLEN bytes, never longer than the block, so protocols were not affected.
+      const longKey = key.length > blockLen;
+      if (longKey) key = hash.hash(key);
       const m = new HMAC(ctor, key);
       for (const d of data) m.update(d);
       const out = m.digest();
       m.clean();
+      if (longKey) key.fill(0);
       return out;
     },
   };

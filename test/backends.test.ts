@@ -1,0 +1,160 @@
+/**
+ * Equivalence and edge tests of the crypto backends (issue #3): known answers from RFC 7748,
+ * the node, stablelib and (when installed) sodium backends agreeing byte for byte on random
+ * inputs, and the size-switching cipher paths (node: pure JS up to NODE_SMALL_MESSAGE_MAX;
+ * sodium: node:crypto from SODIUM_LARGE_MESSAGE_MIN) correct at every switch boundary.
+ * No timings here: speed is measured by `npm run bench`.
+ */
+import { expect } from 'chai';
+import * as crypto from 'node:crypto';
+import { nodeBackend, NODE_SMALL_MESSAGE_MAX } from '../src/crypto/node.js';
+import { stablelibBackend } from '../src/crypto/stablelib.js';
+import { loadSodiumBackend, SODIUM_LARGE_MESSAGE_MIN } from '../src/crypto/sodium.js';
+import { backendChain } from '../src/crypto/resolve.js';
+import { hkdf } from '../src/crypto/hkdf.js';
+import type { CryptoBackend } from '../src/crypto/types.js';
+import { fromHex, toHex } from '../src/bytes.js';
+
+const sodium = loadSodiumBackend();
+const ALL: CryptoBackend[] = [nodeBackend, stablelibBackend, ...(sodium ? [sodium] : [])];
+const rand = (n: number) => new Uint8Array(crypto.randomBytes(n));
+
+describe('crypto backends', function () {
+  this.timeout(60_000);
+
+  describe('X25519 (RFC 7748)', function () {
+    for (const b of ALL) {
+      const dh = b.dh('25519')!;
+      it(`${b.name}: section 5.2 test vector 1`, () => {
+        const kp = dh.keyPairFromPrivate(fromHex('a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4'));
+        const out = dh.dh(kp, fromHex('e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c'));
+        expect(toHex(out)).to.equal('c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552');
+      });
+      it(`${b.name}: section 6.1 key pairs and shared secret`, () => {
+        const alice = dh.keyPairFromPrivate(fromHex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a'));
+        const bob = dh.keyPairFromPrivate(fromHex('5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb'));
+        expect(toHex(alice.publicKey)).to.equal('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a');
+        expect(toHex(bob.publicKey)).to.equal('de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f');
+        const k = '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742';
+        expect(toHex(dh.dh(alice, bob.publicKey))).to.equal(k);
+        expect(toHex(dh.dh(bob, alice.publicKey))).to.equal(k);
+      });
+      it(`${b.name}: a low-order public key gives 32 zero bytes (section 12.1)`, () => {
+        const kp = dh.generateKeyPair();
+        expect(toHex(dh.dh(kp, new Uint8Array(32)))).to.equal('00'.repeat(32));
+      });
+    }
+    it('all backends agree on random key pairs, and on a public key array that is mutated between uses', () => {
+      for (let i = 0; i < 20; i++) {
+        const a = rand(32);
+        const peer = nodeBackend.dh('25519')!.generateKeyPair();
+        const outs = ALL.map((b) => {
+          const dh = b.dh('25519')!;
+          const kp = dh.keyPairFromPrivate(a);
+          expect(toHex(kp.publicKey)).to.equal(toHex(nodeBackend.dh('25519')!.keyPairFromPrivate(a).publicKey));
+          return toHex(dh.dh(kp, peer.publicKey));
+        });
+        expect(new Set(outs).size).to.equal(1);
+      }
+      // The node backend caches KeyObjects per public-key array: a changed array must not reuse it.
+      const dh = nodeBackend.dh('25519')!;
+      const me = dh.generateKeyPair();
+      const p1 = dh.generateKeyPair();
+      const p2 = dh.generateKeyPair();
+      const arr = new Uint8Array(p1.publicKey);
+      const first = toHex(dh.dh(me, arr));
+      arr.set(p2.publicKey);
+      expect(toHex(dh.dh(me, arr))).to.equal(toHex(stablelibBackend.dh('25519')!.dh(me, p2.publicKey)));
+      expect(first).to.equal(toHex(stablelibBackend.dh('25519')!.dh(me, p1.publicKey)));
+    });
+  });
+
+  describe('ciphers: every backend gives identical ciphertexts, across every size switch', function () {
+    const boundaries = [
+      0, 1, 15, 16, 17, 63, 64, 65,
+      NODE_SMALL_MESSAGE_MAX - 1, NODE_SMALL_MESSAGE_MAX, NODE_SMALL_MESSAGE_MAX + 1,
+      1024, 4095, 4096, 4097,
+      SODIUM_LARGE_MESSAGE_MIN - 1, SODIUM_LARGE_MESSAGE_MIN, SODIUM_LARGE_MESSAGE_MIN + 1,
+      16384, 65519,
+    ];
+    const nonces = [0n, 1n, 0xffffffffn, 1n << 32n, (1n << 64n) - 2n];
+    for (const name of ['ChaChaPoly', 'AESGCM']) {
+      it(`${name}: ${boundaries.length} sizes × ${nonces.length} nonces, cross-decryption and tampering`, () => {
+        const key = rand(32);
+        const impls = ALL.map((b) => b.cipher(name)).filter((c) => c !== undefined).map((c) => c!.init(key));
+        expect(impls.length).to.be.at.least(2);
+        for (const size of boundaries) {
+          for (const n of nonces) {
+            const pt = rand(size);
+            const ad = rand(size % 3 === 0 ? 0 : 32);
+            const cts = impls.map((k) => toHex(k.encrypt(n, ad, pt)));
+            expect(new Set(cts).size, `${name} ${size} B nonce ${n}`).to.equal(1);
+            const ct = fromHex(cts[0]!);
+            expect(ct.length).to.equal(size + 16);
+            for (const k of impls) {
+              expect(toHex(k.decrypt(n, ad, ct)!)).to.equal(toHex(pt));
+              const bad = new Uint8Array(ct);
+              bad[(size * 7) % bad.length]! ^= 1;
+              expect(k.decrypt(n, ad, bad), `${name} tampered ${size} B`).to.equal(null);
+              expect(k.decrypt(n + 1n, ad, ct), `${name} wrong nonce ${size} B`).to.equal(null);
+            }
+          }
+        }
+      });
+    }
+    it('ChaChaPoly matches raw node:crypto (OpenSSL) with the Noise nonce layout (section 12.3)', () => {
+      const key = rand(32);
+      const pt = rand(100);
+      const n = 0x0102030405060708n;
+      const iv = Buffer.concat([Buffer.alloc(4), Buffer.from('0807060504030201', 'hex')]);
+      const c = crypto.createCipheriv('chacha20-poly1305', key, iv, { authTagLength: 16 });
+      const want = Buffer.concat([c.update(pt), c.final(), c.getAuthTag()]).toString('hex');
+      for (const b of ALL) expect(toHex(b.cipher('ChaChaPoly')!.init(key).encrypt(n, new Uint8Array(0), pt)), b.name).to.equal(want);
+    });
+    it('wipe() zeroes the key: later messages are sealed under the all-zero key', () => {
+      for (const b of ALL) {
+        for (const size of [10, 1000, 20000]) {
+          const k = b.cipher('ChaChaPoly')!.init(rand(32));
+          k.encrypt(0n, new Uint8Array(0), rand(size)); // create any lazy state first
+          k.wipe();
+          const zero = b.cipher('ChaChaPoly')!.init(new Uint8Array(32));
+          const pt = rand(size);
+          expect(toHex(k.encrypt(0n, new Uint8Array(0), pt)), `${b.name} ${size}`).to.equal(toHex(zero.encrypt(0n, new Uint8Array(0), pt)));
+        }
+      }
+    });
+  });
+
+  describe('hashes: HASH, HMAC and HKDF agree across backends', function () {
+    for (const name of ['SHA256', 'SHA512', 'BLAKE2s', 'BLAKE2b']) {
+      it(name, () => {
+        const hs = ALL.map((b) => b.hash(name)).filter((h) => h !== undefined).map((h) => h!);
+        expect(hs.length).to.be.at.least(2);
+        for (const keyLen of [0, 1, 32, 64, 127, 128, 129, 200]) {
+          const key = rand(keyLen);
+          const parts = [rand(keyLen % 50), rand(64), rand(1)];
+          const r = hs.map((h) => [toHex(h.hash(...parts)), toHex(h.hmac(key, ...parts))].join());
+          expect(new Set(r).size, `${name} key ${keyLen}`).to.equal(1);
+        }
+        const ck = rand(hs[0]!.hashLen);
+        for (const ikm of [new Uint8Array(0), rand(32), rand(56)]) {
+          for (const n of [2, 3] as const) {
+            const r = hs.map((h) => hkdf(h, ck, ikm, n).map(toHex).join());
+            expect(new Set(r).size).to.equal(1);
+          }
+        }
+      });
+    }
+  });
+
+  describe('backend choice', function () {
+    it('auto puts sodium first when sodium-native loads, then node, then stablelib', () => {
+      const names = backendChain('auto').map((b) => b.name);
+      expect(names).to.deep.equal(sodium ? ['sodium', 'node', 'stablelib'] : ['node', 'stablelib']);
+    });
+    it('"sodium" resolves to the sodium backend, or fails with ERR_NOISE_INVALID_ARGUMENT without it', () => {
+      if (sodium) expect(backendChain('sodium')[0]!.name).to.equal('sodium');
+      else expect(() => backendChain('sodium')).to.throw().with.property('code', 'ERR_NOISE_INVALID_ARGUMENT');
+    });
+  });
+});
