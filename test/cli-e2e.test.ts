@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { runCli } from './support/run-node.js';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -17,24 +18,7 @@ const children = new Set<ChildProcess>();
 interface Result { status: number | null; stdout: string; stderr: string }
 
 /** Runs the CLI to completion (killed after 20 s), feeding `input` on stdin. */
-function run(args: string[], input = ''): Promise<Result> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: process.cwd() });
-    children.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      children.delete(child);
-      done({ status, stdout, stderr });
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-  });
-}
+const run = (args: string[], input = ''): Promise<Result> => runCli(args, { input, track: children });
 
 /** A running `noisekit serve`: its port and the log lines it wrote so far. */
 interface Server { child: ChildProcess; port: number; log: string[] }

@@ -5,25 +5,12 @@
  * exit non-zero when one is wrong; docs/examples.md must show each command exactly.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
+import { runNode } from './support/run-node.js';
 import { readFileSync } from 'node:fs';
 
 const EXAMPLES = ['nn-echo', 'ik-pinned', 'xx-authorized-keys'];
 
-function run(file: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: process.cwd() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      done({ status, stdout, stderr });
-    });
-  });
-}
+const run = (file: string) => runNode([file]);
 
 describe('examples/ (run as documented)', function () {
   this.timeout(30_000);

@@ -3,7 +3,7 @@
  * whole program that must print its echo line and exit by itself.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
+import { runNode } from './support/run-node.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,20 +11,7 @@ import { pathToFileURL } from 'node:url';
 
 const EXPECTED = ['hello over NN', 'HELLO OVER IK', 'hello over XX'];
 
-function run(file: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: process.cwd() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill(), 20_000);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      done({ status, stdout, stderr });
-    });
-  });
-}
+const run = (file: string) => runNode([file]);
 
 describe('docs/net.md examples', () => {
   const blocks = [...readFileSync('docs/net.md', 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);

@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { runCli } from './support/run-node.js';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,19 +13,10 @@ import { randomBytes } from 'node:crypto';
 
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 
-function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    const t = setTimeout(() => p.kill('SIGKILL'), 15_000);
-    p.on('close', (code) => {
-      clearTimeout(t);
-      resolve({ code, out, err });
-    });
-  });
+/** Runs `noisekit <args>` to completion, in this file's result shape. */
+async function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const r = await runCli(args, { timeoutMs: 15_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 function serve(args: string[]): Promise<{ proc: ChildProcess; port: number; key: string; output: () => string }> {

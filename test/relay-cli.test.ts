@@ -6,6 +6,7 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { runCli } from './support/run-node.js';
 import { resolve } from 'node:path';
 
 const MAIN = resolve('src/cli/main.ts');
@@ -41,24 +42,7 @@ function start(args: string[], ready: RegExp): Promise<{ child: ChildProcess; ma
   });
 }
 
-function run(args: string[], input: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args]);
-    children.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      children.delete(child);
-      done({ status, stdout, stderr });
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-  });
-}
+const run = (args: string[], input: string) => runCli(args, { input, track: children });
 
 describe('relay CLI: relay, serve --via, connect --via (loopback)', function () {
   this.timeout(60_000);

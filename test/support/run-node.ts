@@ -1,0 +1,48 @@
+/**
+ * Runs a Node program (the CLI, an example) as a child process to completion, for the tests that
+ * exercise what users run. Killed after `timeoutMs`; stdin gets `input` and is then closed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/** The CLI entry point, run through tsx so the tests need no build. */
+export const CLI_MAIN = 'src/cli/main.ts';
+
+export interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  /** Written to stdin, which is then closed (default: closed at once). */
+  input?: string;
+  /** Killed with SIGKILL after this long (default 20 s). */
+  timeoutMs?: number;
+  /** Running children are added here (and removed when they exit), so `after` hooks can kill them. */
+  track?: Set<ChildProcess>;
+}
+
+/** Runs `node --import tsx <args>` and resolves with its exit status and output. */
+export function runNode(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: process.cwd() });
+    options.track?.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      options.track?.delete(child);
+      done({ status, stdout, stderr });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Runs `noisekit <args>` from the source tree. */
+export function runCli(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return runNode([CLI_MAIN, ...args], options);
+}
