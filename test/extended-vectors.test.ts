@@ -9,15 +9,13 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { loadVectorFile, type NoiseVector } from '../src/vectors/format.js';
 import { runVector } from '../src/vectors/run.js';
-import { suiteOf } from '../src/vectors/summary.js';
 import { stablelibBackend } from '../src/crypto/stablelib.js';
 import { p256Noble, p256Node } from '../src/crypto/p256.js';
 import { xchachaPoly, xchachaNonce } from '../src/crypto/xchacha.js';
 import type { Cipher, CryptoBackend, Dh } from '../src/crypto/types.js';
 import { isNoiseError } from '../src/errors.js';
-import { VECTORS_DIR, vectorFile } from './support/vectors-dir.js';
+import { describeVectorFile } from './support/vector-suites.js';
 
 const FILE = 'snow-extended.txt';
 const EXPECTED = 204;
@@ -59,36 +57,7 @@ const layoutAt = (offset: number) => (n: bigint) => {
   return out;
 };
 
-describe(`vectors: ${FILE} (P256, XChaChaPoly)`, function () {
-  const path = vectorFile(FILE);
-  if (!path) {
-    it(`${FILE} (not found in ${VECTORS_DIR})`, function () {
-      this.skip();
-    });
-    return;
-  }
-  const vectors = loadVectorFile(path);
-
-  it(`has the ${EXPECTED} vectors the README of the vector set lists`, () => {
-    expect(vectors).to.have.length(EXPECTED);
-  });
-
-  const bySuite = new Map<string, NoiseVector[]>();
-  for (const v of vectors) {
-    const key = suiteOf({ vector: v, status: 'passed', checked: 0 });
-    bySuite.set(key, [...(bySuite.get(key) ?? []), v]);
-  }
-  for (const backend of ['node', 'stablelib'] as const) {
-    for (const [suite, list] of bySuite) {
-      it(`${backend}: ${suite} (${list.length} vectors)`, () => {
-        const results = list.map((v) => runVector(v, backend));
-        const bad = results.filter((r) => r.status !== 'passed').map((r) => `#${r.vector.index} ${r.vector.protocolName} ${r.status}: ${r.reason}`);
-        expect(bad, bad.slice(0, 5).join('\n')).to.deep.equal([]);
-        expect(results.every((r) => r.checked === r.vector.messages.length)).to.equal(true);
-      });
-    }
-  }
-
+describeVectorFile(FILE, EXPECTED, (vectors, path) => {
   for (const backend of ['stablelib', 'node'] as const) {
     it(`CLI: noisekit vectors ${FILE} --backend ${backend} prints 204 passed`, () => {
       const r = spawnSync(process.execPath, ['--import', 'tsx', resolve('src/cli/main.ts'), 'vectors', path, '--backend', backend], { encoding: 'utf8', timeout: 60_000 });

@@ -1,49 +1,9 @@
 /**
  * The official vector files, every vector, on both backends (issue: cacophony 944, snow 408,
- * noise-c fallback 32). Grouped per suite so a failure names the suite and the vectors.
- * Missing files are reported as skipped with the path looked in.
+ * noise-c fallback 32). Missing files are reported as skipped with the path looked in.
  */
-import { expect } from 'chai';
-import { loadVectorFile, type NoiseVector } from '../src/vectors/format.js';
-import { runVector } from '../src/vectors/run.js';
-import { suiteOf } from '../src/vectors/summary.js';
-import { VECTORS_DIR, vectorFile } from './support/vectors-dir.js';
+import { describeVectorFile } from './support/vector-suites.js';
 
-const FILES: Array<[string, number]> = [
-  ['cacophony.txt', 944],
-  ['snow.txt', 408],
-  ['noise-c-fallback.txt', 32],
-];
-
-for (const [name, expectedCount] of FILES) {
-  describe(`vectors: ${name}`, function () {
-    const path = vectorFile(name);
-    if (!path) {
-      it(`${name} (not found in ${VECTORS_DIR})`, function () {
-        this.skip();
-      });
-      return;
-    }
-    const vectors = loadVectorFile(path);
-
-    it(`has the ${expectedCount} vectors the README of the vector set lists`, () => {
-      expect(vectors).to.have.length(expectedCount);
-    });
-
-    const bySuite = new Map<string, NoiseVector[]>();
-    for (const v of vectors) {
-      const key = suiteOf({ vector: v, status: 'passed', checked: 0 });
-      bySuite.set(key, [...(bySuite.get(key) ?? []), v]);
-    }
-    for (const backend of ['node', 'stablelib'] as const) {
-      for (const [suite, list] of bySuite) {
-        it(`${backend}: ${suite} (${list.length} vectors)`, () => {
-          const results = list.map((v) => runVector(v, backend));
-          const bad = results.filter((r) => r.status !== 'passed').map((r) => `#${r.vector.index} ${r.vector.protocolName} ${r.status}: ${r.reason}`);
-          expect(bad, bad.slice(0, 5).join('\n')).to.deep.equal([]);
-          expect(results.every((r) => r.checked === r.vector.messages.length)).to.equal(true);
-        });
-      }
-    }
-  });
-}
+describeVectorFile('cacophony.txt', 944);
+describeVectorFile('snow.txt', 408);
+describeVectorFile('noise-c-fallback.txt', 32);

@@ -7,17 +7,12 @@ import { Command, Option } from 'commander';
 import { loadDeployment, mergeDeployment, type DeploymentSettings } from '../config.js';
 import { NoiseError } from '../errors.js';
 
-/** The flag values commander hands to serve/connect. */
-export interface DeploymentFlags {
-  protocol?: string;
-  key?: string;
-  remoteKey?: string;
-  authorizedKeys?: string;
-  tofu?: string;
-  psk?: string;
-  prologue?: string;
+/**
+ * The flag values commander hands to serve/connect: the deployment settings as text (numbers
+ * arrive as strings), plus the config file they override.
+ */
+export interface DeploymentFlags extends Omit<DeploymentSettings, 'handshakeTimeout' | 'idleTimeout'> {
   config?: string;
-  backend?: 'auto' | 'node' | 'stablelib';
   handshakeTimeout?: string;
 }
 
