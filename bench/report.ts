@@ -140,6 +140,17 @@ export function renderText(r: Results): string {
   return lines.join('\n') + '\n';
 }
 
+/** How the backends reach these numbers (static text; every figure above comes from the run). */
+const BACKEND_NOTES = [
+  '## How the backends are tuned',
+  '',
+  '- `sodium` (optional: `sodium-native` + `hmac-blake2b` in optionalDependencies, loaded on first use with a clean fallback): X25519 on raw bytes (no key import), public keys by the fixed-base multiplication, ChaCha20-Poly1305 written straight into the output array below 8 KiB and node:crypto (OpenSSL) from 8 KiB on, BLAKE2b hashing and HMAC-BLAKE2b in two native calls. Other algorithms fall through to `node`.',
+  '- `auto` = `sodium` (when it loads), then `node`, then `stablelib`, per algorithm.',
+  '- `node`: ephemeral keys generated as KeyObjects and kept with the key pair (WeakMap); the local static key is imported once per key pair object; peers\' public keys imported from JWK (the cheapest raw import) and cached per array, so `re` is imported once for `ee` and `es`; HKDF as the section 4.3 construction over `createHmac` (faster than `hkdfSync` here); ChaCha20-Poly1305 of at most 128 bytes through @stablelib (no OpenSSL context set-up), larger through OpenSSL with a per-key KeyObject and an output buffer that is not zero-filled first.',
+  '- `stablelib`: pure JavaScript, X25519 from @stablelib/x25519; no caching is possible beyond the keyed cipher instances.',
+  '- Key wiping: `CipherKey.wipe()` zero-fills the raw key copies of every backend and the expanded key state of the JavaScript ciphers. node:crypto KeyObjects (the node backend\'s X25519 private keys and its per-key ChaCha/AES KeyObjects) cannot be zeroed from JavaScript; they are dropped and freed by the garbage collector.',
+];
+
 export function renderMarkdown(r: Results): string {
   const out: string[] = [
     '# Benchmarks',
@@ -152,7 +163,7 @@ export function renderMarkdown(r: Results): string {
   for (const t of tables(r)) {
     out.push(`## ${t.title}`, '', `| ${t.head.join(' | ')} |`, `|${t.head.map(() => '---').join('|')}|`, ...t.rows.map((row) => `| ${row.join(' | ')} |`), '');
   }
-  out.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
+  out.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '', ...BACKEND_NOTES, '');
   return out.join('\n');
 }
 

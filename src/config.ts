@@ -48,7 +48,7 @@ export interface DeploymentSettings {
   /** Prologue bytes in hex (spec section 6). */
   prologue?: string;
   /** Crypto backend. */
-  backend?: 'auto' | 'node' | 'stablelib';
+  backend?: 'auto' | 'node' | 'stablelib' | 'sodium';
   /** Handshake time limit in milliseconds. */
   handshakeTimeout?: number;
   /** Idle time limit in milliseconds (0 = none). */
@@ -58,7 +58,7 @@ export interface DeploymentSettings {
 const STRING_FIELDS = ['protocol', 'key', 'remoteKey', 'authorizedKeys', 'tofu', 'psk', 'prologue', 'backend'] as const;
 const NUMBER_FIELDS = ['handshakeTimeout', 'idleTimeout'] as const;
 const PATH_FIELDS = ['key', 'authorizedKeys', 'tofu', 'psk'] as const;
-const BACKENDS = ['auto', 'node', 'stablelib'];
+const BACKENDS = ['auto', 'node', 'stablelib', 'sodium'];
 
 const fail = (message: string): never => {
   throw new NoiseError('ERR_NOISE_CONFIG', message);

@@ -27,7 +27,7 @@ export function withDeploymentFlags(cmd: Command): Command {
     .option('--psk <file>', 'pre-shared key file (one 32-byte key per line, hex or base64)')
     .option('--prologue <hex>', 'prologue bytes in hex (must match on both sides)')
     .option('--config <file>', 'deployment file (JSON, see docs/cli.md); flags override it')
-    .addOption(new Option('--backend <name>', 'crypto backend').choices(['auto', 'node', 'stablelib']))
+    .addOption(new Option('--backend <name>', 'crypto backend').choices(['auto', 'node', 'stablelib', 'sodium']))
     .option('--handshake-timeout <ms>', 'handshake time limit in milliseconds (default 10000)')
     .configureOutput({
       // commander's own errors (unknown flag, missing value) as one noisekit line

@@ -15,7 +15,7 @@ export function vectorsCommand(): Command {
   return new Command('vectors')
     .description('run Noise test vector files (community JSON format) and report passed/failed/skipped')
     .argument('<files...>', 'vector files, e.g. ../shared/vectors/cacophony.txt')
-    .addOption(new Option('--backend <name>', 'crypto backend').choices(['auto', 'node', 'stablelib']).default('auto'))
+    .addOption(new Option('--backend <name>', 'crypto backend').choices(['auto', 'node', 'stablelib', 'sodium']).default('auto'))
     .option('--verbose', 'list every failed and skipped vector')
     .action(action((files: string[], opts: { backend: BackendChoice; verbose?: boolean }) => {
       const total: Tally = { passed: 0, failed: 0, skipped: 0 };
