@@ -1,6 +1,6 @@
 /**
- * Timing helpers for the benchmarks: each measurement runs a work function for a time budget,
- * several rounds, and reports the median rate. Work functions check their own results and throw
+ * Timing helpers for the benchmarks: contenders that are compared run interleaved for a time
+ * budget per round, several rounds, and each reports the median rate. Work functions check their own results and throw
  * on any mismatch, which fails the whole bench (a benchmark nobody checks measures nothing).
  */
 
@@ -17,34 +17,55 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+export interface Contender {
+  readonly name: string;
+  readonly work: () => void;
+  /** Operations (or bytes) per call of `work`; default 1. */
+  readonly opsPerCall?: number;
+}
+
 /**
- * Runs `work` (which performs `opsPerCall` operations) repeatedly for about `ms` milliseconds
- * per round, `rounds` times, after a short warm-up; returns the median operations per second.
+ * Measures contenders that will be compared with each other *interleaved*: every round runs each
+ * of them for `ms` in turn (the order rotates from round to round), so a slow phase of a shared
+ * machine hits all of them alike. Ratios are then taken round by round ({@link ratio}).
  */
-export function measure(work: () => void, opts: { ms: number; rounds: number; opsPerCall?: number }): Rate {
-  const ops = opts.opsPerCall ?? 1;
-  // Warm-up: JIT and caches, and a first estimate of the cost of one call.
-  const w0 = performance.now();
-  let calls = 0;
-  do {
-    work();
-    calls++;
-  } while (performance.now() - w0 < Math.min(50, opts.ms / 4));
-  const perCallMs = (performance.now() - w0) / calls;
-  const batch = Math.max(1, Math.floor(opts.ms / 10 / Math.max(perCallMs, 1e-6)));
-  const rounds: number[] = [];
+export function measureGroup(contenders: readonly Contender[], opts: { ms: number; rounds: number }): Map<string, Rate> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const plans = contenders.map((c) => {
+    const w0 = performance.now();
+    let calls = 0;
+    do {
+      c.work();
+      calls++;
+    } while (performance.now() - w0 < Math.min(50, opts.ms / 4));
+    const perCallMs = (performance.now() - w0) / calls;
+    return { c, batch: Math.max(1, Math.floor(opts.ms / 10 / Math.max(perCallMs, 1e-6))), rounds: [] as number[] };
+  });
   for (let r = 0; r < opts.rounds; r++) {
-    let n = 0;
-    const t0 = performance.now();
-    let t = t0;
-    while (t - t0 < opts.ms) {
-      for (let i = 0; i < batch; i++) work();
-      n += batch;
-      t = performance.now();
+    for (let k = 0; k < plans.length; k++) {
+      const plan = plans[(k + r) % plans.length]!;
+      let n = 0;
+      const t0 = performance.now();
+      let t = t0;
+      while (t - t0 < opts.ms) {
+        for (let i = 0; i < plan.batch; i++) plan.c.work();
+        n += plan.batch;
+        t = performance.now();
+      }
+      plan.rounds.push((n * (plan.c.opsPerCall ?? 1) * 1000) / (t - t0));
     }
-    rounds.push((n * ops * 1000) / (t - t0));
   }
-  return { perSecond: median(rounds), rounds };
+  return new Map(plans.map((p) => [p.c.name, { perSecond: median(p.rounds), rounds: p.rounds }]));
+}
+
+/**
+ * a / b as the median of the per-round ratios when both were measured in the same interleaved
+ * rounds, otherwise the ratio of the medians.
+ */
+export function ratio(a: Rate | undefined, b: Rate | undefined): number {
+  if (!a || !b) return NaN;
+  if (a.rounds.length && a.rounds.length === b.rounds.length) return median(a.rounds.map((x, i) => x / b.rounds[i]!));
+  return a.perSecond / b.perSecond;
 }
 
 /** Throws (failing the bench) unless `ok`. */

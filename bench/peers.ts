@@ -65,6 +65,9 @@ function noiseHandshakePeer(): Peer {
 
 function noiseProtocolPeer(): Peer {
   const noise = require('noise-protocol');
+  // The split cipher states are sodium_malloc'ed (locked memory) and noise.destroy() does not
+  // free them; without sodium_free the locked-memory limit is hit (ENOMEM) after some thousands.
+  const { sodium_free } = createRequire(require.resolve('noise-protocol'))('sodium-universal/memory');
   const si = noise.keygen();
   const sr = noise.keygen();
   const pre: Record<string, { i: boolean; r: boolean }> = {
@@ -99,6 +102,7 @@ function noiseProtocolPeer(): Peer {
         check(!!ka && !!kb && sameBytes(ka.tx.subarray(0, 32), kb.rx.subarray(0, 32)), 'noise-protocol handshake');
         noise.destroy(i);
         noise.destroy(r);
+        for (const k of [ka!.tx, ka!.rx, kb!.tx, kb!.rx]) sodium_free(k);
       };
     },
     transport() {

@@ -9,12 +9,17 @@ export interface Results {
   machine: { cpus: number; cpu: string; node: string; loadAtStart: number[]; loadAtEnd: number[] };
   rounds: number;
   msPerRound: number;
-  floor: { x25519OpsPerSecond: Record<string, number>; aeadMBps: Record<string, Record<number, number>> };
-  handshakes: { library: string; backend: string; suite: string; pattern: string; perSecond: number; dhPerPair: number }[];
-  transport: { library: string; backend: string; size: number; mbPerSecond: number }[];
+  /**
+   * Every contender of an interleaved group: noisekit per backend, each peer (backend '-') and
+   * the floors (library 'floor', backend = the primitive's library), with the rate of each round.
+   */
+  handshakes: { library: string; backend: string; suite: string; pattern: string; perSecond: number; rounds: number[]; dhPerPair: number }[];
+  transport: { library: string; backend: string; size: number; mbPerSecond: number; rounds: number[] }[];
   memory?: { sessions: number; bytesPerHandshakeState: number; bytesPerTransportState: number; bytesLeftAfterDrop: number; unreachable: boolean; backend: string };
   notes: string[];
 }
+
+import { ratio } from './measure.js';
 
 const SUITE = '25519_ChaChaPoly_BLAKE2b';
 const f0 = (x: number | undefined) => (x === undefined ? '-' : x >= 100 ? x.toFixed(0) : x.toFixed(1));
@@ -27,59 +32,66 @@ interface Table {
   rows: string[][];
 }
 
-function hs(r: Results, lib: string, pattern: string, backend = '-', suite = SUITE) {
-  return r.handshakes.find((h) => h.library === lib && h.pattern === pattern && h.backend === backend && h.suite === suite)?.perSecond;
+type Measured = { perSecond: number; rounds: number[] };
+function hs(r: Results, lib: string, pattern: string, backend = '-', suite = SUITE): Measured | undefined {
+  return r.handshakes.find((h) => h.library === lib && h.pattern === pattern && h.backend === backend && h.suite === suite);
 }
-function tp(r: Results, lib: string, size: number, backend = '-') {
-  return r.transport.find((t) => t.library === lib && t.size === size && t.backend === backend)?.mbPerSecond;
+function tp(r: Results, lib: string, size: number, backend = '-'): Measured | undefined {
+  const t = r.transport.find((x) => x.library === lib && x.size === size && x.backend === backend);
+  return t && { perSecond: t.mbPerSecond, rounds: t.rounds };
 }
-function floorHs(r: Results, backend: string, dhPerPair: number) {
-  const ops = r.floor.x25519OpsPerSecond[FLOOR_LIB[backend] ?? 'node:crypto'] ?? r.floor.x25519OpsPerSecond['node:crypto']!;
-  return ops / dhPerPair;
+/** The X25519 floor of a backend for one pattern: as many scalar multiplications as a pair needs. */
+function floorHs(r: Results, backend: string, pattern: string, suite = SUITE): Measured | undefined {
+  return hs(r, 'floor', pattern, FLOOR_LIB[backend] ?? 'node:crypto', suite) ?? hs(r, 'floor', pattern, 'node:crypto', suite);
 }
+/** Ours / theirs, round by round (both were measured in the same interleaved rounds). */
+const ratioOf = (a: Measured | undefined, b: Measured | undefined) => ratio(a, b);
 
 function tables(r: Results): Table[] {
   const out: Table[] = [];
-  const peers = [...new Set(r.handshakes.filter((h) => h.library !== 'noisekit').map((h) => h.library))];
-  const tpeers = [...new Set(r.transport.filter((h) => h.library !== 'noisekit').map((h) => h.library))];
+  const peers = [...new Set(r.handshakes.filter((h) => h.library !== 'noisekit' && h.library !== 'floor').map((h) => h.library))];
+  const tpeers = [...new Set(r.transport.filter((h) => h.library !== 'noisekit' && h.library !== 'floor').map((h) => h.library))];
   const ours = r.handshakes.filter((h) => h.library === 'noisekit');
   out.push({
-    title: 'Handshakes per second (both sides in one process; floor = X25519 ops/s ÷ DH operations per handshake pair)',
+    title: 'Handshakes per second, both sides in one process (floor = the X25519 scalar multiplications of one handshake pair, in the same rounds)',
     head: ['pattern', 'suite', 'backend', 'hs/s', 'floor hs/s', 'ours/floor', ...peers.flatMap((p) => [p, `ours/${p}`])],
     rows: ours.map((h) => {
-      const fl = floorHs(r, h.backend, h.dhPerPair);
+      const fl = floorHs(r, h.backend, h.pattern, h.suite);
       return [
-        h.pattern, h.suite, h.backend, f0(h.perSecond), f0(fl), r2(h.perSecond / fl),
+        h.pattern, h.suite, h.backend, f0(h.perSecond), f0(fl?.perSecond), r2(ratioOf(h, fl)),
         ...peers.flatMap((p) => {
           const v = h.suite === SUITE ? hs(r, p, h.pattern) : undefined;
-          return [f0(v), r2(v && h.perSecond / v)];
+          return [f0(v?.perSecond), r2(ratioOf(h, v))];
         }),
       ];
     }),
   });
   const sizes = [...new Set(r.transport.map((t) => t.size))];
+  void sizes;
   out.push({
-    title: 'Transport encrypt+decrypt, MB/s of plaintext (floor = raw node:crypto ChaCha20-Poly1305 seal+open)',
-    head: ['size B', 'backend', 'MB/s', 'node:crypto floor', 'ours/floor', 'sodium floor', ...tpeers.flatMap((p) => [p, `ours/${p}`])],
+    title: 'Transport encrypt+decrypt, MB/s of plaintext (floors = raw ChaCha20-Poly1305 seal+open, in the same rounds)',
+    head: ['size B', 'backend', 'MB/s', 'node:crypto floor', 'ours/floor', 'sodium floor', 'ours/sodium', ...tpeers.flatMap((p) => [p, `ours/${p}`])],
     rows: r.transport.filter((t) => t.library === 'noisekit').map((t) => {
-      const fl = r.floor.aeadMBps['node:crypto']?.[t.size];
+      const me = tp(r, 'noisekit', t.size, t.backend);
+      const fl = tp(r, 'floor', t.size, 'node:crypto');
+      const fs = tp(r, 'floor', t.size, 'sodium-native');
       return [
-        String(t.size), t.backend, f0(t.mbPerSecond), f0(fl), r2(fl && t.mbPerSecond / fl), f0(r.floor.aeadMBps['sodium-native']?.[t.size]),
+        String(t.size), t.backend, f0(t.mbPerSecond), f0(fl?.perSecond), r2(ratioOf(me, fl)), f0(fs?.perSecond), r2(ratioOf(me, fs)),
         ...tpeers.flatMap((p) => {
           const v = tp(r, p, t.size);
-          return [f0(v), r2(v && t.mbPerSecond / v)];
+          return [f0(v?.perSecond), r2(ratioOf(me, v))];
         }),
       ];
     }),
   });
+  const xxFloors = r.handshakes.filter((h) => h.library === 'floor' && h.suite === SUITE && h.pattern === (r.handshakes.some((x) => x.pattern === 'XX') ? 'XX' : h.pattern));
+  const seenLib = new Set<string>();
   out.push({
-    title: 'Primitive floor (same run)',
+    title: 'Primitive floor (same run, derived from the floor contenders above)',
     head: ['primitive', 'library', 'ops/s', 'µs/op'],
     rows: [
-      ...Object.entries(r.floor.x25519OpsPerSecond).map(([lib, v]) => ['X25519 scalar mult', lib, f0(v), (1e6 / v).toFixed(1)]),
-      ...Object.entries(r.floor.aeadMBps).flatMap(([lib, bySize]) =>
-        Object.entries(bySize).map(([size, mb]) => [`ChaCha20-Poly1305 seal+open ${size} B`, lib, `${f0(mb)} MB/s`, ((Number(size) / (mb * 1e6)) * 1e6).toFixed(2)]),
-      ),
+      ...xxFloors.filter((h) => !seenLib.has(h.backend) && seenLib.add(h.backend)).map((h) => ['X25519 scalar mult', h.backend, f0(h.perSecond * h.dhPerPair), (1e6 / (h.perSecond * h.dhPerPair)).toFixed(1)]),
+      ...r.transport.filter((t) => t.library === 'floor').map((t) => [`ChaCha20-Poly1305 seal+open ${t.size} B`, t.backend, `${f0(t.mbPerSecond)} MB/s`, (t.size / t.mbPerSecond).toFixed(2)]),
     ],
   });
   out.push({ title: 'Targets of issue #3', head: ['target', 'measured', 'status'], rows: targets(r).map((t) => [t.what, t.measured, t.met ? 'met' : 'NOT MET']) });
@@ -101,22 +113,20 @@ function tables(r: Results): Table[] {
 
 export function targets(r: Results): { what: string; measured: string; met: boolean }[] {
   const t: { what: string; measured: string; met: boolean }[] = [];
-  const ratio = (what: string, a: number | undefined, b: number | undefined, min: number) => {
-    const x = a !== undefined && b !== undefined ? a / b : NaN;
+  const want = (what: string, a: Measured | undefined, b: Measured | undefined, min: number) => {
+    const x = ratioOf(a, b);
     t.push({ what: `${what} ≥ ${min}×`, measured: isFinite(x) ? x.toFixed(2) + '×' : 'n/a', met: isFinite(x) && x >= min });
   };
-  for (const backend of ['node', 'auto']) {
+  for (const backend of ['node', 'sodium', 'auto']) {
     if (!r.handshakes.some((h) => h.backend === backend)) continue;
-    for (const p of ['XX', 'IK', 'NN']) ratio(`${backend}: ${p} hs/s vs noise-handshake`, hs(r, 'noisekit', p, backend), hs(r, 'noise-handshake', p), 1.5);
-    const xx = r.handshakes.find((h) => h.library === 'noisekit' && h.backend === backend && h.pattern === 'XX' && h.suite === SUITE);
-    if (xx) ratio(`${backend}: XX hs/s vs its X25519 floor (1/(8 ops))`, xx.perSecond, floorHs(r, backend, 8), 0.7);
-    ratio(`${backend}: transport 65519 B vs noise-handshake`, tp(r, 'noisekit', 65519, backend), tp(r, 'noise-handshake', 65519), 1.5);
-    ratio(`${backend}: transport 65519 B vs raw node:crypto seal+open`, tp(r, 'noisekit', 65519, backend), r.floor.aeadMBps['node:crypto']?.[65519], 0.85);
-    ratio(`${backend}: transport 64 B vs noise-handshake`, tp(r, 'noisekit', 64, backend), tp(r, 'noise-handshake', 64), 1.2);
-    ratio(`${backend}: transport 1 KiB vs noise-handshake`, tp(r, 'noisekit', 1024, backend), tp(r, 'noise-handshake', 1024), 1.2);
+    for (const p of ['XX', 'IK', 'NN']) want(`${backend}: ${p} hs/s vs noise-handshake`, hs(r, 'noisekit', p, backend), hs(r, 'noise-handshake', p), 1.5);
+    want(`${backend}: XX hs/s vs its X25519 floor (8 ops)`, hs(r, 'noisekit', 'XX', backend), floorHs(r, backend, 'XX'), 0.7);
+    want(`${backend}: transport 65519 B vs noise-handshake`, tp(r, 'noisekit', 65519, backend), tp(r, 'noise-handshake', 65519), 1.5);
+    want(`${backend}: transport 65519 B vs raw node:crypto seal+open`, tp(r, 'noisekit', 65519, backend), tp(r, 'floor', 65519, 'node:crypto'), 0.85);
+    want(`${backend}: transport 64 B vs noise-handshake`, tp(r, 'noisekit', 64, backend), tp(r, 'noise-handshake', 64), 1.2);
+    want(`${backend}: transport 1 KiB vs noise-handshake`, tp(r, 'noisekit', 1024, backend), tp(r, 'noise-handshake', 1024), 1.2);
   }
-  const sl = r.handshakes.find((h) => h.library === 'noisekit' && h.backend === 'stablelib' && h.pattern === 'XX' && h.suite === SUITE);
-  if (sl) ratio('stablelib: XX hs/s vs its X25519 floor (1/(8 ops))', sl.perSecond, floorHs(r, 'stablelib', 8), 0.8);
+  if (hs(r, 'noisekit', 'XX', 'stablelib')) want('stablelib: XX hs/s vs its X25519 floor (8 ops)', hs(r, 'noisekit', 'XX', 'stablelib'), floorHs(r, 'stablelib', 'XX'), 0.8);
   return t;
 }
 
@@ -124,7 +134,7 @@ function header(r: Results): string[] {
   return [
     `Command: \`${r.command}\``,
     `Date: ${r.date}; Node ${r.machine.node}; ${r.machine.cpus} × ${r.machine.cpu}; load average at start ${r.machine.loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${r.machine.loadAtEnd.map((l) => l.toFixed(2)).join(' ')}`,
-    `Each figure: median of ${r.rounds} rounds of ${r.msPerRound} ms; every handshake and every decryption is checked. Peers run Noise_*_${SUITE}; ratios compare the same pattern and suite.`,
+    `Each figure: median of ${r.rounds} rounds of ${r.msPerRound} ms. Contenders that are compared run interleaved (each round runs all of them in turn, order rotating) and every ratio is the median of the per-round ratios. Every handshake and every decryption is checked. Peers run Noise_*_${SUITE}; ratios compare the same pattern and suite.`,
   ];
 }
 
@@ -169,11 +179,15 @@ export function renderMarkdown(r: Results): string {
 
 export function renderSvg(r: Results): string {
   const panels: { title: string; unit: string; bars: { label: string; value: number }[] }[] = [];
-  const xx = r.handshakes.filter((h) => h.pattern === 'XX' && h.suite === SUITE);
-  panels.push({ title: 'Noise_XX_25519_ChaChaPoly_BLAKE2b handshakes/s', unit: 'hs/s', bars: xx.map((h) => ({ label: h.library === 'noisekit' ? `noisekit (${h.backend})` : h.library, value: h.perSecond })) });
-  for (const size of [1024, 65519]) {
-    const ts = r.transport.filter((t) => t.size === size);
-    panels.push({ title: `Transport encrypt+decrypt ${size} B, MB/s`, unit: 'MB/s', bars: ts.map((t) => ({ label: t.library === 'noisekit' ? `noisekit (${t.backend})` : t.library, value: t.mbPerSecond })) });
+  const label = (library: string, backend: string) => (library === 'noisekit' ? `noisekit (${backend})` : library === 'floor' ? `floor: ${backend}` : library);
+  const order = (library: string) => (library === 'noisekit' ? 0 : library === 'floor' ? 2 : 1);
+  for (const pattern of ['NN', 'XX', 'IK']) {
+    const hp = r.handshakes.filter((h) => h.pattern === pattern && h.suite === SUITE).sort((a, b) => order(a.library) - order(b.library));
+    if (hp.length) panels.push({ title: `Noise_${pattern}_${SUITE} handshakes/s`, unit: 'hs/s', bars: hp.map((h) => ({ label: label(h.library, h.backend), value: h.perSecond })) });
+  }
+  for (const size of [64, 1024, 65519]) {
+    const ts = r.transport.filter((t) => t.size === size).sort((a, b) => order(a.library) - order(b.library));
+    if (ts.length) panels.push({ title: `Transport encrypt+decrypt ${size} B, MB/s`, unit: 'MB/s', bars: ts.map((t) => ({ label: label(t.library, t.backend), value: t.mbPerSecond })) });
   }
   const W = 760;
   const barH = 18;
@@ -186,7 +200,7 @@ export function renderSvg(r: Results): string {
     const max = Math.max(...p.bars.map((b) => b.value), 1);
     for (const b of p.bars) {
       const w = Math.max(1, ((W - labelW - 90) * b.value) / max);
-      const fill = b.label.startsWith('noisekit') ? '#2b6cb0' : '#a0aec0';
+      const fill = b.label.startsWith('noisekit') ? '#2b6cb0' : b.label.startsWith('floor') ? '#e2e8f0' : '#a0aec0';
       parts.push(
         `<text x="${labelW - 6}" y="${y + 13}" text-anchor="end">${esc(b.label)}</text>`,
         `<rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH - 4}" fill="${fill}"/>`,

@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import * as sx25519 from '@stablelib/x25519';
 import { HandshakeState, TransportState, builtinPatterns, generateKeyPair, parseProtocolName, resolveSuite, type BackendChoice, type KeyPair } from '../src/index.js';
 import { loadSodiumBackend } from '../src/crypto/sodium.js';
-import { check, measure, sameBytes } from './measure.js';
+import { check, measureGroup, sameBytes, type Contender } from './measure.js';
 import { loadPeers, LIBP2P_NOISE_NOTE } from './peers.js';
 import { renderMarkdown, renderSvg, renderText, type Results } from './report.js';
 
@@ -24,6 +24,11 @@ const require = createRequire(import.meta.url);
 
 // ---- Options -------------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
+/** The options as given (for the children and the report), without the internal --group. */
+const userArgv = ((): string[] => {
+  const i = argv.indexOf('--group');
+  return i >= 0 ? [...argv.slice(0, i), ...argv.slice(i + 2)] : argv;
+})();
 const flag = (name: string) => argv.includes(`--${name}`);
 const opt = (name: string) => {
   const i = argv.indexOf(`--${name}`);
@@ -32,7 +37,7 @@ const opt = (name: string) => {
 const quick = flag('quick');
 const rounds = Number(opt('rounds') ?? (quick ? 3 : 5));
 const ms = Number(opt('ms') ?? (quick ? 150 : 400));
-const patterns = (opt('patterns') ?? 'NN,XX,IK,KK').split(',');
+const patterns = (opt('patterns') ?? 'NN,XX,IK,KK').split(',').filter(Boolean);
 const backends = (opt('backends') ?? (loadSodiumBackend() ? 'node,stablelib,sodium,auto' : 'node,stablelib,auto')).split(',') as BackendChoice[];
 const suites = (opt('suites') ?? (quick ? '25519_ChaChaPoly_BLAKE2b' : '25519_ChaChaPoly_BLAKE2b,25519_ChaChaPoly_SHA256')).split(',');
 const SIZES = [64, 1024, 16384, 65519];
@@ -80,53 +85,75 @@ function oursTransport(size: number, backend: BackendChoice): () => void {
   return () => check(sameBytes(b!.decrypt(a!.encrypt(pt)), pt), `transport ${size} B (${String(backend)})`);
 }
 
-// ---- Floor -----------------------------------------------------------------------------------------
-function floors() {
+/** `library:backend` (the backend part may itself contain ':', as in `floor:node:crypto`). */
+function splitName(name: string): [string, string] {
+  const i = name.indexOf(':');
+  return [name.slice(0, i), name.slice(i + 1)];
+}
+
+// ---- Floors (measured inside each interleaved group) ----------------------------------------------
+/** Work functions doing `ops` X25519 scalar multiplications (one handshake pair's worth) per call. */
+function x25519Floors(ops: number): { lib: string; work: () => void }[] {
   const a = crypto.generateKeyPairSync('x25519');
   const b = crypto.generateKeyPairSync('x25519');
-  const ref = crypto.diffieHellman({ privateKey: a.privateKey, publicKey: b.publicKey });
-  const x25519: Record<string, number> = {};
-  x25519['node:crypto'] = measure(() => check(crypto.diffieHellman({ privateKey: a.privateKey, publicKey: b.publicKey }).length === 32, 'x25519'), { ms, rounds }).perSecond;
   const ska = new Uint8Array(32).fill(3);
   const pkb = sx25519.scalarMultBase(new Uint8Array(32).fill(5));
-  x25519['@stablelib/x25519'] = measure(() => check(sx25519.scalarMult(ska, pkb).length === 32, 'x25519'), { ms: ms * 2, rounds }).perSecond;
-  let na: any;
-  try {
-    na = require('sodium-native');
+  const out: { lib: string; work: () => void }[] = [
+    { lib: 'node:crypto', work: () => { for (let i = 0; i < ops; i++) check(crypto.diffieHellman({ privateKey: a.privateKey, publicKey: b.publicKey }).length === 32, 'x25519'); } },
+    { lib: '@stablelib/x25519', work: () => { for (let i = 0; i < ops; i++) check(sx25519.scalarMult(ska, pkb).length === 32, 'x25519'); } },
+  ];
+  const na = sodiumNative();
+  if (na) {
     const q = new Uint8Array(32);
-    x25519['sodium-native'] = measure(() => na.crypto_scalarmult(q, ska, pkb), { ms, rounds }).perSecond;
-  } catch {
-    /* optional */
+    out.push({ lib: 'sodium-native', work: () => { for (let i = 0; i < ops; i++) na.crypto_scalarmult(q, ska, pkb); } });
   }
-  check(ref.length === 32, 'x25519 reference');
+  return out;
+}
 
+/** Raw ChaCha20-Poly1305 seal+open of `size` bytes (checked) with node:crypto and sodium-native. */
+function aeadFloors(size: number): { lib: string; work: () => void }[] {
   const key = crypto.randomBytes(32);
   const ko = crypto.createSecretKey(key);
   const iv = Buffer.alloc(12);
-  const aead: Record<string, Record<number, number>> = { 'node:crypto': {}, 'sodium-native': {} };
-  for (const size of SIZES) {
-    const m = crypto.randomBytes(size);
-    aead['node:crypto']![size] = measure(() => {
-      const c = crypto.createCipheriv('chacha20-poly1305', ko, iv, { authTagLength: 16 });
-      const ct = c.update(m);
-      c.final();
-      const tag = c.getAuthTag();
-      const d = crypto.createDecipheriv('chacha20-poly1305', ko, iv, { authTagLength: 16 });
-      d.setAuthTag(tag);
-      const pt = d.update(ct);
-      d.final();
-      check(pt.length === size, 'node aead');
-    }, { ms, rounds, opsPerCall: size }).perSecond / 1e6;
-    if (na) {
-      const ct = new Uint8Array(size + 16);
-      const pt = new Uint8Array(size);
-      aead['sodium-native']![size] = measure(() => {
+  const m = crypto.randomBytes(size);
+  const out: { lib: string; work: () => void }[] = [
+    {
+      lib: 'node:crypto',
+      work: () => {
+        const c = crypto.createCipheriv('chacha20-poly1305', ko, iv, { authTagLength: 16 });
+        const ct = c.update(m);
+        c.final();
+        const d = crypto.createDecipheriv('chacha20-poly1305', ko, iv, { authTagLength: 16 });
+        d.setAuthTag(c.getAuthTag());
+        const pt = d.update(ct);
+        d.final();
+        check(sameBytes(pt, m), 'node aead');
+      },
+    },
+  ];
+  const na = sodiumNative();
+  if (na) {
+    const ct = new Uint8Array(size + 16);
+    const pt = new Uint8Array(size);
+    out.push({
+      lib: 'sodium-native',
+      work: () => {
         na.crypto_aead_chacha20poly1305_ietf_encrypt(ct, m, null, null, iv, key);
         na.crypto_aead_chacha20poly1305_ietf_decrypt(pt, null, ct, null, iv, key);
-      }, { ms, rounds, opsPerCall: size }).perSecond / 1e6;
-    }
+        check(sameBytes(pt, m), 'sodium aead');
+      },
+    });
   }
-  return { x25519OpsPerSecond: x25519, aeadMBps: aead };
+  return out;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function sodiumNative(): any {
+  try {
+    return require('sodium-native');
+  } catch {
+    return undefined;
+  }
 }
 
 // ---- Memory (child process with --expose-gc) ---------------------------------------------------------
@@ -140,66 +167,89 @@ function memory(): Results['memory'] {
 }
 
 // ---- Main ----------------------------------------------------------------------------------------------
+type GroupSpec = { kind: 'handshake'; pattern: string; suite: string } | { kind: 'transport'; size: number };
+type GroupResult = Pick<Results, 'handshakes' | 'transport' | 'notes'>;
+
+/** Runs one interleaved group (in a child process started by main). */
+async function runGroup(spec: GroupSpec): Promise<GroupResult> {
+  const notes: string[] = [];
+  const peers = await loadPeers();
+  const handshakes: Results['handshakes'] = [];
+  const transport: Results['transport'] = [];
+  if (spec.kind === 'handshake') {
+    // The X25519 floors (as many scalar multiplications as one handshake pair needs), every
+    // backend, and (for the compared suite) every peer.
+    const { pattern, suite } = spec;
+    const dhOps = keyNeeds(pattern).dhOps;
+    const group: Contender[] = x25519Floors(dhOps).map((f) => ({ name: `floor:${f.lib}`, work: f.work }));
+    for (const backend of backends) {
+      if (backend === 'stablelib' && suite !== COMPARE_SUITE) continue; // slow, and its floor is the DH
+      try {
+        resolveSuite(parseProtocolName(`Noise_${pattern}_${suite}`), backend);
+      } catch {
+        notes.push(`noisekit backend ${String(backend)} alone does not support ${suite} (auto chains it with node)`);
+        continue;
+      }
+      group.push({ name: `noisekit:${String(backend)}`, work: oursHandshake(pattern, suite, backend) });
+    }
+    if (suite === COMPARE_SUITE) {
+      for (const peer of peers) {
+        const work = peer.handshake(pattern);
+        if (typeof work === 'string') notes.push(`${peer.name}: ${work}`);
+        else group.push({ name: `${peer.name}:-`, work });
+      }
+    }
+    log(`handshakes ${pattern} ${suite}: ${group.map((c) => c.name).join(', ')}`);
+    for (const [name, rate] of measureGroup(group, { ms, rounds })) {
+      const [library, backend] = splitName(name);
+      handshakes.push({ library, backend, suite, pattern, perSecond: rate.perSecond, rounds: [...rate.rounds], dhPerPair: dhOps });
+      log(`  ${name.padEnd(24)} ${rate.perSecond.toFixed(0)} hs/s`);
+    }
+  } else {
+    // Raw seal+open floors, every backend, the peers.
+    const { size } = spec;
+    const group: Contender[] = aeadFloors(size).map((f) => ({ name: `floor:${f.lib}`, work: f.work, opsPerCall: size }));
+    for (const backend of backends) group.push({ name: `noisekit:${String(backend)}`, work: oursTransport(size, backend), opsPerCall: size });
+    for (const peer of peers) {
+      const work = peer.transport(size);
+      if (typeof work === 'string') notes.push(`${peer.name} transport: ${work}`);
+      else group.push({ name: `${peer.name}:-`, work, opsPerCall: size });
+    }
+    log(`transport ${size} B: ${group.map((c) => c.name).join(', ')}`);
+    for (const [name, rate] of measureGroup(group, { ms, rounds })) {
+      const [library, backend] = splitName(name);
+      transport.push({ library, backend, size, mbPerSecond: rate.perSecond / 1e6, rounds: rate.rounds.map((x) => x / 1e6) });
+      log(`  ${name.padEnd(24)} ${(rate.perSecond / 1e6).toFixed(1)} MB/s`);
+    }
+  }
+  return { handshakes, transport, notes };
+}
+
 async function main() {
   const started = new Date();
   const load = os.loadavg();
   log(`noisekit bench: ${quick ? 'quick, ' : ''}${rounds} rounds × ${ms} ms, patterns ${patterns.join(',')}, backends ${backends.join(',')}; load ${load.map((l) => l.toFixed(2)).join(' ')}`);
 
-  log('floor: X25519 and ChaCha20-Poly1305...');
-  const floor = floors();
-
-  const notes: string[] = [LIBP2P_NOISE_NOTE];
+  // Each group runs in a fresh child process, so no group inherits another's heap, JIT or
+  // allocator state (measured: 64 KiB throughput of every library fell by up to half after the
+  // handshake groups had run in the same process).
+  const specs: GroupSpec[] = [
+    ...suites.flatMap((suite) => patterns.map((pattern) => ({ kind: 'handshake' as const, pattern, suite }))),
+    ...SIZES.map((size) => ({ kind: 'transport' as const, size })),
+  ];
+  const notes = new Set<string>([LIBP2P_NOISE_NOTE]);
   const handshakes: Results['handshakes'] = [];
-  for (const suite of suites) {
-    for (const pattern of patterns) {
-      for (const backend of backends) {
-        if (backend === 'stablelib' && suite !== COMPARE_SUITE) continue; // slow, and its floor is the DH
-        try {
-          resolveSuite(parseProtocolName(`Noise_${pattern}_${suite}`), backend);
-        } catch {
-          if (pattern === patterns[0]) notes.push(`noisekit backend ${String(backend)} alone does not support ${suite} (auto chains it with node)`);
-          continue;
-        }
-        const run = oursHandshake(pattern, suite, backend);
-        const slow = backend === 'stablelib';
-        const rate = measure(run, { ms: slow ? ms * 2 : ms, rounds });
-        handshakes.push({ library: 'noisekit', backend: String(backend), suite, pattern, perSecond: rate.perSecond, dhPerPair: keyNeeds(pattern).dhOps });
-        log(`  ${pattern.padEnd(4)} ${suite} ${String(backend).padEnd(9)} ${rate.perSecond.toFixed(0)} hs/s`);
-      }
-    }
-  }
-
   const transport: Results['transport'] = [];
-  for (const size of SIZES) {
-    for (const backend of backends) {
-      const rate = measure(oursTransport(size, backend), { ms, rounds, opsPerCall: size });
-      transport.push({ library: 'noisekit', backend: String(backend), size, mbPerSecond: rate.perSecond / 1e6 });
-      log(`  transport ${String(size).padStart(5)} B ${String(backend).padEnd(9)} ${(rate.perSecond / 1e6).toFixed(1)} MB/s`);
-    }
-  }
-
-  log('peers...');
-  for (const peer of await loadPeers()) {
-    for (const pattern of patterns) {
-      const work = peer.handshake(pattern);
-      if (typeof work === 'string') {
-        notes.push(`${peer.name}: ${work}`);
-        continue;
-      }
-      const rate = measure(work, { ms, rounds });
-      handshakes.push({ library: peer.name, backend: '-', suite: COMPARE_SUITE, pattern, perSecond: rate.perSecond, dhPerPair: keyNeeds(pattern).dhOps });
-      log(`  ${peer.name} ${pattern} ${rate.perSecond.toFixed(0)} hs/s`);
-    }
-    for (const size of SIZES) {
-      const work = peer.transport(size);
-      if (typeof work === 'string') {
-        if (size === SIZES[0]) notes.push(`${peer.name} transport: ${work}`);
-        continue;
-      }
-      const rate = measure(work, { ms, rounds, opsPerCall: size });
-      transport.push({ library: peer.name, backend: '-', size, mbPerSecond: rate.perSecond / 1e6 });
-      log(`  ${peer.name} transport ${size} B ${(rate.perSecond / 1e6).toFixed(1)} MB/s`);
-    }
+  for (const spec of specs) {
+    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', new URL(import.meta.url).pathname, ...userArgv, '--group', JSON.stringify(spec)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 << 20,
+    });
+    const part = JSON.parse(out) as GroupResult;
+    handshakes.push(...part.handshakes);
+    transport.push(...part.transport);
+    for (const n of part.notes) notes.add(n);
   }
 
   const mem = flag('no-memory') ? undefined : memory();
@@ -210,11 +260,10 @@ async function main() {
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '?', node: process.version, loadAtStart: load, loadAtEnd: os.loadavg() },
     rounds,
     msPerRound: ms,
-    floor,
     handshakes,
     transport,
     memory: mem,
-    notes,
+    notes: [...notes],
   };
   process.stdout.write(renderText(results));
   const json = opt('json');
@@ -231,7 +280,8 @@ function write(file: string, text: string) {
   log(`wrote ${file}`);
 }
 
-main().catch((e) => {
+const groupArg = opt('group');
+(groupArg ? runGroup(JSON.parse(groupArg) as GroupSpec).then((r) => void process.stdout.write(JSON.stringify(r))) : main()).catch((e) => {
   console.error(e);
   process.exit(1);
 });

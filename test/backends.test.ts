@@ -126,6 +126,7 @@ describe('crypto backends', function () {
   });
 
   describe('hashes: HASH, HMAC and HKDF agree across backends', function () {
+    const OPENSSL_NAME: Record<string, string> = { SHA256: 'sha256', SHA512: 'sha512', BLAKE2s: 'blake2s256', BLAKE2b: 'blake2b512' };
     for (const name of ['SHA256', 'SHA512', 'BLAKE2s', 'BLAKE2b']) {
       it(name, () => {
         const hs = ALL.map((b) => b.hash(name)).filter((h) => h !== undefined).map((h) => h!);
@@ -135,6 +136,10 @@ describe('crypto backends', function () {
           const parts = [rand(keyLen % 50), rand(64), rand(1)];
           const r = hs.map((h) => [toHex(h.hash(...parts)), toHex(h.hmac(key, ...parts))].join());
           expect(new Set(r).size, `${name} key ${keyLen}`).to.equal(1);
+          // Independent reference: OpenSSL's own HMAC (the backends build HMAC from hash calls).
+          const ref = crypto.createHmac(OPENSSL_NAME[name]!, key);
+          for (const p of parts) ref.update(p);
+          expect(r[0]!.split(',')[1], `${name} HMAC vs createHmac, key ${keyLen}`).to.equal(ref.digest('hex'));
         }
         const ck = rand(hs[0]!.hashLen);
         for (const ikm of [new Uint8Array(0), rand(32), rand(56)]) {

@@ -10,7 +10,8 @@ import * as crypto from 'node:crypto';
 import type { Cipher, CipherKey, CryptoBackend, Dh, Hash, KeyPair } from './types.js';
 import { ChaCha20Poly1305 } from '@stablelib/chacha20poly1305';
 import { chachaNonce, aesGcmNonce } from './nonce.js';
-import { checkBytes, copyBytes, equalBytes } from '../bytes.js';
+import { checkBytes, concat, copyBytes, equalBytes } from '../bytes.js';
+import { padHmac } from './hmac-pads.js';
 import { p256Node } from './p256.js';
 import { secp256k1Dh } from './secp256k1.js';
 import { xchachaPoly } from './xchacha.js';
@@ -168,23 +169,30 @@ function nodeAead(
   };
 }
 
+/** `crypto.hash()` (one-shot, no Hash object; Node 20.12+), when this Node has it. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
+
 function nodeHash(name: string, algorithm: string, hashLen: number, blockLen: number): Hash {
+  /** HASH(parts...) as a plain array; the concatenation (which may hold key pads) is wiped. */
+  const hashParts = (parts: Uint8Array[]): Uint8Array => {
+    if (oneShot) {
+      const input = parts.length === 1 ? parts[0]! : concat(...parts);
+      const d = oneShot(algorithm, input, 'buffer');
+      if (input !== parts[0]) input.fill(0);
+      return new Uint8Array(d.buffer, d.byteOffset, d.length);
+    }
+    const h = crypto.createHash(algorithm);
+    for (const p of parts) h.update(p);
+    return new Uint8Array(h.digest());
+  };
   return {
     name,
     hashLen,
     blockLen,
-    hash(...parts) {
-      const h = crypto.createHash(algorithm);
-      for (const p of parts) h.update(p);
-      return new Uint8Array(h.digest());
-    },
-    hmac(key, ...data) {
-      const m = crypto.createHmac(algorithm, key);
-      for (const d of data) m.update(d);
-      return new Uint8Array(m.digest());
-    },
-    // No hkdf(): crypto.hkdfSync measured slower than the generic section 4.3 HKDF over
-    // createHmac for Noise's 2-3 outputs (about 25 vs 22 µs for BLAKE2b, npm run bench).
+    hash: (...parts) => hashParts(parts),
+    // HMAC as two hash calls and HKDF with the temp_key pads made once (crypto/hmac-pads.ts):
+    // measured faster than createHmac per HMAC and than crypto.hkdfSync (npm run bench).
+    ...padHmac(hashParts, blockLen),
   };
 }
 

@@ -3,10 +3,10 @@
  * with prebuilt binaries). It supplies what libsodium does faster than node:crypto — X25519
  * without KeyObject import costs (spec 12.1), ChaCha20-Poly1305 IETF for messages under 8 KiB
  * (12.3) and BLAKE2b hashing (12.8) — and delegates the rest of those algorithms to node:crypto
- * where that measured faster (large messages, HMAC). Other names fall through to the next
+ * where that measured faster (large messages). Other names fall through to the next
  * backend of the chain (node:crypto, then stablelib).
  *
- * Loading: the addon (and the optional `hmac-blake2b`) is loaded synchronously on first use
+ * Loading: the addon is loaded synchronously on first use
  * through `createRequire` (nothing happens at import time). When it is missing or fails to load, {@link loadSodiumBackend}
  * returns `undefined` and `auto` simply skips it.
  *
@@ -17,6 +17,7 @@ import type { Cipher, CipherKey, CryptoBackend, Dh, Hash, KeyPair } from './type
 import { chachaNonce } from './nonce.js';
 import { nodeBackend, allocOut } from './node.js';
 import { checkBytes, copyBytes } from '../bytes.js';
+import { padHmac } from './hmac-pads.js';
 
 /** The part of the sodium-native API used here. */
 interface Sodium {
@@ -37,9 +38,7 @@ interface Sodium {
 /** Plaintexts of at least this many bytes are sealed by node:crypto rather than libsodium. */
 export const SODIUM_LARGE_MESSAGE_MIN = 8192;
 
-type HmacBlake2b = (out: Uint8Array, data: Uint8Array | Uint8Array[], key: Uint8Array) => void;
-
-function makeBackend(na: Sodium, hmacBlake2b: HmacBlake2b | undefined): CryptoBackend {
+function makeBackend(na: Sodium): CryptoBackend {
   /** Curve25519 (section 12.1). Public keys from the fixed-base multiplication. */
   const dh25519: Dh = {
     name: '25519',
@@ -112,7 +111,6 @@ function makeBackend(na: Sodium, hmacBlake2b: HmacBlake2b | undefined): CryptoBa
     },
   };
 
-  const nodeBlake2b = nodeBackend.hash('BLAKE2b')!;
   /** BLAKE2b (section 12.8): HASH() by libsodium. */
   const blake2b: Hash = {
     name: 'BLAKE2b',
@@ -124,16 +122,12 @@ function makeBackend(na: Sodium, hmacBlake2b: HmacBlake2b | undefined): CryptoBa
       else na.crypto_generichash_batch(out, parts);
       return out;
     },
-    // HMAC (section 4.3 HKDF is built on it): the `hmac-blake2b` package (RFC 2104 over
-    // libsodium's BLAKE2b, two native calls) when it loads; otherwise node:crypto's createHmac,
-    // which measured faster than @stablelib/hmac over libsodium (JS keying costs dominate).
-    hmac: hmacBlake2b
-      ? (key, ...data) => {
-          const out = new Uint8Array(64);
-          hmacBlake2b(out, data, key);
-          return out;
-        }
-      : nodeBlake2b.hmac,
+    // HMAC and HKDF: two libsodium calls per HMAC (crypto/hmac-pads.ts).
+    ...padHmac((parts) => {
+      const out = new Uint8Array(64);
+      na.crypto_generichash_batch(out, parts);
+      return out;
+    }, 128),
   };
 
   const dhs: Record<string, Dh> = { '25519': dh25519 };
@@ -158,13 +152,7 @@ export function loadSodiumBackend(): CryptoBackend | undefined {
     try {
       const require = createRequire(import.meta.url);
       const na = require('sodium-native') as Sodium;
-      let hmac: HmacBlake2b | undefined;
-      try {
-        hmac = require('hmac-blake2b') as HmacBlake2b;
-      } catch {
-        hmac = undefined;
-      }
-      cached = makeBackend(na, hmac);
+      cached = makeBackend(na);
     } catch {
       cached = null;
     }
