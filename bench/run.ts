@@ -92,10 +92,20 @@ function splitName(name: string): [string, string] {
 }
 
 // ---- Floors (measured inside each interleaved group) ----------------------------------------------
+/** A fresh X25519 key pair as JWK (via the node backend, which never exports job-born KeyObjects). */
+function jwkPair(): { kty: 'OKP'; crv: 'X25519'; d: string; x: string } {
+  const k = generateKeyPair('25519', 'node');
+  const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64url');
+  return { kty: 'OKP', crv: 'X25519', d: b64(k.privateKey), x: b64(k.publicKey) };
+}
+
 /** Work functions doing `ops` X25519 scalar multiplications (one handshake pair's worth) per call. */
 function x25519Floors(ops: number): { lib: string; work: () => void }[] {
-  const a = crypto.generateKeyPairSync('x25519');
-  const b = crypto.generateKeyPairSync('x25519');
+  // KeyObjects imported from JWK, as the node backend does (keys straight out of
+  // generateKeyPairSync can deadlock Node 20 under GC; see src/crypto/node.ts).
+  const a = { privateKey: crypto.createPrivateKey({ key: jwkPair(), format: 'jwk' }) };
+  const { d: _d, ...pub } = jwkPair();
+  const b = { publicKey: crypto.createPublicKey({ key: pub, format: 'jwk' }) };
   const ska = new Uint8Array(32).fill(3);
   const pkb = sx25519.scalarMultBase(new Uint8Array(32).fill(5));
   const out: { lib: string; work: () => void }[] = [

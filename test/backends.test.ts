@@ -14,6 +14,7 @@ import { backendChain } from '../src/crypto/resolve.js';
 import { hkdf } from '../src/crypto/hkdf.js';
 import type { CryptoBackend } from '../src/crypto/types.js';
 import { fromHex, toHex } from '../src/bytes.js';
+import { runNode } from './support/run-node.js';
 
 const sodium = loadSodiumBackend();
 const ALL: CryptoBackend[] = [nodeBackend, stablelibBackend, ...(sodium ? [sodium] : [])];
@@ -150,6 +151,16 @@ describe('crypto backends', function () {
         }
       });
     }
+  });
+
+  describe('node backend key generation under GC pressure', function () {
+    it('does not deadlock (Node 20: exporting a KeyObject from generateKeyPairSync while GC finalizes the job)', async function () {
+      this.timeout(60_000);
+      // A hang blocks the child's main thread in native code, so it is run as a child and killed.
+      const r = await runNode(['--max-semi-space-size=1', 'test/fixtures/node-keygen-gc.ts', '4000'], { timeoutMs: 40_000 });
+      expect(r.status, `child killed or failed (deadlock?): ${r.stderr}`).to.equal(0);
+      expect(Number(r.stdout)).to.be.greaterThan(100);
+    });
   });
 
   describe('backend choice', function () {

@@ -2,9 +2,9 @@
  * The native backend: node:crypto (OpenSSL) for X25519, X448, ChaCha20-Poly1305, AES-256-GCM,
  * SHA-256, SHA-512, BLAKE2s-256, BLAKE2b-512 and HMAC/HKDF over each. Spec section 12.
  *
- * Key objects: node:crypto works on KeyObjects, and importing raw keys costs time, so key pairs
- * generated here carry their KeyObjects in a WeakMap, and peers' public keys are imported as JWK
- * (the cheapest raw import path).
+ * Key objects: node:crypto works on KeyObjects, and importing raw keys costs time, so a key
+ * pair's private KeyObject is imported once (as JWK, the cheapest raw import path) and kept in a
+ * WeakMap, and peers' public keys are imported as JWK and cached per array.
  */
 import * as crypto from 'node:crypto';
 import type { Cipher, CipherKey, CryptoBackend, Dh, Hash, KeyPair } from './types.js';
@@ -18,6 +18,12 @@ import { xchachaPoly } from './xchacha.js';
 
 const b64url = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
 const fromB64url = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64url'));
+
+/** generateKeyPairSync with JWK output (supported by Node, missing from @types/node's overloads). */
+const generateJwkPair = crypto.generateKeyPairSync as unknown as (
+  type: string,
+  options: { privateKeyEncoding: { format: 'jwk' }; publicKeyEncoding: { format: 'jwk' } },
+) => { privateKey: crypto.JsonWebKey; publicKey: crypto.JsonWebKey };
 
 function montgomeryDh(name: '25519' | '448', len: number): Dh {
   const crv = name === '25519' ? 'X25519' : 'X448';
@@ -45,11 +51,15 @@ function montgomeryDh(name: '25519' | '448', len: number): Dh {
     dhLen: len,
     privateKeyLength: len,
     generateKeyPair() {
-      const { privateKey } = crypto.generateKeyPairSync(type as 'x25519');
-      const jwk = privateKey.export({ format: 'jwk' });
-      const kp = { publicKey: fromB64url(jwk.x!), privateKey: fromB64url(jwk.d!) };
-      privateObjects.set(kp, privateKey);
-      return kp;
+      // The key pair comes out of the generation job already encoded as JWK, and the private
+      // KeyObject is imported from it on first use (privateObject()). Exporting a KeyObject that
+      // generateKeyPairSync returned can deadlock Node 20: if a garbage collection during the
+      // export finalizes the generation job, the job's destructor waits for the key's mutex,
+      // which the export holds (seen as a hang in `npm run bench`; gdb: ~KeyGenJob ->
+      // uv_mutex_lock under KeyObjectHandle::ExportJWK). The regression test is in
+      // test/backends.test.ts.
+      const { privateKey: jwk } = generateJwkPair(type, { privateKeyEncoding: { format: 'jwk' }, publicKeyEncoding: { format: 'jwk' } });
+      return { publicKey: fromB64url(jwk.x as string), privateKey: fromB64url(jwk.d as string) };
     },
     keyPairFromPrivate(privateKey) {
       checkBytes('privateKey', privateKey, len);
