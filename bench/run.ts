@@ -35,8 +35,8 @@ const opt = (name: string) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const quick = flag('quick');
-const rounds = Number(opt('rounds') ?? (quick ? 3 : 5));
-const ms = Number(opt('ms') ?? (quick ? 150 : 400));
+const rounds = Number(opt('rounds') ?? (quick ? 5 : 11));
+const ms = Number(opt('ms') ?? (quick ? 80 : 150));
 const patterns = (opt('patterns') ?? 'NN,XX,IK,KK').split(',').filter(Boolean);
 const backends = (opt('backends') ?? (loadSodiumBackend() ? 'node,stablelib,sodium,auto' : 'node,stablelib,auto')).split(',') as BackendChoice[];
 const suites = (opt('suites') ?? (quick ? '25519_ChaChaPoly_BLAKE2b' : '25519_ChaChaPoly_BLAKE2b,25519_ChaChaPoly_SHA256')).split(',');
@@ -191,7 +191,10 @@ async function runGroup(spec: GroupSpec): Promise<GroupResult> {
     // backend, and (for the compared suite) every peer.
     const { pattern, suite } = spec;
     const dhOps = keyNeeds(pattern).dhOps;
-    const group: Contender[] = x25519Floors(dhOps).map((f) => ({ name: `floor:${f.lib}`, work: f.work }));
+    const withStablelib = backends.includes('stablelib') && suite === COMPARE_SUITE;
+    const group: Contender[] = x25519Floors(dhOps)
+      .filter((f) => withStablelib || f.lib !== '@stablelib/x25519')
+      .map((f) => ({ name: `floor:${f.lib}`, work: f.work }));
     for (const backend of backends) {
       if (backend === 'stablelib' && suite !== COMPARE_SUITE) continue; // slow, and its floor is the DH
       try {

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import * as crypto from 'node:crypto';
 import { nodeBackend, NODE_SMALL_MESSAGE_MAX } from '../src/crypto/node.js';
 import { stablelibBackend } from '../src/crypto/stablelib.js';
-import { loadSodiumBackend, SODIUM_LARGE_MESSAGE_MIN } from '../src/crypto/sodium.js';
+import { loadSodiumBackend, SODIUM_LARGE_MESSAGE_MIN, SODIUM_SCRATCH_MAX } from '../src/crypto/sodium.js';
 import { backendChain } from '../src/crypto/resolve.js';
 import { hkdf } from '../src/crypto/hkdf.js';
 import type { CryptoBackend } from '../src/crypto/types.js';
@@ -75,6 +75,7 @@ describe('crypto backends', function () {
       0, 1, 15, 16, 17, 63, 64, 65,
       NODE_SMALL_MESSAGE_MAX - 1, NODE_SMALL_MESSAGE_MAX, NODE_SMALL_MESSAGE_MAX + 1,
       1024, 4095, 4096, 4097,
+      SODIUM_SCRATCH_MAX - 16, SODIUM_SCRATCH_MAX, SODIUM_SCRATCH_MAX + 1, SODIUM_SCRATCH_MAX + 16, SODIUM_SCRATCH_MAX + 17,
       SODIUM_LARGE_MESSAGE_MIN - 1, SODIUM_LARGE_MESSAGE_MIN, SODIUM_LARGE_MESSAGE_MIN + 1,
       16384, 65519,
     ];
@@ -87,7 +88,7 @@ describe('crypto backends', function () {
         for (const size of boundaries) {
           for (const n of nonces) {
             const pt = rand(size);
-            const ad = rand(size % 3 === 0 ? 0 : 32);
+            const ad = rand([0, 32, 64, 65, 200][size % 5]!);
             const cts = impls.map((k) => toHex(k.encrypt(n, ad, pt)));
             expect(new Set(cts).size, `${name} ${size} B nonce ${n}`).to.equal(1);
             const ct = fromHex(cts[0]!);
@@ -103,6 +104,38 @@ describe('crypto backends', function () {
         }
       });
     }
+    it('outputs are never views of reused scratch memory (a later call leaves earlier results intact)', () => {
+      for (const b of ALL) {
+        const k = b.cipher('ChaChaPoly')!.init(rand(32));
+        for (const size of [0, 32, 64, 1000, SODIUM_SCRATCH_MAX + 100]) {
+          const pt1 = rand(size);
+          const ct1 = k.encrypt(0n, rand(32), pt1);
+          const ct1Hex = toHex(ct1);
+          const ad = rand(64);
+          const ct2 = k.encrypt(1n, ad, rand(size));
+          expect(toHex(ct1), `${b.name} ciphertext ${size} B`).to.equal(ct1Hex);
+          const pt2 = k.decrypt(1n, ad, ct2)!;
+          const pt2Hex = toHex(pt2);
+          k.encrypt(2n, ad, rand(size));
+          expect(toHex(pt2), `${b.name} plaintext ${size} B`).to.equal(pt2Hex);
+        }
+        const h = b.hash('BLAKE2b') ?? b.hash('SHA256')!;
+        const h1 = h.hash(rand(40));
+        const h1Hex = toHex(h1);
+        const m1 = h.hmac(rand(32), rand(40));
+        const m1Hex = toHex(m1);
+        h.hash(rand(40));
+        h.hmac(rand(32), rand(40));
+        expect([toHex(h1), toHex(m1)], `${b.name} hash/hmac`).to.deep.equal([h1Hex, m1Hex]);
+        const dh = b.dh('25519')!;
+        const [x, y, z] = [dh.generateKeyPair(), dh.generateKeyPair(), dh.generateKeyPair()];
+        const xHex = toHex(x.privateKey) + toHex(x.publicKey);
+        const d1 = dh.dh(x, y.publicKey);
+        const d1Hex = toHex(d1);
+        dh.dh(x, z.publicKey);
+        expect(toHex(d1) + toHex(x.privateKey) + toHex(x.publicKey), `${b.name} DH`).to.equal(d1Hex + xHex);
+      }
+    });
     it('ChaChaPoly matches raw node:crypto (OpenSSL) with the Noise nonce layout (section 12.3)', () => {
       const key = rand(32);
       const pt = rand(100);

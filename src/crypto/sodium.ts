@@ -38,69 +38,108 @@ interface Sodium {
 /** Plaintexts of at least this many bytes are sealed by node:crypto rather than libsodium. */
 export const SODIUM_LARGE_MESSAGE_MIN = 8192;
 
+/**
+ * Scratch arrays with their own ArrayBuffer. V8 keeps typed arrays of up to 64 bytes on its
+ * heap and moves one off it (about 0.8 µs, measured) the first time native code asks for its
+ * buffer, which sodium-native does for every argument. Handshakes pass dozens of fresh 32- and
+ * 64-byte arrays (hashes, keys, DH outputs), so small inputs are copied into these and outputs
+ * are copied out of them (`slice()`, which stays cheap on the heap). Each is zeroed after use.
+ */
+const offHeap = (n: number): Uint8Array => new Uint8Array(new ArrayBuffer(n));
+/** Inputs up to this many bytes go through the scratch input array. */
+export const SODIUM_SCRATCH_MAX = 1024;
+const SCRATCH_MAX = SODIUM_SCRATCH_MAX;
+
 function makeBackend(na: Sodium): CryptoBackend {
+  const sk32 = offHeap(32);
+  const pk32 = offHeap(32);
+  const q32 = offHeap(32);
+  /** Copies `x` out of a scratch array and zeroes the scratch. */
+  const take = (scratch: Uint8Array, length = scratch.length): Uint8Array => {
+    const out = scratch.slice(0, length);
+    scratch.fill(0, 0, length);
+    return out;
+  };
+
   /** Curve25519 (section 12.1). Public keys from the fixed-base multiplication. */
   const dh25519: Dh = {
     name: '25519',
     dhLen: 32,
     privateKeyLength: 32,
     generateKeyPair(): KeyPair {
-      const privateKey = new Uint8Array(32);
-      na.randombytes_buf(privateKey);
-      const publicKey = new Uint8Array(32);
-      na.crypto_scalarmult_base(publicKey, privateKey);
-      return { publicKey, privateKey };
+      na.randombytes_buf(sk32);
+      na.crypto_scalarmult_base(q32, sk32);
+      return { publicKey: take(q32), privateKey: take(sk32) };
     },
     keyPairFromPrivate(privateKey) {
       checkBytes('privateKey', privateKey, 32);
-      const sk = copyBytes(privateKey);
-      const publicKey = new Uint8Array(32);
-      na.crypto_scalarmult_base(publicKey, sk);
-      return { publicKey, privateKey: sk };
+      sk32.set(privateKey);
+      na.crypto_scalarmult_base(q32, sk32);
+      sk32.fill(0);
+      return { publicKey: take(q32), privateKey: copyBytes(privateKey) };
     },
     dh(keyPair, publicKey) {
       checkBytes('publicKey', publicKey, 32);
-      const out = new Uint8Array(32);
+      sk32.set(keyPair.privateKey);
+      pk32.set(publicKey);
       try {
-        na.crypto_scalarmult(out, keyPair.privateKey, publicKey);
+        na.crypto_scalarmult(q32, sk32, pk32);
       } catch {
         // libsodium refuses low-order points (all-zero output). Section 12.1 allows all zeros.
-        out.fill(0);
+        q32.fill(0);
       }
-      return out;
+      sk32.fill(0);
+      return take(q32);
     },
   };
 
   const nodeChaCha = nodeBackend.cipher('ChaChaPoly')!;
+  // Scratch for small AEAD calls: inputs, associated data (a 32/64-byte h in handshakes), output.
+  const aIn = offHeap(SCRATCH_MAX + 16);
+  const aAd = offHeap(64);
+  const aOut = offHeap(SCRATCH_MAX + 16);
+  /** `x` itself when it is large (already off-heap), else a view of it copied into `scratch`. */
+  const stage = (x: Uint8Array, scratch: Uint8Array): Uint8Array => {
+    if (x.length > scratch.length) return x;
+    scratch.set(x);
+    return scratch.subarray(0, x.length);
+  };
   /**
-   * ChaCha20-Poly1305 IETF (section 12.3): libsodium writes straight into the output array;
-   * from SODIUM_LARGE_MESSAGE_MIN bytes on, OpenSSL's vectorised ChaCha20-Poly1305 is faster
-   * (npm run bench), so large messages go through node:crypto with the same key.
+   * ChaCha20-Poly1305 IETF (section 12.3): libsodium below SODIUM_LARGE_MESSAGE_MIN bytes;
+   * from there on OpenSSL's vectorised ChaCha20-Poly1305 is faster (npm run bench), so large
+   * messages go through node:crypto with the same key.
    */
   const chachaPoly: Cipher = {
     name: 'ChaChaPoly',
     init(key: Uint8Array): CipherKey {
       checkBytes('cipher key', key, 32);
-      const k = copyBytes(key);
-      const nonce = new Uint8Array(12);
+      const k = offHeap(32);
+      k.set(key);
+      const nonce = offHeap(12);
       let large: CipherKey | undefined;
       return {
         encrypt(n, ad, plaintext) {
           if (plaintext.length >= SODIUM_LARGE_MESSAGE_MIN) return (large ??= nodeChaCha.init(k)).encrypt(n, ad, plaintext);
-          const out = allocOut(plaintext.length + 16);
-          na.crypto_aead_chacha20poly1305_ietf_encrypt(out, plaintext, ad, null, chachaNonce(n, nonce), k);
-          return out;
+          const len = plaintext.length + 16;
+          const small = len <= aOut.length;
+          const out = small ? aOut : allocOut(len);
+          na.crypto_aead_chacha20poly1305_ietf_encrypt(small ? out.subarray(0, len) : out, stage(plaintext, aIn), stage(ad, aAd), null, chachaNonce(n, nonce), k);
+          aIn.fill(0, 0, Math.min(plaintext.length, aIn.length));
+          return small ? take(aOut, len) : out;
         },
         decrypt(n, ad, ciphertext) {
           if (ciphertext.length < 16) return null;
-          if (ciphertext.length - 16 >= SODIUM_LARGE_MESSAGE_MIN) return (large ??= nodeChaCha.init(k)).decrypt(n, ad, ciphertext);
-          const out = allocOut(ciphertext.length - 16);
+          const len = ciphertext.length - 16;
+          if (len >= SODIUM_LARGE_MESSAGE_MIN) return (large ??= nodeChaCha.init(k)).decrypt(n, ad, ciphertext);
+          const small = len <= aOut.length;
+          const out = small ? aOut : allocOut(len);
           try {
-            na.crypto_aead_chacha20poly1305_ietf_decrypt(out, null, ciphertext, ad, chachaNonce(n, nonce), k);
+            na.crypto_aead_chacha20poly1305_ietf_decrypt(small ? out.subarray(0, len) : out, null, stage(ciphertext, aIn), stage(ad, aAd), chachaNonce(n, nonce), k);
           } catch {
+            if (small) aOut.fill(0, 0, len);
             return null;
           }
-          return out;
+          return small ? take(aOut, len) : out;
         },
         wipe() {
           na.sodium_memzero(k);
@@ -111,23 +150,36 @@ function makeBackend(na: Sodium): CryptoBackend {
     },
   };
 
+  // BLAKE2b of several parts: small inputs concatenated into a scratch array and hashed with one
+  // crypto_generichash call (which takes the fast path for a single array); large ones batched.
+  const hIn = offHeap(SCRATCH_MAX);
+  const h64 = offHeap(64);
+  const blake2bParts = (parts: Uint8Array[]): Uint8Array => {
+    let total = 0;
+    for (const p of parts) total += p.length;
+    if (total > hIn.length) {
+      const out = new Uint8Array(64);
+      na.crypto_generichash_batch(out, parts);
+      return out;
+    }
+    let off = 0;
+    for (const p of parts) {
+      hIn.set(p, off);
+      off += p.length;
+    }
+    na.crypto_generichash(h64, hIn.subarray(0, total));
+    hIn.fill(0, 0, total);
+    return take(h64);
+  };
+
   /** BLAKE2b (section 12.8): HASH() by libsodium. */
   const blake2b: Hash = {
     name: 'BLAKE2b',
     hashLen: 64,
     blockLen: 128,
-    hash(...parts) {
-      const out = new Uint8Array(64);
-      if (parts.length === 1) na.crypto_generichash(out, parts[0]!);
-      else na.crypto_generichash_batch(out, parts);
-      return out;
-    },
-    // HMAC and HKDF: two libsodium calls per HMAC (crypto/hmac-pads.ts).
-    ...padHmac((parts) => {
-      const out = new Uint8Array(64);
-      na.crypto_generichash_batch(out, parts);
-      return out;
-    }, 128),
+    hash: (...parts) => blake2bParts(parts),
+    // HMAC and HKDF: two hash calls per HMAC (crypto/hmac-pads.ts).
+    ...padHmac(blake2bParts, 128),
   };
 
   const dhs: Record<string, Dh> = { '25519': dh25519 };
