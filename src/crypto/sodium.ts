@@ -46,9 +46,11 @@ export const SODIUM_LARGE_MESSAGE_MIN = 8192;
  * are copied out of them (`slice()`, which stays cheap on the heap). Each is zeroed after use.
  */
 const offHeap = (n: number): Uint8Array => new Uint8Array(new ArrayBuffer(n));
-/** Inputs up to this many bytes go through the scratch input array. */
+/** Hash inputs up to this many bytes are concatenated in a scratch array and hashed in one call. */
 export const SODIUM_SCRATCH_MAX = 1024;
 const SCRATCH_MAX = SODIUM_SCRATCH_MAX;
+/** V8's limit for typed arrays kept on its heap (typed_array_max_size_in_heap). */
+const ON_HEAP_MAX = 64;
 
 function makeBackend(na: Sodium): CryptoBackend {
   const sk32 = offHeap(32);
@@ -95,12 +97,12 @@ function makeBackend(na: Sodium): CryptoBackend {
 
   const nodeChaCha = nodeBackend.cipher('ChaChaPoly')!;
   // Scratch for small AEAD calls: inputs, associated data (a 32/64-byte h in handshakes), output.
-  const aIn = offHeap(SCRATCH_MAX + 16);
-  const aAd = offHeap(64);
-  const aOut = offHeap(SCRATCH_MAX + 16);
-  /** `x` itself when it is large (already off-heap), else a view of it copied into `scratch`. */
+  const aIn = offHeap(ON_HEAP_MAX);
+  const aAd = offHeap(ON_HEAP_MAX);
+  const aOut = offHeap(ON_HEAP_MAX);
+  /** `x` itself when it is larger than V8's on-heap limit, else a copy of it in `scratch`. */
   const stage = (x: Uint8Array, scratch: Uint8Array): Uint8Array => {
-    if (x.length > scratch.length) return x;
+    if (x.length > ON_HEAP_MAX) return x;
     scratch.set(x);
     return scratch.subarray(0, x.length);
   };
@@ -124,7 +126,7 @@ function makeBackend(na: Sodium): CryptoBackend {
           const small = len <= aOut.length;
           const out = small ? aOut : allocOut(len);
           na.crypto_aead_chacha20poly1305_ietf_encrypt(small ? out.subarray(0, len) : out, stage(plaintext, aIn), stage(ad, aAd), null, chachaNonce(n, nonce), k);
-          aIn.fill(0, 0, Math.min(plaintext.length, aIn.length));
+          if (plaintext.length <= ON_HEAP_MAX) aIn.fill(0, 0, plaintext.length);
           return small ? take(aOut, len) : out;
         },
         decrypt(n, ad, ciphertext) {
