@@ -1,0 +1,44 @@
+/**
+ * The benchmark itself is not timed here (speed targets live in `npm run bench`), but it must
+ * keep working: a tiny run of bench/run.ts has to measure noisekit, the peers and the floors
+ * and report every target, and the ratio arithmetic must be round by round.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { median, ratio } from '../bench/measure.js';
+import { runNode } from './support/run-node.js';
+
+describe('bench', function () {
+  it('ratio() is the median of per-round ratios for interleaved rounds, the ratio of medians otherwise', () => {
+    const a = { perSecond: 10, rounds: [10, 20, 30] };
+    const b = { perSecond: 10, rounds: [5, 40, 10] };
+    // per round: 2, 0.5, 3 -> median 2 (the ratio of the medians would be 1)
+    expect(ratio(a, b)).to.equal(2);
+    expect(ratio(a, { perSecond: 4, rounds: [] })).to.equal(2.5);
+    expect(ratio(undefined, b)).to.be.NaN;
+    expect(median([3, 1, 2, 10])).to.equal(2.5);
+  });
+
+  it('a tiny `npm run bench` run measures every contender, checks every result and reports the targets', async function () {
+    this.timeout(180_000);
+    const dir = mkdtempSync(join(tmpdir(), 'noisekit-bench-'));
+    try {
+      const json = join(dir, 'r.json');
+      const r = await runNode(
+        ['bench/run.ts', '--rounds', '1', '--ms', '5', '--patterns', 'XX', '--suites', '25519_ChaChaPoly_BLAKE2b', '--no-memory', '--json', json],
+        { timeoutMs: 170_000 },
+      );
+      expect(r.status, r.stderr).to.equal(0);
+      const res = JSON.parse(readFileSync(json, 'utf8')) as { handshakes: { library: string; backend: string }[]; transport: { library: string; size: number }[] };
+      const libs = new Set(res.handshakes.map((h) => `${h.library}:${h.backend}`));
+      for (const want of ['noisekit:node', 'noisekit:stablelib', 'noisekit:auto', 'floor:node:crypto', 'noise-handshake:-', 'noise-protocol:-']) expect(libs).to.include(want);
+      expect(new Set(res.transport.map((t) => t.size))).to.deep.equal(new Set([64, 1024, 16384, 65519]));
+      expect(r.stdout).to.match(/Targets of issue #3/);
+      expect(r.stdout).to.match(/auto: XX hs\/s vs noise-handshake ≥ 1.5×\s+\d+\.\d+×/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
