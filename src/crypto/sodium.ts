@@ -100,6 +100,8 @@ function makeBackend(na: Sodium): CryptoBackend {
   const aIn = offHeap(ON_HEAP_MAX);
   const aAd = offHeap(ON_HEAP_MAX);
   const aOut = offHeap(ON_HEAP_MAX);
+  const key32 = offHeap(32);
+  const nonce12 = offHeap(12);
   /** `x` itself when it is larger than V8's on-heap limit, else a copy of it in `scratch`. */
   const stage = (x: Uint8Array, scratch: Uint8Array): Uint8Array => {
     if (x.length > ON_HEAP_MAX) return x;
@@ -115,36 +117,51 @@ function makeBackend(na: Sodium): CryptoBackend {
     name: 'ChaChaPoly',
     init(key: Uint8Array): CipherKey {
       checkBytes('cipher key', key, 32);
-      const k = offHeap(32);
-      k.set(key);
-      const nonce = offHeap(12);
+      // The key stays an ordinary (heap) array and is staged into the shared off-heap scratch
+      // for each call: handshakes key a cipher for one or two messages, so a per-key off-heap
+      // allocation (~2 µs) costs more than copying 32 bytes per call.
+      const k = copyBytes(key);
       let large: CipherKey | undefined;
+      const seal = (n: bigint, ad: Uint8Array, plaintext: Uint8Array): Uint8Array => {
+        const len = plaintext.length + 16;
+        const small = len <= aOut.length;
+        const out = small ? aOut : allocOut(len);
+        key32.set(k);
+        try {
+          na.crypto_aead_chacha20poly1305_ietf_encrypt(small ? out.subarray(0, len) : out, stage(plaintext, aIn), stage(ad, aAd), null, chachaNonce(n, nonce12), key32);
+        } finally {
+          key32.fill(0);
+          if (plaintext.length <= ON_HEAP_MAX) aIn.fill(0, 0, plaintext.length);
+        }
+        return small ? take(aOut, len) : out;
+      };
+      const open = (n: bigint, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null => {
+        const len = ciphertext.length - 16;
+        const small = len <= aOut.length;
+        const out = small ? aOut : allocOut(len);
+        key32.set(k);
+        try {
+          na.crypto_aead_chacha20poly1305_ietf_decrypt(small ? out.subarray(0, len) : out, null, stage(ciphertext, aIn), stage(ad, aAd), chachaNonce(n, nonce12), key32);
+        } catch {
+          if (small) aOut.fill(0, 0, len);
+          return null;
+        } finally {
+          key32.fill(0);
+        }
+        return small ? take(aOut, len) : out;
+      };
       return {
         encrypt(n, ad, plaintext) {
           if (plaintext.length >= SODIUM_LARGE_MESSAGE_MIN) return (large ??= nodeChaCha.init(k)).encrypt(n, ad, plaintext);
-          const len = plaintext.length + 16;
-          const small = len <= aOut.length;
-          const out = small ? aOut : allocOut(len);
-          na.crypto_aead_chacha20poly1305_ietf_encrypt(small ? out.subarray(0, len) : out, stage(plaintext, aIn), stage(ad, aAd), null, chachaNonce(n, nonce), k);
-          if (plaintext.length <= ON_HEAP_MAX) aIn.fill(0, 0, plaintext.length);
-          return small ? take(aOut, len) : out;
+          return seal(n, ad, plaintext);
         },
         decrypt(n, ad, ciphertext) {
           if (ciphertext.length < 16) return null;
-          const len = ciphertext.length - 16;
-          if (len >= SODIUM_LARGE_MESSAGE_MIN) return (large ??= nodeChaCha.init(k)).decrypt(n, ad, ciphertext);
-          const small = len <= aOut.length;
-          const out = small ? aOut : allocOut(len);
-          try {
-            na.crypto_aead_chacha20poly1305_ietf_decrypt(small ? out.subarray(0, len) : out, null, stage(ciphertext, aIn), stage(ad, aAd), chachaNonce(n, nonce), k);
-          } catch {
-            if (small) aOut.fill(0, 0, len);
-            return null;
-          }
-          return small ? take(aOut, len) : out;
+          if (ciphertext.length - 16 >= SODIUM_LARGE_MESSAGE_MIN) return (large ??= nodeChaCha.init(k)).decrypt(n, ad, ciphertext);
+          return open(n, ad, ciphertext);
         },
         wipe() {
-          na.sodium_memzero(k);
+          k.fill(0);
           large?.wipe();
           large = undefined;
         },

@@ -10,9 +10,13 @@ import { hkdf } from '../crypto/hkdf.js';
 import { CipherState } from './cipher-state.js';
 import { copyBytes, wipe } from '../bytes.js';
 
-/** Truncates a HASHLEN-64 output to a 32-byte cipher key (section 5.2). */
+/**
+ * The 32-byte cipher key of a HASHLEN output (section 5.2 truncates HASHLEN 64 to 32): the array
+ * itself, or a copy of its first 32 bytes (slice, not subarray: a view would move a small array
+ * off V8's heap). The caller wipes both.
+ */
 function cipherKeyFrom(tempK: Uint8Array): Uint8Array {
-  return tempK.length === 32 ? tempK : tempK.subarray(0, 32);
+  return tempK.length === 32 ? tempK : tempK.slice(0, 32);
 }
 
 export interface SymmetricSnapshot {
@@ -58,8 +62,10 @@ export class SymmetricState {
   #rekeyTo(ck: Uint8Array, tempK: Uint8Array): void {
     if (this.#ck !== this.#pinned?.ck) wipe(this.#ck);
     this.#ck = ck;
-    const old = this.cipherState.replaceKey(cipherKeyFrom(tempK));
+    const key = cipherKeyFrom(tempK);
+    const old = this.cipherState.replaceKey(key);
     if (old && old !== this.#pinned?.cipher.key) old.wipe();
+    wipe(key);
     wipe(tempK);
   }
 
@@ -109,10 +115,11 @@ export class SymmetricState {
   /** Split(): the two transport CipherStates (initiator-to-responder first). Wipes `ck`. */
   split(): [CipherState, CipherState] {
     const [k1, k2] = hkdf(this.suite.hash, this.#ck, new Uint8Array(0), 2) as [Uint8Array, Uint8Array];
-    const c1 = new CipherState(this.suite.cipher, cipherKeyFrom(k1));
-    const c2 = new CipherState(this.suite.cipher, cipherKeyFrom(k2));
-    wipe(k1);
-    wipe(k2);
+    const key1 = cipherKeyFrom(k1);
+    const key2 = cipherKeyFrom(k2);
+    const c1 = new CipherState(this.suite.cipher, key1);
+    const c2 = new CipherState(this.suite.cipher, key2);
+    for (const k of [key1, key2, k1, k2]) wipe(k);
     return [c1, c2];
   }
 
