@@ -122,43 +122,37 @@ function makeBackend(na: Sodium): CryptoBackend {
       // allocation (~2 µs) costs more than copying 32 bytes per call.
       const k = copyBytes(key);
       let large: CipherKey | undefined;
-      const seal = (n: bigint, ad: Uint8Array, plaintext: Uint8Array): Uint8Array => {
-        const len = plaintext.length + 16;
-        const small = len <= aOut.length;
-        const out = small ? aOut : allocOut(len);
-        key32.set(k);
-        try {
-          na.crypto_aead_chacha20poly1305_ietf_encrypt(small ? out.subarray(0, len) : out, stage(plaintext, aIn), stage(ad, aAd), null, chachaNonce(n, nonce12), key32);
-        } finally {
-          key32.fill(0);
-          if (plaintext.length <= ON_HEAP_MAX) aIn.fill(0, 0, plaintext.length);
-        }
-        return small ? take(aOut, len) : out;
-      };
-      const open = (n: bigint, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null => {
-        const len = ciphertext.length - 16;
-        const small = len <= aOut.length;
-        const out = small ? aOut : allocOut(len);
-        key32.set(k);
-        try {
-          na.crypto_aead_chacha20poly1305_ietf_decrypt(small ? out.subarray(0, len) : out, null, stage(ciphertext, aIn), stage(ad, aAd), chachaNonce(n, nonce12), key32);
-        } catch {
-          if (small) aOut.fill(0, 0, len);
-          return null;
-        } finally {
-          key32.fill(0);
-        }
-        return small ? take(aOut, len) : out;
-      };
       return {
         encrypt(n, ad, plaintext) {
           if (plaintext.length >= SODIUM_LARGE_MESSAGE_MIN) return (large ??= nodeChaCha.init(k)).encrypt(n, ad, plaintext);
-          return seal(n, ad, plaintext);
+          const len = plaintext.length + 16;
+          const small = len <= aOut.length;
+          const out = small ? aOut : allocOut(len);
+          key32.set(k);
+          try {
+            na.crypto_aead_chacha20poly1305_ietf_encrypt(small ? out.subarray(0, len) : out, stage(plaintext, aIn), stage(ad, aAd), null, chachaNonce(n, nonce12), key32);
+          } finally {
+            key32.fill(0);
+            if (plaintext.length <= ON_HEAP_MAX) aIn.fill(0, 0, plaintext.length);
+          }
+          return small ? take(aOut, len) : out;
         },
         decrypt(n, ad, ciphertext) {
           if (ciphertext.length < 16) return null;
-          if (ciphertext.length - 16 >= SODIUM_LARGE_MESSAGE_MIN) return (large ??= nodeChaCha.init(k)).decrypt(n, ad, ciphertext);
-          return open(n, ad, ciphertext);
+          const len = ciphertext.length - 16;
+          if (len >= SODIUM_LARGE_MESSAGE_MIN) return (large ??= nodeChaCha.init(k)).decrypt(n, ad, ciphertext);
+          const small = len <= aOut.length;
+          const out = small ? aOut : allocOut(len);
+          key32.set(k);
+          try {
+            na.crypto_aead_chacha20poly1305_ietf_decrypt(small ? out.subarray(0, len) : out, null, stage(ciphertext, aIn), stage(ad, aAd), chachaNonce(n, nonce12), key32);
+          } catch {
+            if (small) aOut.fill(0, 0, len);
+            return null;
+          } finally {
+            key32.fill(0);
+          }
+          return small ? take(aOut, len) : out;
         },
         wipe() {
           k.fill(0);
