@@ -4,14 +4,13 @@
  * 127.0.0.1 port 0 and are killed in `after`; every child has a time limit.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { runCli } from './support/run-node.js';
+import type { ChildProcess } from 'node:child_process';
+import { runCli, startCli } from './support/run-node.js';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
-const MAIN = resolve('src/cli/main.ts');
 const XX = 'Noise_XX_25519_ChaChaPoly_BLAKE2s';
 const children = new Set<ChildProcess>();
 
@@ -24,32 +23,9 @@ const run = (args: string[], input = ''): Promise<Result> => runCli(args, { inpu
 interface Server { child: ChildProcess; port: number; log: string[] }
 
 /** Starts `noisekit serve ... --listen 127.0.0.1:0` and waits for its `listening` line. */
-function serve(args: string[]): Promise<Server> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--listen', '127.0.0.1:0', ...args], { cwd: process.cwd(), stdio: ['ignore', 'ignore', 'pipe'] });
-    children.add(child);
-    const log: string[] = [];
-    let buf = '';
-    const timer = setTimeout(() => fail(new Error(`serve did not start: ${log.join('\n')}`)), 20_000);
-    child.stderr!.on('data', (d) => {
-      buf += d;
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      for (const line of lines) {
-        log.push(line);
-        const m = /^noisekit: listening 127\.0\.0\.1:(\d+) /.exec(line);
-        if (m) {
-          clearTimeout(timer);
-          done({ child, port: Number(m[1]), log });
-        }
-      }
-    });
-    child.on('close', () => {
-      children.delete(child);
-      clearTimeout(timer);
-      fail(new Error(`serve exited: ${log.join('\n')}${buf}`));
-    });
-  });
+async function serve(args: string[]): Promise<Server> {
+  const s = await startCli(['serve', '--listen', '127.0.0.1:0', ...args], /^noisekit: listening 127\.0\.0\.1:(\d+) /, { track: children });
+  return { child: s.child, port: Number(s.match[1]), log: s.log };
 }
 
 /** Waits until a log line matches (the server logs asynchronously), at most 5 s. */

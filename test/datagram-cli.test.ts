@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { runCli } from './support/run-node.js';
+import { runCli, startCli } from './support/run-node.js';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -19,20 +19,9 @@ async function run(args: string[], timeoutMs = 15_000): Promise<{ code: number |
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-function serve(args: string[]): Promise<{ proc: ChildProcess; port: number; key: string; output: () => string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'udp-serve', '--port', '0', '--echo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const t = setTimeout(() => reject(new Error(`udp-serve did not start: ${out}`)), 15_000);
-    proc.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening udp 127\.0\.0\.1:(\d+) key ([0-9a-f]+)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve({ proc, port: Number(m[1]), key: m[2]!, output: () => out });
-      }
-    });
-  });
+async function serve(args: string[]): Promise<{ proc: ChildProcess; port: number; key: string; output: () => string }> {
+  const s = await startCli(['udp-serve', '--port', '0', '--echo', ...args], /listening udp 127\.0\.0\.1:(\d+) key ([0-9a-f]+)/, { stream: 'stdout', timeoutMs: 15_000 });
+  return { proc: s.child, port: Number(s.match[1]), key: s.match[2]!, output: s.output };
 }
 
 describe('CLI: noisekit udp-serve / udp-connect', function () {

@@ -4,8 +4,9 @@
  * i.e. the vector-verified engine, never the code under test.
  */
 import { expect } from 'chai';
+import { errorCode } from './support/errors.js';
 import {
-  HandshakeState, DatagramTransport, NoiseError, MAX_NONCE, NONCE_LENGTH, keyPairFromPrivate,
+  HandshakeState, DatagramTransport, MAX_NONCE, NONCE_LENGTH, keyPairFromPrivate,
   type TransportState, type DatagramOptions,
 } from '../src/index.js';
 import { kFixedEphemeral } from '../src/engine/internal.js';
@@ -40,15 +41,7 @@ function prng(seed: number): () => number {
   };
 }
 
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(NoiseError);
-    return (err as NoiseError).code;
-  }
-  return 'no error';
-};
+const code = errorCode;
 
 describe('DatagramTransport', () => {
   it('each datagram is the 8-byte big-endian nonce followed by the ciphertext the engine makes at that nonce', () => {

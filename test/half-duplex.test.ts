@@ -4,7 +4,8 @@
  * shared nonce (checked against a full-duplex session with the same keys).
  */
 import { expect } from 'chai';
-import { HandshakeState, HalfDuplexTransport, NoiseError, keyPairFromPrivate, type TransportState } from '../src/index.js';
+import { errorCode } from './support/errors.js';
+import { HandshakeState, HalfDuplexTransport, keyPairFromPrivate, type TransportState } from '../src/index.js';
 import { kFixedEphemeral } from '../src/engine/internal.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -29,15 +30,7 @@ function pair(firstSender?: 'initiator' | 'responder'): [HalfDuplexTransport, Ha
   ];
 }
 
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(NoiseError);
-    return (err as NoiseError).code;
-  }
-  return 'no error';
-};
+const code = errorCode;
 
 describe('HalfDuplexTransport (spec 11.5)', () => {
   it('needs the explicit opt-in', () => {

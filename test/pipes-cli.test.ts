@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { runCli } from './support/run-node.js';
+import { runCli, startCli } from './support/run-node.js';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,20 +19,9 @@ async function run(args: string[]): Promise<{ code: number | null; out: string; 
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-function serve(args: string[]): Promise<{ proc: ChildProcess; port: number; key: string; output: () => string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'pipes-serve', '--echo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const t = setTimeout(() => reject(new Error(`pipes-serve did not start: ${out}`)), 15_000);
-    proc.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening tcp 127\.0\.0\.1:(\d+) key ([0-9a-f]+)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve({ proc, port: Number(m[1]), key: m[2]!, output: () => out });
-      }
-    });
-  });
+async function serve(args: string[]): Promise<{ proc: ChildProcess; port: number; key: string; output: () => string }> {
+  const s = await startCli(['pipes-serve', '--echo', ...args], /listening tcp 127\.0\.0\.1:(\d+) key ([0-9a-f]+)/, { stream: 'stdout', timeoutMs: 15_000 });
+  return { proc: s.child, port: Number(s.match[1]), key: s.match[2]!, output: s.output };
 }
 
 describe('CLI: noisekit pipes-serve / pipes-connect', function () {

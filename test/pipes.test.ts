@@ -5,6 +5,7 @@
  * the failure paths (negotiation bytes, forged replies, cleartext payloads).
  */
 import { expect } from 'chai';
+import { errorCode } from './support/errors.js';
 import {
   HandshakeState, NoiseError, generateKeyPair, keyPairFromPrivate, parseProtocolName,
   PipesInitiator, PipesResponder, MemoryKeyCache, PIPES_TYPE, type KeyPair, type TransportState,
@@ -218,15 +219,7 @@ describe('pipes: failure paths', () => {
     server = generateKeyPair();
     client = generateKeyPair();
   });
-  const code = (fn: () => unknown) => {
-    try {
-      fn();
-    } catch (err) {
-      expect(err).to.be.instanceOf(NoiseError);
-      return (err as NoiseError).code;
-    }
-    return 'no error';
-  };
+  const code = errorCode;
 
   it('message 1: unknown or reserved negotiation bytes and empty messages are refused', () => {
     const m1 = new PipesInitiator({ staticKeyPair: client, remoteStaticKey: server.publicKey }).writeMessage();

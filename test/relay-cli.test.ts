@@ -5,42 +5,14 @@
  * `after` and has a time limit.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { runCli } from './support/run-node.js';
-import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { runCli, startCli } from './support/run-node.js';
 
-const MAIN = resolve('src/cli/main.ts');
 const NN = 'Noise_NN_25519_ChaChaPoly_BLAKE2s';
 const children = new Set<ChildProcess>();
 
 /** Starts a long-running CLI command and resolves with the first stderr line matching `ready`. */
-function start(args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray; log: string[] }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    children.add(child);
-    const log: string[] = [];
-    let buf = '';
-    const timer = setTimeout(() => fail(new Error(`${args[0]} did not start: ${log.join('\n')}`)), 20_000);
-    child.stderr!.on('data', (d) => {
-      buf += d;
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      for (const line of lines) {
-        log.push(line);
-        const m = ready.exec(line);
-        if (m) {
-          clearTimeout(timer);
-          done({ child, match: m, log });
-        }
-      }
-    });
-    child.on('close', () => {
-      children.delete(child);
-      clearTimeout(timer);
-      fail(new Error(`${args[0]} exited: ${log.join('\n')}${buf}`));
-    });
-  });
-}
+const start = (args: string[], ready: RegExp) => startCli(args, ready, { track: children });
 
 const run = (args: string[], input: string) => runCli(args, { input, track: children });
 

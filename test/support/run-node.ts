@@ -46,3 +46,61 @@ export function runNode(args: string[], options: RunOptions = {}): Promise<RunRe
 export function runCli(args: string[], options: RunOptions = {}): Promise<RunResult> {
   return runNode([CLI_MAIN, ...args], options);
 }
+
+/** A long-running CLI command that has said it is ready. */
+export interface StartedCli {
+  child: ChildProcess;
+  /** The match of the ready line. */
+  match: RegExpExecArray;
+  /** Every complete line of the watched stream so far (it keeps growing). */
+  log: string[];
+  /** All of the watched stream so far, as one string. */
+  output(): string;
+}
+
+/**
+ * Starts `noisekit <args>` and resolves once a line of `stream` (default stderr) matches `ready`;
+ * rejects if the command exits first or is not ready within `timeoutMs` (then it is killed).
+ * The other output stream is ignored.
+ */
+export function startCli(
+  args: string[],
+  ready: RegExp,
+  options: { stream?: 'stdout' | 'stderr'; timeoutMs?: number; track?: Set<ChildProcess> } = {},
+): Promise<StartedCli> {
+  const stream = options.stream ?? 'stderr';
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], {
+      cwd: process.cwd(),
+      stdio: ['ignore', stream === 'stdout' ? 'pipe' : 'ignore', stream === 'stderr' ? 'pipe' : 'ignore'],
+    });
+    options.track?.add(child);
+    const log: string[] = [];
+    let buf = '';
+    let started = false;
+    const output = () => [...log, buf].join('\n');
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(new Error(`${args[0]} did not start: ${output()}`));
+    }, options.timeoutMs ?? 20_000);
+    child[stream]!.on('data', (d) => {
+      buf += d;
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      for (const line of lines) {
+        log.push(line);
+        const m = started ? null : ready.exec(line);
+        if (m) {
+          started = true;
+          clearTimeout(timer);
+          done({ child, match: m, log, output });
+        }
+      }
+    });
+    child.on('close', () => {
+      options.track?.delete(child);
+      clearTimeout(timer);
+      if (!started) fail(new Error(`${args[0]} exited: ${output()}`));
+    });
+  });
+}
