@@ -103,6 +103,21 @@ describeVectorFile(FILE, EXPECTED, (vectors, path) => {
 describe('P256 and XChaChaPoly: keys and errors', () => {
   for (const dh of [p256Noble, p256Node]) {
     const label = dh === p256Node ? 'node' : 'noble';
+    it(`${label}: every generated private key is 32 bytes, also when it starts with zero bytes (1 in 256)`, () => {
+      // 3,000 keys: the chance that none starts with a zero byte is (255/256)^3000 < 1e-5.
+      let leadingZero = 0;
+      for (let i = 0; i < 3000; i++) {
+        const k = dh.generateKeyPair();
+        expect(k.privateKey, `key ${i}`).to.have.length(32);
+        if (k.privateKey[0] === 0) {
+          leadingZero++;
+          // The other implementation derives the same public key from the padded scalar.
+          const other = dh === p256Node ? p256Noble : p256Node;
+          expect(Buffer.from(other.keyPairFromPrivate(k.privateKey).publicKey).equals(Buffer.from(k.publicKey))).to.equal(true);
+        }
+      }
+      expect(leadingZero).to.be.greaterThan(0);
+    });
     it(`${label}: 65-byte uncompressed public keys, 32-byte shared secret, both sides agree`, () => {
       const a = dh.generateKeyPair();
       const b = dh.generateKeyPair();

@@ -49,7 +49,13 @@ export const p256Node: Dh = {
   generateKeyPair(): KeyPair {
     const ecdh = crypto.createECDH('prime256v1');
     ecdh.generateKeys();
-    return { publicKey: new Uint8Array(ecdh.getPublicKey()), privateKey: new Uint8Array(ecdh.getPrivateKey()) };
+    // getPrivateKey() drops leading zero bytes (a big number), so 1 key in 256 would come out
+    // 31 bytes or shorter; Noise keys are fixed-length, so it is left-padded back to 32.
+    const raw = ecdh.getPrivateKey();
+    const privateKey = new Uint8Array(32);
+    privateKey.set(raw, 32 - raw.length);
+    raw.fill(0);
+    return { publicKey: new Uint8Array(ecdh.getPublicKey()), privateKey };
   },
   keyPairFromPrivate(privateKey) {
     checkBytes('privateKey', privateKey, 32);
