@@ -4,14 +4,13 @@
  * every process is killed in `after`.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { runCli, startCli } from './support/run-node.js';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 
 /** Runs `noisekit <args>` to completion, in this file's result shape. */
 async function run(args: string[], timeoutMs = 15_000): Promise<{ code: number | null; out: string; err: string }> {
@@ -83,32 +82,13 @@ describe('CLI: noisekit udp-serve / udp-connect', function () {
     writeFileSync(keyS, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
     writeFileSync(keyC, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
     const proto = ['--protocol', 'Noise_XX_25519_ChaChaPoly_BLAKE2s'];
-    const srv = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--udp', '--echo', '--listen', '127.0.0.1:0', '--key', keyS, ...proto], { stdio: ['ignore', 'pipe', 'pipe'] });
-    procs.push(srv);
-    let log = '';
-    const port = await new Promise<number>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no listening line: ${log}`)), 15_000);
-      srv.stderr!.on('data', (d) => {
-        log += d;
-        const m = /listening udp 127\.0\.0\.1:(\d+)/.exec(log);
-        if (m) {
-          clearTimeout(t);
-          resolve(Number(m[1]));
-        }
-      });
-    });
-    const out = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-      const p = spawn(process.execPath, ['--import', 'tsx', MAIN, 'connect', '--udp', `127.0.0.1:${port}`, '--key', keyC, '--tofu', join(dir, 'known'), ...proto], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let o = '';
-      let e = '';
-      p.stdout.on('data', (d) => (o += d));
-      p.stderr.on('data', (d) => (e += d));
-      p.on('close', (code) => resolve({ code, out: o, err: e }));
-      p.stdin.end('one\ntwo\nthree\n');
-    });
-    expect(out.code, out.err).to.equal(0);
-    expect(out.out.split('\n').filter(Boolean).sort()).to.deep.equal(['one', 'three', 'two']);
-    expect(log).to.match(/session 127\.0\.0\.1:\d+ remote-key [0-9a-f]{64}/);
+    const srv = await startCli(['serve', '--udp', '--echo', '--listen', '127.0.0.1:0', '--key', keyS, ...proto], /listening udp 127\.0\.0\.1:(\d+)/, { timeoutMs: 15_000 });
+    procs.push(srv.child);
+    const port = Number(srv.match[1]);
+    const out = await runCli(['connect', '--udp', `127.0.0.1:${port}`, '--key', keyC, '--tofu', join(dir, 'known'), ...proto], { input: 'one\ntwo\nthree\n' });
+    expect(out.status, out.stderr).to.equal(0);
+    expect(out.stdout.split('\n').filter(Boolean).sort()).to.deep.equal(['one', 'three', 'two']);
+    expect(srv.output()).to.match(/session 127\.0\.0\.1:\d+ remote-key [0-9a-f]{64}/);
     expect(readFileSync(join(dir, 'known'), 'utf8')).to.contain(`127.0.0.1:${port}`);
   });
 });

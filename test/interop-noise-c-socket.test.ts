@@ -29,6 +29,7 @@ import { connect } from '../src/net/connect.js';
 import type { NoiseSocket } from '../src/net/noise-socket.js';
 import { loadNoiseC, type NoiseC } from './support/noise-c.js';
 import { noiseCClient, noiseCEchoServer, withTimeout, NoiseCConnection, type NoiseCServer } from './support/noise-c-peer.js';
+import { startCli } from './support/run-node.js';
 
 const HOST = '127.0.0.1';
 const SUITE = '25519_ChaChaPoly_BLAKE2s';
@@ -113,35 +114,6 @@ function noisekitRoundTrip(port: number, options: ReturnType<typeof noisekitOpti
     'noisekit client round trip',
     () => socket.destroy(),
   );
-}
-
-/** Resolves once something accepts TCP connections on the port (bounded). */
-async function waitForPort(port: number, ms: number, proc: ChildProcess): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`the CLI exited with ${proc.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: HOST, port });
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing listened on ${HOST}:${port} within ${ms} ms`);
-}
-
-/** A free loopback port (closed again at once). */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  s.listen(0, HOST);
-  await once(s, 'listening');
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 /** What the CLI offers (checked once): `serve --echo` and `connect`. */
@@ -324,24 +296,9 @@ describe('interop with noise-c (wasm) over loopback TCP', function () {
 
     /** Starts `noisekit serve --echo --listen 127.0.0.1:0 ...` and reads its port from the log line. */
     async function startServe(args: string[]): Promise<{ proc: ChildProcess; port: number; log: () => string }> {
-      const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--echo', '--listen', `${HOST}:0`, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-      procs.push(proc);
-      let log = '';
-      proc.stderr!.on('data', (d) => (log += d));
-      const port = await withTimeout(
-        new Promise<number>((resolve, reject) => {
-          const check = (): void => {
-            const m = /listening 127\.0\.0\.1:(\d+)/.exec(log);
-            if (m) resolve(Number(m[1]));
-          };
-          proc.stderr!.on('data', check);
-          proc.once('close', (code) => reject(new Error(`noisekit serve exited (${code}): ${log}`)));
-        }),
-        20_000,
-        'noisekit serve to listen',
-        () => proc.kill('SIGKILL'),
-      );
-      return { proc, port, log: () => log };
+      const s = await startCli(['serve', '--echo', '--listen', `${HOST}:0`, ...args], /listening 127\.0\.0\.1:(\d+)/);
+      procs.push(s.child);
+      return { proc: s.child, port: Number(s.match[1]), log: s.output };
     }
 
     async function stopServe(proc: ChildProcess): Promise<void> {

@@ -4,14 +4,13 @@
  * the server restarts with a new key (stale cache), with the early data delivered every time.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { runCli, startCli } from './support/run-node.js';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 
 /** Runs `noisekit <args>` to completion, in this file's result shape. */
 async function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
@@ -67,38 +66,18 @@ describe('CLI: noisekit pipes-serve / pipes-connect', function () {
     writeFileSync(keyS, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
     writeFileSync(keyC, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
     const proto = ['--protocol', 'Noise_XX_25519_ChaChaPoly_BLAKE2s'];
-    const srv = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--pipes', '--echo', '--listen', '127.0.0.1:0', '--key', keyS, ...proto], { stdio: ['ignore', 'pipe', 'pipe'] });
-    procs.push(srv);
-    let log = '';
-    const port = await new Promise<number>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no listening line: ${log}`)), 15_000);
-      srv.stderr!.on('data', (d) => {
-        log += d;
-        const m = /listening pipes 127\.0\.0\.1:(\d+)/.exec(log);
-        if (m) {
-          clearTimeout(t);
-          resolve(Number(m[1]));
-        }
-      });
-    });
+    const srv = await startCli(['serve', '--pipes', '--echo', '--listen', '127.0.0.1:0', '--key', keyS, ...proto], /listening pipes 127\.0\.0\.1:(\d+)/, { timeoutMs: 15_000 });
+    procs.push(srv.child);
+    const port = Number(srv.match[1]);
     const cache = join(dir, 'deploy-cache.json');
-    const once = () =>
-      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-        const p = spawn(process.execPath, ['--import', 'tsx', MAIN, 'connect', '--pipes', '--key-cache', cache, '--verbose', `127.0.0.1:${port}`, '--key', keyC, ...proto], { stdio: ['pipe', 'pipe', 'pipe'] });
-        let o = '';
-        let e = '';
-        p.stdout.on('data', (d) => (o += d));
-        p.stderr.on('data', (d) => (e += d));
-        p.on('close', (code) => resolve({ code, out: o, err: e }));
-        p.stdin.end('hello pipes');
-      });
+    const once = () => runCli(['connect', '--pipes', '--key-cache', cache, '--verbose', `127.0.0.1:${port}`, '--key', keyC, ...proto], { input: 'hello pipes' });
     const first = await once();
-    expect(first.code, first.err).to.equal(0);
-    expect(first.out).to.equal('hello pipes');
-    expect(first.err).to.match(/connected 127\.0\.0\.1:\d+ XX /);
+    expect(first.status, first.stderr).to.equal(0);
+    expect(first.stdout).to.equal('hello pipes');
+    expect(first.stderr).to.match(/connected 127\.0\.0\.1:\d+ XX /);
     const second = await once();
-    expect(second.out).to.equal('hello pipes');
-    expect(second.err).to.match(/connected 127\.0\.0\.1:\d+ IK /);
-    expect(log).to.match(/connection 127\.0\.0\.1:\d+ IK remote-key/);
+    expect(second.stdout).to.equal('hello pipes');
+    expect(second.stderr).to.match(/connected 127\.0\.0\.1:\d+ IK /);
+    expect(srv.output()).to.match(/connection 127\.0\.0\.1:\d+ IK remote-key/);
   });
 });
