@@ -30,8 +30,25 @@ export interface ProtocolName {
 const SECTION = /^[A-Za-z0-9+/]+$/;
 const PATTERN_SECTION = /^([A-Z0-9]+)([a-z][a-z0-9]*(?:\+[a-z][a-z0-9]*)*)?$/;
 
-/** Parses a protocol name per section 8, or throws ERR_NOISE_INVALID_PROTOCOL_NAME. */
+/**
+ * Parsed names, since every HandshakeState parses its name and a server makes one per
+ * connection. Parsing is a pure function of the string and the results are frozen, so sharing
+ * them is safe; the map is bounded (cleared when full) so arbitrary names cannot grow it.
+ */
+const parsed = new Map<string, ProtocolName>();
+const PARSED_MAX = 256;
+
+/** Parses a protocol name per section 8, or throws ERR_NOISE_INVALID_PROTOCOL_NAME. The result is frozen. */
 export function parseProtocolName(name: string): ProtocolName {
+  const known = typeof name === 'string' ? parsed.get(name) : undefined;
+  if (known) return known;
+  const p = parse(name);
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  parsed.set(name, p);
+  return p;
+}
+
+function parse(name: string): ProtocolName {
   const fail = (why: string): never => {
     throw new NoiseError('ERR_NOISE_INVALID_PROTOCOL_NAME', `invalid protocol name "${name}": ${why}`);
   };
@@ -47,8 +64,8 @@ export function parseProtocolName(name: string): ProtocolName {
   }
   const m = PATTERN_SECTION.exec(patternSection);
   if (!m) fail(`pattern section "${patternSection}" must be an uppercase pattern name followed by lowercase modifiers`);
-  const modifiers = m![2] ? m![2].split('+') : [];
-  return { name, prefix: sections[0] as 'Noise' | 'NoisePSK', pattern: m![1]!, modifiers, dh, cipher, hash };
+  const modifiers = Object.freeze(m![2] ? m![2].split('+') : []);
+  return Object.freeze({ name, prefix: sections[0] as 'Noise' | 'NoisePSK', pattern: m![1]!, modifiers, dh, cipher, hash });
 }
 
 /** Formats the parts of a protocol name back into a name (the inverse of parseProtocolName). */

@@ -12,7 +12,7 @@ import type { BackendChoice } from '../crypto/resolve.js';
 import { resolveSuite } from '../crypto/resolve.js';
 import type { KeyPair, Suite } from '../crypto/types.js';
 import { NoiseError } from '../errors.js';
-import { checkBytes, concat, copyBytes, EMPTY, wipe } from '../bytes.js';
+import { checkBytes, concat, copyBytes, EMPTY, viewBytes, wipe } from '../bytes.js';
 import { formatProtocolName, parseProtocolName, type ProtocolName } from '../protocol-name.js';
 import { builtinPatterns } from '../patterns/registry.js';
 import { applyModifiers } from '../patterns/modifiers.js';
@@ -355,7 +355,7 @@ export class HandshakeState {
           case 's': {
             if (this.#rs) throw new NoiseError('ERR_NOISE_INVALID_STATE', 'rs is already set');
             const len = this.#ss.cipherState.hasKey() ? dhLen + TAG_LENGTH : dhLen;
-            const rs = this.#ss.decryptAndHash(message.subarray(off, off + len));
+            const rs = this.#ss.decryptAndHash(viewBytes(message, off, off + len));
             this.#rs = copyBytes(rs);
             off += len;
             break;
@@ -367,8 +367,12 @@ export class HandshakeState {
             this.#dh(t);
         }
       }
-      payload = this.#ss.decryptAndHash(message.subarray(off));
-      if (payload.buffer === message.buffer) payload = copyBytes(payload);
+      // Without a key DecryptAndHash returns its input: then the payload would be (a view of)
+      // the caller's message, so it is copied. (Checked by key, not by comparing `.buffer`,
+      // which would move small arrays off V8's heap: see ON_HEAP_MAX in bytes.ts.)
+      const plain = !this.#ss.cipherState.hasKey();
+      payload = this.#ss.decryptAndHash(viewBytes(message, off));
+      if (plain) payload = copyBytes(payload);
     } catch (err) {
       this.#ss.rollback(snap);
       this.#re = saved.re;

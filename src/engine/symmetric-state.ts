@@ -5,7 +5,7 @@
  * Values are replaced, never mutated in place, so a snapshot is a few references and a failed
  * message can be rolled back exactly; superseded secrets are wiped when a message commits.
  */
-import type { CipherKey, Suite } from '../crypto/types.js';
+import type { CipherKey, Hash, Suite } from '../crypto/types.js';
 import { hkdf } from '../crypto/hkdf.js';
 import { CipherState } from './cipher-state.js';
 import { copyBytes, wipe } from '../bytes.js';
@@ -17,6 +17,33 @@ import { copyBytes, wipe } from '../bytes.js';
  */
 function cipherKeyFrom(tempK: Uint8Array): Uint8Array {
   return tempK.length === 32 ? tempK : tempK.slice(0, 32);
+}
+
+/**
+ * The initial `h` of InitializeSymmetric, per hash implementation and protocol name (a server
+ * makes a HandshakeState per connection with the same name). Public, as the name is; callers
+ * copy it. Bounded per hash: cleared when full.
+ */
+const initialHashes = new WeakMap<Hash, Map<string, Uint8Array>>();
+const INITIAL_HASHES_MAX = 256;
+
+function initialHash(hash: Hash, protocolName: string): Uint8Array {
+  let byName = initialHashes.get(hash);
+  if (!byName) initialHashes.set(hash, (byName = new Map()));
+  let h = byName.get(protocolName);
+  if (!h) {
+    // h = protocol_name padded with zeros to HASHLEN, or HASH(protocol_name) if longer (5.2).
+    const name = new TextEncoder().encode(protocolName);
+    if (name.length <= hash.hashLen) {
+      h = new Uint8Array(hash.hashLen);
+      h.set(name);
+    } else {
+      h = hash.hash(name);
+    }
+    if (byName.size >= INITIAL_HASHES_MAX) byName.clear();
+    byName.set(protocolName, h);
+  }
+  return h;
 }
 
 export interface SymmetricSnapshot {
@@ -36,14 +63,7 @@ export class SymmetricState {
   /** InitializeSymmetric(protocol_name). */
   constructor(suite: Suite, protocolName: string) {
     this.suite = suite;
-    const name = new TextEncoder().encode(protocolName);
-    const hashLen = suite.hash.hashLen;
-    if (name.length <= hashLen) {
-      this.#h = new Uint8Array(hashLen);
-      this.#h.set(name);
-    } else {
-      this.#h = suite.hash.hash(name);
-    }
+    this.#h = copyBytes(initialHash(suite.hash, protocolName));
     this.#ck = copyBytes(this.#h);
     this.cipherState = new CipherState(suite.cipher);
   }
