@@ -7,14 +7,16 @@
  */
 import { expect } from 'chai';
 import * as crypto from 'node:crypto';
-import { nodeBackend, NODE_SMALL_MESSAGE_MAX } from '../src/crypto/node.js';
+import { nodeBackend, NODE_SMALL_MESSAGE_MAX, HASH_SCRATCH_MAX } from '../src/crypto/node.js';
 import { stablelibBackend } from '../src/crypto/stablelib.js';
-import { loadSodiumBackend, SODIUM_LARGE_MESSAGE_MIN, SODIUM_SCRATCH_MAX } from '../src/crypto/sodium.js';
+import { loadSodiumBackend, SODIUM_LARGE_MESSAGE_MIN } from '../src/crypto/sodium.js';
 import { backendChain } from '../src/crypto/resolve.js';
 import { hkdf } from '../src/crypto/hkdf.js';
 import type { CryptoBackend } from '../src/crypto/types.js';
 import { fromHex, toHex } from '../src/bytes.js';
 import { runNode } from './support/run-node.js';
+import * as sx25519 from '@stablelib/x25519';
+import { x448 } from '@noble/curves/ed448.js';
 
 const sodium = loadSodiumBackend();
 const ALL: CryptoBackend[] = [nodeBackend, stablelibBackend, ...(sodium ? [sodium] : [])];
@@ -45,6 +47,21 @@ describe('crypto backends', function () {
         expect(toHex(dh.dh(kp, new Uint8Array(32)))).to.equal('00'.repeat(32));
       });
     }
+    it('generated key pairs are consistent: the public key is the base-point multiple of the private key', () => {
+      // Independent implementations as the reference: @stablelib/x25519 and @noble/curves x448.
+      for (const b of ALL) {
+        for (let i = 0; i < 100; i++) {
+          const kp = b.dh('25519')!.generateKeyPair();
+          expect(kp.privateKey.length).to.equal(32);
+          expect(toHex(kp.publicKey), `${b.name} 25519 key ${i}`).to.equal(toHex(sx25519.scalarMultBase(kp.privateKey)));
+        }
+        const dh448 = b.dh('448');
+        for (let i = 0; dh448 && i < 20; i++) {
+          const kp = dh448.generateKeyPair();
+          expect(toHex(kp.publicKey), `${b.name} 448 key ${i}`).to.equal(toHex(x448.getPublicKey(kp.privateKey)));
+        }
+      }
+    });
     it('all backends agree on random key pairs, and on a public key array that is mutated between uses', () => {
       for (let i = 0; i < 20; i++) {
         const a = rand(32);
@@ -75,7 +92,7 @@ describe('crypto backends', function () {
       0, 1, 15, 16, 17, 63, 64, 65,
       NODE_SMALL_MESSAGE_MAX - 1, NODE_SMALL_MESSAGE_MAX, NODE_SMALL_MESSAGE_MAX + 1,
       1024, 4095, 4096, 4097,
-      SODIUM_SCRATCH_MAX - 16, SODIUM_SCRATCH_MAX, SODIUM_SCRATCH_MAX + 1, SODIUM_SCRATCH_MAX + 16, SODIUM_SCRATCH_MAX + 17,
+      HASH_SCRATCH_MAX - 16, HASH_SCRATCH_MAX, HASH_SCRATCH_MAX + 1, HASH_SCRATCH_MAX + 16, HASH_SCRATCH_MAX + 17,
       SODIUM_LARGE_MESSAGE_MIN - 1, SODIUM_LARGE_MESSAGE_MIN, SODIUM_LARGE_MESSAGE_MIN + 1,
       16384, 65519,
     ];
@@ -107,7 +124,7 @@ describe('crypto backends', function () {
     it('outputs are never views of reused scratch memory (a later call leaves earlier results intact)', () => {
       for (const b of ALL) {
         const k = b.cipher('ChaChaPoly')!.init(rand(32));
-        for (const size of [0, 32, 64, 1000, SODIUM_SCRATCH_MAX + 100]) {
+        for (const size of [0, 32, 64, 1000, HASH_SCRATCH_MAX + 100]) {
           const pt1 = rand(size);
           const ct1 = k.encrypt(0n, rand(32), pt1);
           const ct1Hex = toHex(ct1);
@@ -174,6 +191,17 @@ describe('crypto backends', function () {
           const ref = crypto.createHmac(OPENSSL_NAME[name]!, key);
           for (const p of parts) ref.update(p);
           expect(r[0]!.split(',')[1], `${name} HMAC vs createHmac, key ${keyLen}`).to.equal(ref.digest('hex'));
+        }
+        // HASH of joined parts on both sides of the scratch size (crypto/scratch.ts), one part
+        // and several, against OpenSSL's createHash.
+        for (const total of [0, 1, HASH_SCRATCH_MAX - 1, HASH_SCRATCH_MAX, HASH_SCRATCH_MAX + 1, 3 * HASH_SCRATCH_MAX]) {
+          const whole = rand(total);
+          const split = [whole.slice(0, total >> 2), whole.slice(total >> 2, total >> 1), whole.slice(total >> 1)];
+          const want = crypto.createHash(OPENSSL_NAME[name]!).update(whole).digest('hex');
+          for (const h of hs) {
+            expect(toHex(h.hash(whole)), `${name} ${total} B in one part`).to.equal(want);
+            expect(toHex(h.hash(...split)), `${name} ${total} B in three parts`).to.equal(want);
+          }
         }
         const ck = rand(hs[0]!.hashLen);
         for (const ikm of [new Uint8Array(0), rand(32), rand(56)]) {

@@ -10,7 +10,8 @@ import * as crypto from 'node:crypto';
 import type { Cipher, CipherKey, CryptoBackend, Dh, Hash, KeyPair } from './types.js';
 import { ChaCha20Poly1305 } from '@stablelib/chacha20poly1305';
 import { chachaNonce, aesGcmNonce } from './nonce.js';
-import { checkBytes, concat, copyBytes, equalBytes } from '../bytes.js';
+import { checkBytes, copyBytes, equalBytes } from '../bytes.js';
+import { PartsScratch } from './scratch.js';
 import { padHmac } from './hmac-pads.js';
 import { p256Node } from './p256.js';
 import { secp256k1Dh } from './secp256k1.js';
@@ -25,6 +26,23 @@ const generateJwkPair = crypto.generateKeyPairSync as unknown as (
   options: { privateKeyEncoding: { format: 'jwk' }; publicKeyEncoding: { format: 'jwk' } },
 ) => { privateKey: crypto.JsonWebKey; publicKey: crypto.JsonWebKey };
 
+/**
+ * Whether this Node imports an OKP private JWK from `d` alone, deriving the public key itself
+ * (Node 20: `x` must be a string but is not read). Then a fresh key pair costs one import and a
+ * public-key export (~87 µs for X25519, measured) instead of a generation job plus an import
+ * (~143 µs). Checked once per curve against a pair from generateKeyPairSync; if a later Node
+ * reads or checks `x`, the check fails and the generation job is used.
+ */
+function importsFromD(type: 'x25519' | 'x448', crv: string): boolean {
+  try {
+    const { privateKey: jwk } = generateJwkPair(type, { privateKeyEncoding: { format: 'jwk' }, publicKeyEncoding: { format: 'jwk' } });
+    const ko = crypto.createPrivateKey({ key: { kty: 'OKP', crv, d: jwk.d as string, x: '' }, format: 'jwk' });
+    return crypto.createPublicKey(ko).export({ format: 'jwk' }).x === jwk.x;
+  } catch {
+    return false;
+  }
+}
+
 function montgomeryDh(name: '25519' | '448', len: number): Dh {
   const crv = name === '25519' ? 'X25519' : 'X448';
   const type = name === '25519' ? 'x25519' : 'x448';
@@ -32,6 +50,7 @@ function montgomeryDh(name: '25519' | '448', len: number): Dh {
   const privateObjects = new WeakMap<KeyPair, crypto.KeyObject>();
   // Public KeyObjects of peers' keys, per array (see dh()).
   const publicObjects = new WeakMap<Uint8Array, { bytes: Uint8Array; key: crypto.KeyObject }>();
+  let fromD: boolean | undefined;
 
   const privateObject = (kp: KeyPair): crypto.KeyObject => {
     let ko = privateObjects.get(kp);
@@ -46,13 +65,25 @@ function montgomeryDh(name: '25519' | '448', len: number): Dh {
     return ko;
   };
 
+  /** The key pair of a private key, with its KeyObject imported once (JWK, the cheapest raw import). */
+  const pairFromD = (privateKey: Uint8Array): KeyPair => {
+    const ko = crypto.createPrivateKey({ key: { kty: 'OKP', crv, d: b64url(privateKey), x: '' }, format: 'jwk' });
+    const kp = { publicKey: fromB64url(crypto.createPublicKey(ko).export({ format: 'jwk' }).x!), privateKey: privateKey };
+    privateObjects.set(kp, ko);
+    return kp;
+  };
+
   return {
     name,
     dhLen: len,
     privateKeyLength: len,
     generateKeyPair() {
-      // The key pair comes out of the generation job already encoded as JWK, and the private
-      // KeyObject is imported from it on first use (privateObject()). Exporting a KeyObject that
+      // A random private key (section 12.1/12.2: any DHLEN bytes; the scalar is clamped by
+      // X25519/X448) imported once, when this Node derives the public key on import.
+      // randomFillSync into our own array: randomBytes may return a slice of Node's shared pool.
+      if ((fromD ??= importsFromD(type, crv))) return pairFromD(crypto.randomFillSync(new Uint8Array(len)));
+      // Otherwise the key pair comes out of the generation job already encoded as JWK, and the
+      // private KeyObject is imported from it on first use (privateObject()). Exporting a KeyObject that
       // generateKeyPairSync returned can deadlock Node 20: if a garbage collection during the
       // export finalizes the generation job, the job's destructor waits for the key's mutex,
       // which the export holds (seen as a hang in `npm run bench`; gdb: ~KeyGenJob ->
@@ -63,6 +94,7 @@ function montgomeryDh(name: '25519' | '448', len: number): Dh {
     },
     keyPairFromPrivate(privateKey) {
       checkBytes('privateKey', privateKey, len);
+      if ((fromD ??= importsFromD(type, crv))) return pairFromD(copyBytes(privateKey));
       // PKCS#8 for a raw OKP private key: fixed DER prefix + the key bytes (RFC 8410).
       const prefix = name === '25519' ? '302e020100300506032b656e04220420' : '3046020100300506032b656f043a0438';
       const ko = crypto.createPrivateKey({ key: Buffer.concat([Buffer.from(prefix, 'hex'), privateKey]), format: 'der', type: 'pkcs8' });
@@ -182,13 +214,19 @@ function nodeAead(
 /** `crypto.hash()` (one-shot, no Hash object; Node 20.12+), when this Node has it. */
 const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
 
+/** Hash inputs up to this many bytes are joined in a reusable scratch array (crypto/scratch.ts). */
+export const HASH_SCRATCH_MAX = 1024;
+
 function nodeHash(name: string, algorithm: string, hashLen: number, blockLen: number): Hash {
-  /** HASH(parts...) as a plain array; the concatenation (which may hold key pads) is wiped. */
+  const scratch = new PartsScratch(HASH_SCRATCH_MAX);
+  /** HASH(parts...) as a plain array; the joined input (which may hold key pads) is wiped. */
   const hashParts = (parts: Uint8Array[]): Uint8Array => {
     if (oneShot) {
-      const input = parts.length === 1 ? parts[0]! : concat(...parts);
+      // Always joined, even a single part: native code reading a small array straight from
+      // V8's heap would first move it off (bytes.ts ON_HEAP_MAX).
+      const input = scratch.join(parts);
       const d = oneShot(algorithm, input, 'buffer');
-      if (input !== parts[0]) input.fill(0);
+      input.fill(0);
       return new Uint8Array(d.buffer, d.byteOffset, d.length);
     }
     const h = crypto.createHash(algorithm);

@@ -15,8 +15,9 @@
 import { createRequire } from 'node:module';
 import type { Cipher, CipherKey, CryptoBackend, Dh, Hash, KeyPair } from './types.js';
 import { chachaNonce } from './nonce.js';
-import { nodeBackend, allocOut } from './node.js';
-import { checkBytes, copyBytes } from '../bytes.js';
+import { nodeBackend, allocOut, HASH_SCRATCH_MAX } from './node.js';
+import { PartsScratch } from './scratch.js';
+import { checkBytes, copyBytes, ON_HEAP_MAX } from '../bytes.js';
 import { padHmac } from './hmac-pads.js';
 
 /** The part of the sodium-native API used here. */
@@ -25,11 +26,6 @@ interface Sodium {
   crypto_scalarmult_base(q: Uint8Array, n: Uint8Array): void;
   randombytes_buf(buf: Uint8Array): void;
   crypto_generichash(out: Uint8Array, input: Uint8Array, key?: Uint8Array | null): void;
-  crypto_generichash_batch(out: Uint8Array, inputs: Uint8Array[], key?: Uint8Array | null): void;
-  crypto_generichash_init(state: Uint8Array, key: Uint8Array | null, outLen: number): void;
-  crypto_generichash_update(state: Uint8Array, input: Uint8Array): void;
-  crypto_generichash_final(state: Uint8Array, out: Uint8Array): void;
-  crypto_generichash_STATEBYTES: number;
   crypto_aead_chacha20poly1305_ietf_encrypt(c: Uint8Array, m: Uint8Array, ad: Uint8Array | null, nsec: null, npub: Uint8Array, k: Uint8Array): number;
   crypto_aead_chacha20poly1305_ietf_decrypt(m: Uint8Array, nsec: null, c: Uint8Array, ad: Uint8Array | null, npub: Uint8Array, k: Uint8Array): number;
   sodium_memzero(buf: Uint8Array): void;
@@ -46,11 +42,6 @@ export const SODIUM_LARGE_MESSAGE_MIN = 8192;
  * are copied out of them (`slice()`, which stays cheap on the heap). Each is zeroed after use.
  */
 const offHeap = (n: number): Uint8Array => new Uint8Array(new ArrayBuffer(n));
-/** Hash inputs up to this many bytes are concatenated in a scratch array and hashed in one call. */
-export const SODIUM_SCRATCH_MAX = 1024;
-const SCRATCH_MAX = SODIUM_SCRATCH_MAX;
-/** V8's limit for typed arrays kept on its heap (typed_array_max_size_in_heap). */
-const ON_HEAP_MAX = 64;
 
 function makeBackend(na: Sodium): CryptoBackend {
   const sk32 = offHeap(32);
@@ -163,25 +154,13 @@ function makeBackend(na: Sodium): CryptoBackend {
     },
   };
 
-  // BLAKE2b of several parts: small inputs concatenated into a scratch array and hashed with one
-  // crypto_generichash call (which takes the fast path for a single array); large ones batched.
-  const hIn = offHeap(SCRATCH_MAX);
+  // BLAKE2b of several parts, joined in scratch and hashed with one crypto_generichash call.
+  const hIn = new PartsScratch(HASH_SCRATCH_MAX);
   const h64 = offHeap(64);
   const blake2bParts = (parts: Uint8Array[]): Uint8Array => {
-    let total = 0;
-    for (const p of parts) total += p.length;
-    if (total > hIn.length) {
-      const out = new Uint8Array(64);
-      na.crypto_generichash_batch(out, parts);
-      return out;
-    }
-    let off = 0;
-    for (const p of parts) {
-      hIn.set(p, off);
-      off += p.length;
-    }
-    na.crypto_generichash(h64, hIn.subarray(0, total));
-    hIn.fill(0, 0, total);
+    const input = hIn.join(parts);
+    na.crypto_generichash(h64, input);
+    input.fill(0);
     return take(h64);
   };
 
