@@ -11,6 +11,7 @@ import { nodeBackend, NODE_SMALL_MESSAGE_MAX, HASH_SCRATCH_MAX } from '../src/cr
 import { stablelibBackend } from '../src/crypto/stablelib.js';
 import { loadSodiumBackend, SODIUM_LARGE_MESSAGE_MIN } from '../src/crypto/sodium.js';
 import { backendChain } from '../src/crypto/resolve.js';
+import { SLAB_MESSAGE_MAX } from '../src/crypto/alloc.js';
 import { hkdf } from '../src/crypto/hkdf.js';
 import type { CryptoBackend } from '../src/crypto/types.js';
 import { fromHex, toHex } from '../src/bytes.js';
@@ -21,6 +22,7 @@ import { x448 } from '@noble/curves/ed448.js';
 const sodium = loadSodiumBackend();
 const ALL: CryptoBackend[] = [nodeBackend, stablelibBackend, ...(sodium ? [sodium] : [])];
 const rand = (n: number) => new Uint8Array(crypto.randomBytes(n));
+const EMPTY_AD = new Uint8Array(0);
 
 describe('crypto backends', function () {
   this.timeout(60_000);
@@ -151,6 +153,30 @@ describe('crypto backends', function () {
         const d1Hex = toHex(d1);
         dh.dh(x, z.publicKey);
         expect(toHex(d1) + toHex(x.privateKey) + toHex(x.publicKey), `${b.name} DH`).to.equal(d1Hex + xHex);
+      }
+    });
+    it('kept ciphertexts stay intact across slab rollovers; plaintexts own their whole ArrayBuffer', () => {
+      // Ciphertexts up to SLAB_MESSAGE_MAX share 64 KiB slabs (crypto/alloc.ts): 300 messages of
+      // up to 4 KiB fill several slabs; every one must still decrypt after all were made.
+      // Plaintexts are secret and must never share memory with other data.
+      for (const b of ALL) {
+        for (const name of ['ChaChaPoly', 'AESGCM']) {
+          const c = b.cipher(name);
+          if (!c) continue;
+          const k = c.init(rand(32));
+          const sizes = Array.from({ length: 300 }, (_, i) => [0, 1, 48, 49, 64, 65, 1000, SLAB_MESSAGE_MAX - 16, SLAB_MESSAGE_MAX][i % 9]!);
+          const pts = sizes.map(rand);
+          const cts = pts.map((pt, i) => k.encrypt(BigInt(i), EMPTY_AD, pt));
+          cts.forEach((ct, i) => {
+            const pt = k.decrypt(BigInt(i), EMPTY_AD, ct);
+            expect(pt && toHex(pt), `${b.name} ${name} message ${i} (${sizes[i]} B)`).to.equal(toHex(pts[i]!));
+            expect([pt!.byteOffset, pt!.buffer.byteLength], `${b.name} ${name} plaintext ${sizes[i]} B owns its buffer`).to.deep.equal([0, pt!.length]);
+          });
+          for (const size of [8191, 8192, 20000, 65519]) {
+            const pt = k.decrypt(7n, EMPTY_AD, k.encrypt(7n, EMPTY_AD, rand(size)))!;
+            expect([pt.byteOffset, pt.buffer.byteLength], `${b.name} ${name} plaintext ${size} B owns its buffer`).to.deep.equal([0, size]);
+          }
+        }
       }
     });
     it('ChaChaPoly matches raw node:crypto (OpenSSL) with the Noise nonce layout (section 12.3)', () => {

@@ -12,6 +12,7 @@ import { ChaCha20Poly1305 } from '@stablelib/chacha20poly1305';
 import { chachaNonce, aesGcmNonce } from './nonce.js';
 import { checkBytes, copyBytes, equalBytes } from '../bytes.js';
 import { PartsScratch } from './scratch.js';
+import { CiphertextSlab } from './alloc.js';
 import { padHmac } from './hmac-pads.js';
 import { p256Node } from './p256.js';
 import { secp256k1Dh } from './secp256k1.js';
@@ -132,16 +133,6 @@ function montgomeryDh(name: '25519' | '448', len: number): Dh {
  */
 export const NODE_SMALL_MESSAGE_MAX = 128;
 
-/**
- * An output array the cipher overwrites completely: for large messages skip the zero-fill of
- * `new Uint8Array` (measurable at 64 KiB); small ones stay ordinary, unpooled arrays.
- */
-export function allocOut(length: number): Uint8Array {
-  if (length < 4096) return new Uint8Array(length);
-  const b = Buffer.allocUnsafeSlow(length);
-  return new Uint8Array(b.buffer, b.byteOffset, length);
-}
-
 interface JsAead {
   seal(nonce: Uint8Array, plaintext: Uint8Array, associatedData?: Uint8Array): Uint8Array;
   open(nonce: Uint8Array, sealed: Uint8Array, associatedData?: Uint8Array): Uint8Array | null;
@@ -154,6 +145,7 @@ function nodeAead(
   nonce: (n: bigint, out: Uint8Array) => Uint8Array,
   small?: (key: Uint8Array) => JsAead,
 ): Cipher {
+  const slab = new CiphertextSlab();
   return {
     name,
     init(key: Uint8Array): CipherKey {
@@ -169,7 +161,7 @@ function nodeAead(
           if (small && plaintext.length <= NODE_SMALL_MESSAGE_MAX) return (js ??= small(k)).seal(nonce(n, nonceBuf), plaintext, ad);
           const c = crypto.createCipheriv(algorithm as 'chacha20-poly1305', (ko ??= crypto.createSecretKey(k)), nonce(n, nonceBuf), { authTagLength: 16 });
           c.setAAD(ad, { plaintextLength: plaintext.length });
-          const out = allocOut(plaintext.length + 16);
+          const out = slab.alloc(plaintext.length + 16);
           const body = c.update(plaintext);
           out.set(body, 0);
           let off = body.length;

@@ -15,7 +15,8 @@
 import { createRequire } from 'node:module';
 import type { Cipher, CipherKey, CryptoBackend, Dh, Hash, KeyPair } from './types.js';
 import { chachaNonce } from './nonce.js';
-import { nodeBackend, allocOut, HASH_SCRATCH_MAX } from './node.js';
+import { nodeBackend, HASH_SCRATCH_MAX } from './node.js';
+import { allocOut, CiphertextSlab } from './alloc.js';
 import { PartsScratch } from './scratch.js';
 import { checkBytes, copyBytes, ON_HEAP_MAX } from '../bytes.js';
 import { padHmac } from './hmac-pads.js';
@@ -87,6 +88,8 @@ function makeBackend(na: Sodium): CryptoBackend {
   };
 
   const nodeChaCha = nodeBackend.cipher('ChaChaPoly')!;
+  // Ciphertexts of more than 64 bytes (which do not fit the scratch below) come from a slab.
+  const slab = new CiphertextSlab();
   // Scratch for small AEAD calls: inputs, associated data (a 32/64-byte h in handshakes), output.
   const aIn = offHeap(ON_HEAP_MAX);
   const aAd = offHeap(ON_HEAP_MAX);
@@ -118,7 +121,7 @@ function makeBackend(na: Sodium): CryptoBackend {
           if (plaintext.length >= SODIUM_LARGE_MESSAGE_MIN) return (large ??= nodeChaCha.init(k)).encrypt(n, ad, plaintext);
           const len = plaintext.length + 16;
           const small = len <= aOut.length;
-          const out = small ? aOut : allocOut(len);
+          const out = small ? aOut : slab.alloc(len);
           key32.set(k);
           try {
             na.crypto_aead_chacha20poly1305_ietf_encrypt(small ? out.subarray(0, len) : out, stage(plaintext, aIn), stage(ad, aAd), null, chachaNonce(n, nonce12), key32);
