@@ -55,7 +55,14 @@ function keyNeeds(pattern: string) {
   // X25519 operations per handshake pair: each DH token costs one on each side, each `e` one
   // (the key generation). XX: 3 × 2 + 2 = 8, as in issue #3.
   const dhOps = p.messages.reduce((n, m) => n + m.tokens.filter((t) => t.length === 2).length * 2 + m.tokens.filter((t) => t === 'e').length, 0);
-  return { iStatic: uses('->'), rStatic: uses('<-'), iKnowsR: pre('<-'), rKnowsI: pre('->'), dhOps };
+  // What one pair really asks of a DH library: a key generation per `e`, a DH per DH token and
+  // side, and (node:crypto) one import per distinct remote key a side uses: token "xy" pairs
+  // Alice's key x with Bob's key y.
+  const tokens = p.messages.flatMap((m) => m.tokens);
+  const dhTokens = tokens.filter((t) => t.length === 2);
+  const keyGens = tokens.filter((t) => t === 'e').length;
+  const imports = new Set(dhTokens.map((t) => t[1])).size + new Set(dhTokens.map((t) => t[0])).size;
+  return { iStatic: uses('->'), rStatic: uses('<-'), iKnowsR: pre('<-'), rKnowsI: pre('->'), dhOps, keyGens, dhs: dhTokens.length * 2, imports };
 }
 
 function oursHandshake(pattern: string, suite: string, backend: BackendChoice): () => TransportState[] {
@@ -99,8 +106,14 @@ function jwkPair(): { kty: 'OKP'; crv: 'X25519'; d: string; x: string } {
   return { kty: 'OKP', crv: 'X25519', d: b64(k.privateKey), x: b64(k.publicKey) };
 }
 
-/** Work functions doing `ops` X25519 scalar multiplications (one handshake pair's worth) per call. */
-function x25519Floors(ops: number): { lib: string; work: () => void }[] {
+/**
+ * Work functions doing the X25519 work of one handshake pair per call: `ops` scalar
+ * multiplications (the floor of issue #3), and, as `<lib>+keys`, the primitive calls a pair
+ * cannot avoid through that library (sodium-native: RNG and a fixed-base multiplication per
+ * generated key, then the DHs; node:crypto: a key created per generated key, one JWK import per
+ * remote key, then the DHs), which bound what any implementation on that library can reach.
+ */
+function x25519Floors(ops: number, need: { keyGens: number; dhs: number; imports: number }): { lib: string; work: () => void }[] {
   // KeyObjects imported from JWK, as the node backend does (keys straight out of
   // generateKeyPairSync can deadlock Node 20 under GC; see src/crypto/node.ts).
   const a = { privateKey: crypto.createPrivateKey({ key: jwkPair(), format: 'jwk' }) };
@@ -111,11 +124,38 @@ function x25519Floors(ops: number): { lib: string; work: () => void }[] {
   const out: { lib: string; work: () => void }[] = [
     { lib: 'node:crypto', work: () => { for (let i = 0; i < ops; i++) check(crypto.diffieHellman({ privateKey: a.privateKey, publicKey: b.publicKey }).length === 32, 'x25519'); } },
     { lib: '@stablelib/x25519', work: () => { for (let i = 0; i < ops; i++) check(sx25519.scalarMult(ska, pkb).length === 32, 'x25519'); } },
+    {
+      lib: 'node:crypto+keys',
+      work: () => {
+        for (let i = 0; i < need.keyGens; i++) {
+          const d = Buffer.from(crypto.randomFillSync(new Uint8Array(32))).toString('base64url');
+          const ko = crypto.createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d, x: '' }, format: 'jwk' });
+          check(crypto.createPublicKey(ko).export({ format: 'jwk' }).x?.length === 43, 'x25519 key');
+        }
+        for (let i = 0; i < need.imports; i++) crypto.createPublicKey({ key: pub, format: 'jwk' });
+        for (let i = 0; i < need.dhs; i++) check(crypto.diffieHellman({ privateKey: a.privateKey, publicKey: b.publicKey }).length === 32, 'x25519');
+      },
+    },
   ];
   const na = sodiumNative();
   if (na) {
-    const q = new Uint8Array(32);
+    // Off-heap arrays, as the sodium backend stages its arguments (src/crypto/sodium.ts).
+    const q = new Uint8Array(new ArrayBuffer(32));
+    const sk = new Uint8Array(new ArrayBuffer(32));
+    const pk = new Uint8Array(new ArrayBuffer(32));
+    sk.set(ska);
+    pk.set(pkb);
     out.push({ lib: 'sodium-native', work: () => { for (let i = 0; i < ops; i++) na.crypto_scalarmult(q, ska, pkb); } });
+    out.push({
+      lib: 'sodium-native+keys',
+      work: () => {
+        for (let i = 0; i < need.keyGens; i++) {
+          na.randombytes_buf(sk);
+          na.crypto_scalarmult_base(q, sk);
+        }
+        for (let i = 0; i < need.dhs; i++) na.crypto_scalarmult(q, sk, pk);
+      },
+    });
   }
   return out;
 }
@@ -190,9 +230,10 @@ async function runGroup(spec: GroupSpec): Promise<GroupResult> {
     // The X25519 floors (as many scalar multiplications as one handshake pair needs), every
     // backend, and (for the compared suite) every peer.
     const { pattern, suite } = spec;
-    const dhOps = keyNeeds(pattern).dhOps;
+    const need = keyNeeds(pattern);
+    const dhOps = need.dhOps;
     const withStablelib = backends.includes('stablelib') && suite === COMPARE_SUITE;
-    const group: Contender[] = x25519Floors(dhOps)
+    const group: Contender[] = x25519Floors(dhOps, need)
       .filter((f) => withStablelib || f.lib !== '@stablelib/x25519')
       .map((f) => ({ name: `floor:${f.lib}`, work: f.work }));
     for (const backend of backends) {
