@@ -50,7 +50,8 @@ function makeBackend(na: Sodium): CryptoBackend {
   const q32 = offHeap(32);
   /** Copies `x` out of a scratch array and zeroes the scratch. */
   const take = (scratch: Uint8Array, length = scratch.length): Uint8Array => {
-    const out = scratch.slice(0, length);
+    // The whole array by the TypedArray constructor (no species lookup, measured cheaper than slice).
+    const out = length === scratch.length ? new Uint8Array(scratch) : scratch.slice(0, length);
     scratch.fill(0, 0, length);
     return out;
   };
