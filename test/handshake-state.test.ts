@@ -6,6 +6,9 @@
 import { expect } from 'chai';
 import * as crypto from 'node:crypto';
 import { HandshakeState, generateKeyPair, NoiseError, type KeyPair } from '../src/index.js';
+import type { CryptoBackend } from '../src/crypto/types.js';
+import { stablelibBackend } from '../src/crypto/stablelib.js';
+import { concat } from '../src/bytes.js';
 import { loadVectorFile } from '../src/vectors/format.js';
 import { runVector } from '../src/vectors/run.js';
 import { vectorFile, VECTORS_DIR } from './support/vectors-dir.js';
@@ -28,6 +31,45 @@ function complete(a: HandshakeState, b: HandshakeState): void {
 }
 
 describe('HandshakeState', () => {
+  it('a payload never aliases the caller\'s message: without a key, small or large, or when a cipher decrypts in place', () => {
+    // A backend of the caller's own whose cipher "decrypts" to a view of its input (identity
+    // cipher: the payload is read from the ciphertext in place, tag ignored).
+    const inPlace: CryptoBackend = {
+      name: 'in-place',
+      dh: () => undefined,
+      hash: () => undefined,
+      cipher: (name) =>
+        name === 'ChaChaPoly'
+          ? {
+              name,
+              init: () => ({
+                encrypt: (_n, _ad, pt) => concat(pt, new Uint8Array(16)),
+                decrypt: (_n, _ad, ct) => ct.subarray(0, ct.length - 16),
+                wipe: () => {},
+              }),
+            }
+          : undefined,
+    };
+    type Backend = ConstructorParameters<typeof HandshakeState>[0]['backend'];
+    const cases: [string, Backend, number][] = [
+      ['no key, small message', 'auto', 10],
+      ['no key, large message', 'auto', 200],
+      ['in-place cipher, large message', [inPlace, stablelibBackend], 200],
+    ];
+    for (const [what, backend, size] of cases) {
+      const payload = crypto.randomBytes(size);
+      const [i, r] = pair('Noise_NN_25519_ChaChaPoly_BLAKE2s', { i: { backend }, r: { backend } });
+      const m1 = new Uint8Array(i.writeMessage(payload)); // message 1: no key yet
+      const got1 = r.readMessage(m1);
+      m1.fill(0xee);
+      const m2 = new Uint8Array(r.writeMessage(payload)); // message 2: keyed (ee)
+      const got2 = i.readMessage(m2);
+      m2.fill(0xee);
+      expect(Buffer.from(got1).equals(payload), `${what}: message 1 payload`).to.equal(true);
+      expect(Buffer.from(got2).equals(payload), `${what}: message 2 payload`).to.equal(true);
+    }
+  });
+
   let si: KeyPair;
   let sr: KeyPair;
   before(() => {

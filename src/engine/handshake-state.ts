@@ -12,7 +12,7 @@ import type { BackendChoice } from '../crypto/resolve.js';
 import { resolveSuite } from '../crypto/resolve.js';
 import type { KeyPair, Suite } from '../crypto/types.js';
 import { NoiseError } from '../errors.js';
-import { checkBytes, concat, copyBytes, EMPTY, viewBytes, wipe } from '../bytes.js';
+import { checkBytes, concat, copyBytes, EMPTY, ON_HEAP_MAX, viewBytes, wipe } from '../bytes.js';
 import { formatProtocolName, parseProtocolName, type ProtocolName } from '../protocol-name.js';
 import { builtinPatterns } from '../patterns/registry.js';
 import { applyModifiers } from '../patterns/modifiers.js';
@@ -367,12 +367,13 @@ export class HandshakeState {
             this.#dh(t);
         }
       }
-      // Without a key DecryptAndHash returns its input: then the payload would be (a view of)
-      // the caller's message, so it is copied. (Checked by key, not by comparing `.buffer`,
-      // which would move small arrays off V8's heap: see ON_HEAP_MAX in bytes.ts.)
+      // The payload must never alias the caller's message. Without a key DecryptAndHash returns
+      // its input, and a cipher of the caller's own may decrypt in place; small messages were
+      // copied by viewBytes already (and comparing `.buffer` would move them off V8's heap, see
+      // ON_HEAP_MAX in bytes.ts).
       const plain = !this.#ss.cipherState.hasKey();
       payload = this.#ss.decryptAndHash(viewBytes(message, off));
-      if (plain) payload = copyBytes(payload);
+      if (message.length > ON_HEAP_MAX && (plain || payload.buffer === message.buffer)) payload = copyBytes(payload);
     } catch (err) {
       this.#ss.rollback(snap);
       this.#re = saved.re;
