@@ -1,7 +1,7 @@
 /**
  * HMAC (RFC 2104, as section 4.3 defines HMAC-HASH) and the section 4.3 HKDF, built on a
  * one-shot hash of several parts. Native hash calls are cheap but each costs a fixed set-up
- * (node:crypto's createHmac about 5 µs, libsodium's batch hash under 1 µs), so HMAC is done as
+ * (node:crypto's createHmac about 5 µs, one libsodium crypto_generichash call under 1 µs), so HMAC is done as
  * exactly two hash calls, and HKDF keys the pads of temp_key once for all of its outputs.
  *
  *   HMAC(K, m) = H((K' ^ opad) || H((K' ^ ipad) || m)),  K' = K (or H(K) if longer than B), zero-padded to B

@@ -10,7 +10,8 @@
  * through `createRequire` (nothing happens at import time). When it is missing or fails to load, {@link loadSodiumBackend}
  * returns `undefined` and `auto` simply skips it.
  *
- * Wiping: keys live in ordinary Uint8Arrays that `wipe()` zero-fills (sodium_memzero).
+ * Wiping: keys live in ordinary Uint8Arrays that `wipe()` zero-fills; scratch arrays are
+ * zero-filled after every call.
  */
 import { createRequire } from 'node:module';
 import type { Cipher, CipherKey, CryptoBackend, Dh, Hash, KeyPair } from './types.js';
@@ -29,7 +30,6 @@ interface Sodium {
   crypto_generichash(out: Uint8Array, input: Uint8Array, key?: Uint8Array | null): void;
   crypto_aead_chacha20poly1305_ietf_encrypt(c: Uint8Array, m: Uint8Array, ad: Uint8Array | null, nsec: null, npub: Uint8Array, k: Uint8Array): number;
   crypto_aead_chacha20poly1305_ietf_decrypt(m: Uint8Array, nsec: null, c: Uint8Array, ad: Uint8Array | null, npub: Uint8Array, k: Uint8Array): number;
-  sodium_memzero(buf: Uint8Array): void;
 }
 
 /** Plaintexts of at least this many bytes are sealed by node:crypto rather than libsodium. */
@@ -40,7 +40,7 @@ export const SODIUM_LARGE_MESSAGE_MIN = 8192;
  * heap and moves one off it (about 0.8 µs, measured) the first time native code asks for its
  * buffer, which sodium-native does for every argument. Handshakes pass dozens of fresh 32- and
  * 64-byte arrays (hashes, keys, DH outputs), so small inputs are copied into these and outputs
- * are copied out of them (`slice()`, which stays cheap on the heap). Each is zeroed after use.
+ * are copied out of them into ordinary heap arrays (see `take`). Each is zeroed after use.
  */
 const offHeap = (n: number): Uint8Array => new Uint8Array(new ArrayBuffer(n));
 
