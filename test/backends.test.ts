@@ -9,7 +9,9 @@ import { expect } from 'chai';
 import * as crypto from 'node:crypto';
 import { nodeBackend, NODE_SMALL_MESSAGE_MAX, HASH_SCRATCH_MAX } from '../src/crypto/node.js';
 import { stablelibBackend } from '../src/crypto/stablelib.js';
-import { loadSodiumBackend, SODIUM_LARGE_MESSAGE_MIN } from '../src/crypto/sodium.js';
+import { loadSodiumBackend, makeSodiumBackend, SODIUM_LARGE_MESSAGE_MIN } from '../src/crypto/sodium.js';
+import { apiCalls, loadSodiumCalls, sameResults, type SodiumApi, type SodiumCalls } from '../src/crypto/sodium-calls.js';
+import { createRequire } from 'node:module';
 import { backendChain } from '../src/crypto/resolve.js';
 import { SLAB_MESSAGE_MAX } from '../src/crypto/alloc.js';
 import { hkdf } from '../src/crypto/hkdf.js';
@@ -20,7 +22,10 @@ import * as sx25519 from '@stablelib/x25519';
 import { x448 } from '@noble/curves/ed448.js';
 
 const sodium = loadSodiumBackend();
-const ALL: CryptoBackend[] = [nodeBackend, stablelibBackend, ...(sodium ? [sodium] : [])];
+const requireHere = createRequire(import.meta.url);
+/** The sodium backend on sodium-native's documented API (the loaded one calls its binding, see crypto/sodium-calls.ts). */
+const sodiumApi: CryptoBackend | undefined = sodium && { ...makeSodiumBackend(apiCalls(requireHere('sodium-native') as SodiumApi)), name: 'sodium (api layer)' };
+const ALL: CryptoBackend[] = [nodeBackend, stablelibBackend, ...(sodium ? [sodium] : []), ...(sodiumApi ? [sodiumApi] : [])];
 const rand = (n: number) => new Uint8Array(crypto.randomBytes(n));
 const EMPTY_AD = new Uint8Array(0);
 
@@ -229,11 +234,18 @@ describe('crypto backends', function () {
             expect(toHex(h.hash(...split)), `${name} ${total} B in three parts`).to.equal(want);
           }
         }
-        const ck = rand(hs[0]!.hashLen);
-        for (const ikm of [new Uint8Array(0), rand(32), rand(56)]) {
-          for (const n of [2, 3] as const) {
-            const r = hs.map((h) => hkdf(h, ck, ikm, n).map(toHex).join());
-            expect(new Set(r).size).to.equal(1);
+        // HKDF (section 4.3) = RFC 5869 with salt ck and empty info: against OpenSSL's hkdfSync,
+        // for Noise's own shapes (ck of HASHLEN; ikm empty, a DH output or a psk) and for keys and
+        // inputs past the fused path's limits (crypto/hmac-fused.ts: BLOCKLEN keys, 2*HASHLEN data).
+        const hashLen = hs[0]!.hashLen;
+        for (const ckLen of [hashLen, 0, 127, 128, 129, 200]) {
+          const ck = rand(ckLen);
+          for (const ikmLen of [0, 32, 56, 2 * hashLen, 2 * hashLen + 1, 300]) {
+            const ikm = rand(ikmLen);
+            for (const n of [2, 3] as const) {
+              const want = toHex(new Uint8Array(crypto.hkdfSync(OPENSSL_NAME[name]!, ikm, ck, new Uint8Array(0), n * hashLen)));
+              for (const h of hs) expect(hkdf(h, ck, ikm, n).map(toHex).join(''), `${name} HKDF ck ${ckLen} ikm ${ikmLen} n ${n}`).to.equal(want);
+            }
           }
         }
       });
@@ -247,6 +259,39 @@ describe('crypto backends', function () {
       const r = await runNode(['--max-semi-space-size=1', 'test/fixtures/node-keygen-gc.ts', '4000'], { timeoutMs: 40_000 });
       expect(r.status, `child killed or failed (deadlock?): ${r.stderr}`).to.equal(0);
       expect(Number(r.stdout)).to.be.greaterThan(100);
+    });
+  });
+
+  describe('sodium-native layers (crypto/sodium-calls.ts)', function () {
+    before(function () {
+      if (!sodium) this.skip();
+    });
+    it('the binding layer is the one loaded for sodium-native 5, and it agrees with the API', () => {
+      const { version } = requireHere('sodium-native/package.json') as { version: string };
+      const calls = loadSodiumCalls(requireHere);
+      expect(calls.layer).to.equal(version.startsWith('5.') ? 'binding' : 'api');
+      expect(sameResults(calls, apiCalls(requireHere('sodium-native') as SodiumApi))).to.equal(true);
+    });
+    it('a binding that differs from the API in any call is rejected by the self-check', () => {
+      const api = apiCalls(requireHere('sodium-native') as SodiumApi);
+      const broken: Array<[string, Partial<SodiumCalls>]> = [
+        ['hash', { generichash: (out, input) => { api.generichash(out, input); out[63] = out[63]! ^ 1; } }],
+        ['seal', { seal: (c, m, ad, npub, k) => { api.seal(c, m, ad, npub, k); c[0] = c[0]! ^ 1; } }],
+        ['open accepts forgeries', { open: (m, c, ad, npub, k) => { api.open(m, c, ad, npub, k); return true; } }],
+        ['scalarmult', { scalarmult: (q, n, p) => { const ok = api.scalarmult(q, n, p); q[0] = q[0]! ^ 1; return ok; } }],
+        ['accepts a low-order point', { scalarmult: (q, n, p) => { api.scalarmult(q, n, p); return true; } }],
+        ['base', { scalarmultBase: (q, n) => { api.scalarmultBase(q, n); q[31] = q[31]! ^ 1; } }],
+        ['no randomness', { randomFill: (buf) => buf.fill(0) }],
+      ];
+      for (const [what, change] of broken) expect(sameResults({ ...api, ...change, layer: 'binding' }, api), what).to.equal(false);
+    });
+    it('NOISEKIT_SODIUM_LAYER=api selects the documented API', () => {
+      process.env.NOISEKIT_SODIUM_LAYER = 'api';
+      try {
+        expect(loadSodiumCalls(requireHere).layer).to.equal('api');
+      } finally {
+        delete process.env.NOISEKIT_SODIUM_LAYER;
+      }
     });
   });
 

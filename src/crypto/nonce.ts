@@ -15,3 +15,18 @@ export function aesGcmNonce(n: bigint, out: Uint8Array = new Uint8Array(12)): Ui
   new DataView(out.buffer, out.byteOffset, 12).setBigUint64(4, n, false);
   return out;
 }
+
+/**
+ * A reusable 12-byte ChaChaPoly nonce with its own ArrayBuffer, for backends that hand the nonce
+ * to native code on every call: one array and one DataView for the backend's lifetime instead of
+ * a DataView per message (measured ~0.3 µs each in a handshake profile). Returns the writer; the
+ * array it returns is the same one each time and is valid until the next call.
+ */
+export function chachaNonceScratch(): (n: bigint) => Uint8Array {
+  const out = new Uint8Array(new ArrayBuffer(12));
+  const view = new DataView(out.buffer);
+  return (n) => {
+    view.setBigUint64(4, n, true);
+    return out;
+  };
+}

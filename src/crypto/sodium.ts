@@ -15,22 +15,13 @@
  */
 import { createRequire } from 'node:module';
 import type { Cipher, CipherKey, CryptoBackend, Dh, Hash, KeyPair } from './types.js';
-import { chachaNonce } from './nonce.js';
+import { chachaNonceScratch } from './nonce.js';
 import { nodeBackend, HASH_SCRATCH_MAX } from './node.js';
 import { allocOut, CiphertextSlab } from './alloc.js';
 import { PartsScratch } from './scratch.js';
 import { checkBytes, copyBytes, ON_HEAP_MAX } from '../bytes.js';
-import { padHmac } from './hmac-pads.js';
-
-/** The part of the sodium-native API used here. */
-interface Sodium {
-  crypto_scalarmult(q: Uint8Array, n: Uint8Array, p: Uint8Array): void;
-  crypto_scalarmult_base(q: Uint8Array, n: Uint8Array): void;
-  randombytes_buf(buf: Uint8Array): void;
-  crypto_generichash(out: Uint8Array, input: Uint8Array, key?: Uint8Array | null): void;
-  crypto_aead_chacha20poly1305_ietf_encrypt(c: Uint8Array, m: Uint8Array, ad: Uint8Array | null, nsec: null, npub: Uint8Array, k: Uint8Array): number;
-  crypto_aead_chacha20poly1305_ietf_decrypt(m: Uint8Array, nsec: null, c: Uint8Array, ad: Uint8Array | null, npub: Uint8Array, k: Uint8Array): number;
-}
+import { fusedHmac } from './hmac-fused.js';
+import { loadSodiumCalls, type SodiumCalls } from './sodium-calls.js';
 
 /** Plaintexts of at least this many bytes are sealed by node:crypto rather than libsodium. */
 export const SODIUM_LARGE_MESSAGE_MIN = 8192;
@@ -44,7 +35,14 @@ export const SODIUM_LARGE_MESSAGE_MIN = 8192;
  */
 const offHeap = (n: number): Uint8Array => new Uint8Array(new ArrayBuffer(n));
 
-function makeBackend(na: Sodium): CryptoBackend {
+/** `scratch[0, n)` for each length n, each view made once (a view is an allocation). */
+function prefixes(scratch: Uint8Array): (n: number) => Uint8Array {
+  const views: Uint8Array[] = [];
+  return (n) => (views[n] ??= scratch.subarray(0, n));
+}
+
+/** The backend on a layer of sodium-native (see crypto/sodium-calls.ts); exported for tests. */
+export function makeSodiumBackend(lib: SodiumCalls): CryptoBackend {
   const sk32 = offHeap(32);
   const pk32 = offHeap(32);
   const q32 = offHeap(32);
@@ -62,14 +60,14 @@ function makeBackend(na: Sodium): CryptoBackend {
     dhLen: 32,
     privateKeyLength: 32,
     generateKeyPair(): KeyPair {
-      na.randombytes_buf(sk32);
-      na.crypto_scalarmult_base(q32, sk32);
+      lib.randomFill(sk32);
+      lib.scalarmultBase(q32, sk32);
       return { publicKey: take(q32), privateKey: take(sk32) };
     },
     keyPairFromPrivate(privateKey) {
       checkBytes('privateKey', privateKey, 32);
       sk32.set(privateKey);
-      na.crypto_scalarmult_base(q32, sk32);
+      lib.scalarmultBase(q32, sk32);
       sk32.fill(0);
       return { publicKey: take(q32), privateKey: copyBytes(privateKey) };
     },
@@ -77,12 +75,8 @@ function makeBackend(na: Sodium): CryptoBackend {
       checkBytes('publicKey', publicKey, 32);
       sk32.set(keyPair.privateKey);
       pk32.set(publicKey);
-      try {
-        na.crypto_scalarmult(q32, sk32, pk32);
-      } catch {
-        // libsodium refuses low-order points (all-zero output). Section 12.1 allows all zeros.
-        q32.fill(0);
-      }
+      // libsodium refuses low-order points (all-zero output). Section 12.1 allows all zeros.
+      if (!lib.scalarmult(q32, sk32, pk32)) q32.fill(0);
       sk32.fill(0);
       return take(q32);
     },
@@ -95,13 +89,17 @@ function makeBackend(na: Sodium): CryptoBackend {
   const aIn = offHeap(ON_HEAP_MAX);
   const aAd = offHeap(ON_HEAP_MAX);
   const aOut = offHeap(ON_HEAP_MAX);
+  const aInOf = prefixes(aIn);
+  const aAdOf = prefixes(aAd);
+  const aOutOf = prefixes(aOut);
   const key32 = offHeap(32);
-  const nonce12 = offHeap(12);
-  /** `x` itself when it is larger than V8's on-heap limit, else a copy of it in `scratch`. */
-  const stage = (x: Uint8Array, scratch: Uint8Array): Uint8Array => {
+  const nonce = chachaNonceScratch();
+  /** `x` itself when it is larger than V8's on-heap limit, else a copy of it in the scratch. */
+  const stage = (x: Uint8Array, scratchOf: (n: number) => Uint8Array): Uint8Array => {
     if (x.length > ON_HEAP_MAX) return x;
-    scratch.set(x);
-    return scratch.subarray(0, x.length);
+    const s = scratchOf(x.length);
+    s.set(x);
+    return s;
   };
   /**
    * ChaCha20-Poly1305 IETF (section 12.3): libsodium below SODIUM_LARGE_MESSAGE_MIN bytes;
@@ -125,7 +123,7 @@ function makeBackend(na: Sodium): CryptoBackend {
           const out = small ? aOut : slab.alloc(len);
           key32.set(k);
           try {
-            na.crypto_aead_chacha20poly1305_ietf_encrypt(small ? out.subarray(0, len) : out, stage(plaintext, aIn), stage(ad, aAd), null, chachaNonce(n, nonce12), key32);
+            lib.seal(small ? aOutOf(len) : out, stage(plaintext, aInOf), stage(ad, aAdOf), nonce(n), key32);
           } finally {
             key32.fill(0);
             if (plaintext.length <= ON_HEAP_MAX) aIn.fill(0, 0, plaintext.length);
@@ -139,13 +137,15 @@ function makeBackend(na: Sodium): CryptoBackend {
           const small = len <= aOut.length;
           const out = small ? aOut : allocOut(len);
           key32.set(k);
+          let ok: boolean;
           try {
-            na.crypto_aead_chacha20poly1305_ietf_decrypt(small ? out.subarray(0, len) : out, null, stage(ciphertext, aIn), stage(ad, aAd), chachaNonce(n, nonce12), key32);
-          } catch {
-            if (small) aOut.fill(0, 0, len);
-            return null;
+            ok = lib.open(small ? aOutOf(len) : out, stage(ciphertext, aInOf), stage(ad, aAdOf), nonce(n), key32);
           } finally {
             key32.fill(0);
+          }
+          if (!ok) {
+            (small ? aOut : out).fill(0, 0, len);
+            return null;
           }
           return small ? take(aOut, len) : out;
         },
@@ -163,7 +163,7 @@ function makeBackend(na: Sodium): CryptoBackend {
   const h64 = offHeap(64);
   const blake2bParts = (parts: Uint8Array[]): Uint8Array => {
     const input = hIn.join(parts);
-    na.crypto_generichash(h64, input);
+    lib.generichash(h64, input);
     input.fill(0);
     return take(h64);
   };
@@ -174,8 +174,8 @@ function makeBackend(na: Sodium): CryptoBackend {
     hashLen: 64,
     blockLen: 128,
     hash: (...parts) => blake2bParts(parts),
-    // HMAC and HKDF: two hash calls per HMAC (crypto/hmac-pads.ts).
-    ...padHmac(blake2bParts, 128),
+    // HMAC and HKDF: two hash calls per HMAC, every intermediate kept in scratch (crypto/hmac-fused.ts).
+    ...fusedHmac(lib.generichash, blake2bParts, 64, 128),
   };
 
   const dhs: Record<string, Dh> = { '25519': dh25519 };
@@ -199,8 +199,7 @@ export function loadSodiumBackend(): CryptoBackend | undefined {
   if (cached === undefined) {
     try {
       const require = createRequire(import.meta.url);
-      const na = require('sodium-native') as Sodium;
-      cached = makeBackend(na);
+      cached = makeSodiumBackend(loadSodiumCalls(require));
     } catch {
       cached = null;
     }
