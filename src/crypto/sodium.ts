@@ -46,11 +46,11 @@ export function makeSodiumBackend(lib: SodiumCalls): CryptoBackend {
   const sk32 = offHeap(32);
   const pk32 = offHeap(32);
   const q32 = offHeap(32);
-  /** Copies `x` out of a scratch array and zeroes the scratch. */
-  const take = (scratch: Uint8Array, length = scratch.length): Uint8Array => {
-    // The whole array by the TypedArray constructor (no species lookup, measured cheaper than slice).
-    const out = length === scratch.length ? new Uint8Array(scratch) : scratch.slice(0, length);
-    scratch.fill(0, 0, length);
+  /** Copies a scratch array (or a prefix view of one) into a new heap array and zeroes it. */
+  const take = (scratch: Uint8Array): Uint8Array => {
+    // The TypedArray constructor: no species lookup, measured cheaper than slice.
+    const out = new Uint8Array(scratch);
+    scratch.fill(0);
     return out;
   };
 
@@ -128,7 +128,7 @@ export function makeSodiumBackend(lib: SodiumCalls): CryptoBackend {
             key32.fill(0);
             if (plaintext.length <= ON_HEAP_MAX) aIn.fill(0, 0, plaintext.length);
           }
-          return small ? take(aOut, len) : out;
+          return small ? take(aOutOf(len)) : out;
         },
         decrypt(n, ad, ciphertext) {
           if (ciphertext.length < 16) return null;
@@ -147,7 +147,7 @@ export function makeSodiumBackend(lib: SodiumCalls): CryptoBackend {
             (small ? aOut : out).fill(0, 0, len);
             return null;
           }
-          return small ? take(aOut, len) : out;
+          return small ? take(aOutOf(len)) : out;
         },
         wipe() {
           k.fill(0);
