@@ -1,11 +1,13 @@
 /**
  * `npm run bench`: noisekit's handshakes/s and transport throughput per backend, the raw
  * primitive floor (X25519, ChaCha20-Poly1305 seal+open) and the peer libraries, all in one run,
- * several rounds each, medians reported, every result checked.
+ * several rounds each, medians reported, every result checked. Each contender runs in a process
+ * of its own and the parent interleaves their time slots (bench/isolated.ts); `--in-process`
+ * runs each group's contenders in one shared process instead (bench/measure.ts measureGroup).
  *
  *   npm run bench -- [--quick] [--rounds N] [--ms N] [--patterns NN,XX,IK,KK]
  *                    [--backends node,stablelib,sodium,auto] [--suites 25519_ChaChaPoly_BLAKE2b,...]
- *                    [--json FILE] [--markdown FILE] [--svg FILE] [--no-memory]
+ *                    [--json FILE] [--markdown FILE] [--svg FILE] [--no-memory] [--in-process]
  */
 import * as crypto from 'node:crypto';
 import * as os from 'node:os';
@@ -16,7 +18,8 @@ import { createRequire } from 'node:module';
 import * as sx25519 from '@stablelib/x25519';
 import { HandshakeState, TransportState, builtinPatterns, generateKeyPair, parseProtocolName, resolveSuite, type BackendChoice, type KeyPair } from '../src/index.js';
 import { loadSodiumBackend } from '../src/crypto/sodium.js';
-import { check, measureGroup, sameBytes, type Contender } from './measure.js';
+import { check, measureGroup, sameBytes, type Rate } from './measure.js';
+import { measureIsolated, serveContender } from './isolated.js';
 import { loadPeers, LIBP2P_NOISE_NOTE } from './peers.js';
 import { renderMarkdown, renderSvg, renderText, type Results } from './report.js';
 
@@ -220,22 +223,31 @@ function memory(): Results['memory'] {
 type GroupSpec = { kind: 'handshake'; pattern: string; suite: string } | { kind: 'transport'; size: number };
 type GroupResult = Pick<Results, 'handshakes' | 'transport' | 'notes'>;
 
-/** Runs one interleaved group (in a child process started by main). */
-async function runGroup(spec: GroupSpec): Promise<GroupResult> {
+/** A contender of a group, built only where it runs (see measureSpec). */
+interface Entry {
+  readonly name: string;
+  readonly opsPerCall?: number;
+  readonly make: () => () => void;
+}
+
+/**
+ * One group's contenders, listed the same way by the parent and by each contender's process.
+ * noisekit's are built lazily: setting one up runs the engine (a transport group does a
+ * handshake), which would otherwise warm the engine with every backend in every process.
+ */
+async function buildGroup(spec: GroupSpec): Promise<{ entries: Entry[]; notes: string[] }> {
   const notes: string[] = [];
   const peers = await loadPeers();
-  const handshakes: Results['handshakes'] = [];
-  const transport: Results['transport'] = [];
+  const built = (work: () => void) => () => work;
   if (spec.kind === 'handshake') {
     // The X25519 floors (as many scalar multiplications as one handshake pair needs), every
     // backend, and (for the compared suite) every peer.
     const { pattern, suite } = spec;
     const need = keyNeeds(pattern);
-    const dhOps = need.dhOps;
     const withStablelib = backends.includes('stablelib') && suite === COMPARE_SUITE;
-    const group: Contender[] = x25519Floors(dhOps, need)
+    const entries: Entry[] = x25519Floors(need.dhOps, need)
       .filter((f) => withStablelib || f.lib !== '@stablelib/x25519')
-      .map((f) => ({ name: `floor:${f.lib}`, work: f.work }));
+      .map((f) => ({ name: `floor:${f.lib}`, make: built(f.work) }));
     for (const backend of backends) {
       if (backend === 'stablelib' && suite !== COMPARE_SUITE) continue; // slow, and its floor is the DH
       try {
@@ -244,39 +256,87 @@ async function runGroup(spec: GroupSpec): Promise<GroupResult> {
         notes.push(`noisekit backend ${String(backend)} alone does not support ${suite} (auto chains it with node)`);
         continue;
       }
-      group.push({ name: `noisekit:${String(backend)}`, work: oursHandshake(pattern, suite, backend) });
+      entries.push({ name: `noisekit:${String(backend)}`, make: () => oursHandshake(pattern, suite, backend) });
     }
     if (suite === COMPARE_SUITE) {
       for (const peer of peers) {
         const work = peer.handshake(pattern);
         if (typeof work === 'string') notes.push(`${peer.name}: ${work}`);
-        else group.push({ name: `${peer.name}:-`, work });
+        else entries.push({ name: `${peer.name}:-`, make: built(work) });
       }
     }
-    log(`handshakes ${pattern} ${suite}: ${group.map((c) => c.name).join(', ')}`);
-    for (const [name, rate] of measureGroup(group, { ms, rounds })) {
-      const [library, backend] = splitName(name);
-      handshakes.push({ library, backend, suite, pattern, perSecond: rate.perSecond, rounds: [...rate.rounds], dhPerPair: dhOps });
+    return { entries, notes };
+  }
+  // Raw seal+open floors, every backend, the peers.
+  const { size } = spec;
+  const entries: Entry[] = aeadFloors(size).map((f) => ({ name: `floor:${f.lib}`, make: built(f.work), opsPerCall: size }));
+  for (const backend of backends) entries.push({ name: `noisekit:${String(backend)}`, make: () => oursTransport(size, backend), opsPerCall: size });
+  for (const peer of peers) {
+    const work = peer.transport(size);
+    if (typeof work === 'string') notes.push(`${peer.name} transport: ${work}`);
+    else entries.push({ name: `${peer.name}:-`, make: built(work), opsPerCall: size });
+  }
+  return { entries, notes };
+}
+
+const groupName = (spec: GroupSpec) => (spec.kind === 'handshake' ? `handshakes ${spec.pattern} ${spec.suite}` : `transport ${spec.size} B`);
+
+/**
+ * Measures one group, each contender in a process of its own (default) or all in this one
+ * (`--in-process`). Separate processes are the deployment case (a server runs one library) and
+ * keep the contenders from sharing a heap: in one process, one library's garbage is collected in
+ * another's time slot, and a major GC slows whoever runs next (measured: noise-handshake's XX
+ * rate moved by ~15% with noise-protocol and noise-c.wasm in its process, noisekit's did not).
+ */
+async function measureSpec(spec: GroupSpec, entries: readonly Entry[]): Promise<Map<string, Rate>> {
+  if (flag('in-process')) return measureGroup(entries.map((e) => ({ name: e.name, opsPerCall: e.opsPerCall, work: e.make() })), { ms, rounds });
+  return measureIsolated(
+    entries.map((e) => ({ name: e.name, opsPerCall: e.opsPerCall, argv: [new URL(import.meta.url).pathname, ...userArgv, '--group', JSON.stringify(spec), '--contender', e.name] })),
+    { ms, rounds },
+  );
+}
+
+/** In a contender's process (`--group SPEC --contender NAME`): builds that one and serves slots. */
+async function runContender(spec: GroupSpec, name: string): Promise<void> {
+  const { entries } = await buildGroup(spec);
+  const e = entries.find((x) => x.name === name);
+  if (!e) throw new Error(`bench: no contender ${name} in ${groupName(spec)}`);
+  await serveContender({ name, work: e.make() }, ms);
+}
+
+/** Runs one group and returns its results. */
+async function runGroup(spec: GroupSpec): Promise<GroupResult> {
+  const { entries, notes } = await buildGroup(spec);
+  const handshakes: Results['handshakes'] = [];
+  const transport: Results['transport'] = [];
+  log(`${groupName(spec)}: ${entries.map((c) => c.name).join(', ')}`);
+  for (const [name, rate] of await measureSpec(spec, entries)) {
+    const [library, backend] = splitName(name);
+    if (spec.kind === 'handshake') {
+      handshakes.push({ library, backend, suite: spec.suite, pattern: spec.pattern, perSecond: rate.perSecond, rounds: [...rate.rounds], dhPerPair: keyNeeds(spec.pattern).dhOps });
       log(`  ${name.padEnd(24)} ${rate.perSecond.toFixed(0)} hs/s`);
-    }
-  } else {
-    // Raw seal+open floors, every backend, the peers.
-    const { size } = spec;
-    const group: Contender[] = aeadFloors(size).map((f) => ({ name: `floor:${f.lib}`, work: f.work, opsPerCall: size }));
-    for (const backend of backends) group.push({ name: `noisekit:${String(backend)}`, work: oursTransport(size, backend), opsPerCall: size });
-    for (const peer of peers) {
-      const work = peer.transport(size);
-      if (typeof work === 'string') notes.push(`${peer.name} transport: ${work}`);
-      else group.push({ name: `${peer.name}:-`, work, opsPerCall: size });
-    }
-    log(`transport ${size} B: ${group.map((c) => c.name).join(', ')}`);
-    for (const [name, rate] of measureGroup(group, { ms, rounds })) {
-      const [library, backend] = splitName(name);
-      transport.push({ library, backend, size, mbPerSecond: rate.perSecond / 1e6, rounds: rate.rounds.map((x) => x / 1e6) });
+    } else {
+      transport.push({ library, backend, size: spec.size, mbPerSecond: rate.perSecond / 1e6, rounds: rate.rounds.map((x) => x / 1e6) });
       log(`  ${name.padEnd(24)} ${(rate.perSecond / 1e6).toFixed(1)} MB/s`);
     }
   }
   return { handshakes, transport, notes };
+}
+
+/**
+ * A group in a child process of its own (`--in-process`): no group inherits another's heap, JIT
+ * or allocator state (measured: 64 KiB throughput of every library fell by up to half after the
+ * handshake groups had run in the same process). With separate contender processes (the
+ * default), the parent only orchestrates and runs the groups itself.
+ */
+async function groupResult(spec: GroupSpec): Promise<GroupResult> {
+  if (!flag('in-process')) return runGroup(spec);
+  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', new URL(import.meta.url).pathname, ...userArgv, '--group', JSON.stringify(spec)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 << 20,
+  });
+  return JSON.parse(out) as GroupResult;
 }
 
 async function main() {
@@ -284,9 +344,6 @@ async function main() {
   const load = os.loadavg();
   log(`noisekit bench: ${quick ? 'quick, ' : ''}${rounds} rounds × ${ms} ms, patterns ${patterns.join(',')}, backends ${backends.join(',')}; load ${load.map((l) => l.toFixed(2)).join(' ')}`);
 
-  // Each group runs in a fresh child process, so no group inherits another's heap, JIT or
-  // allocator state (measured: 64 KiB throughput of every library fell by up to half after the
-  // handshake groups had run in the same process).
   const specs: GroupSpec[] = [
     ...suites.flatMap((suite) => patterns.map((pattern) => ({ kind: 'handshake' as const, pattern, suite }))),
     ...SIZES.map((size) => ({ kind: 'transport' as const, size })),
@@ -295,12 +352,7 @@ async function main() {
   const handshakes: Results['handshakes'] = [];
   const transport: Results['transport'] = [];
   for (const spec of specs) {
-    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', new URL(import.meta.url).pathname, ...userArgv, '--group', JSON.stringify(spec)], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 64 << 20,
-    });
-    const part = JSON.parse(out) as GroupResult;
+    const part = await groupResult(spec);
     handshakes.push(...part.handshakes);
     transport.push(...part.transport);
     for (const n of part.notes) notes.add(n);
@@ -314,6 +366,7 @@ async function main() {
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '?', node: process.version, loadAtStart: load, loadAtEnd: os.loadavg() },
     rounds,
     msPerRound: ms,
+    processPer: flag('in-process') ? 'group' : 'contender',
     handshakes,
     transport,
     memory: mem,
@@ -335,7 +388,9 @@ function write(file: string, text: string) {
 }
 
 const groupArg = opt('group');
-(groupArg ? runGroup(JSON.parse(groupArg) as GroupSpec).then((r) => void process.stdout.write(JSON.stringify(r))) : main()).catch((e) => {
+const contenderArg = opt('contender');
+const entry = !groupArg ? main() : contenderArg ? runContender(JSON.parse(groupArg) as GroupSpec, contenderArg) : runGroup(JSON.parse(groupArg) as GroupSpec).then((r) => void process.stdout.write(JSON.stringify(r)));
+entry.catch((e) => {
   console.error(e);
   process.exit(1);
 });

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, ratio } from '../bench/measure.js';
+import { measureIsolated } from '../bench/isolated.js';
 import { runNode } from './support/run-node.js';
 import { loadSodiumBackend } from '../src/crypto/sodium.js';
 
@@ -20,6 +21,25 @@ describe('bench', function () {
     expect(ratio(a, { perSecond: 4, rounds: [] })).to.equal(2.5);
     expect(ratio(undefined, b)).to.be.NaN;
     expect(median([3, 1, 2, 10])).to.equal(2.5);
+  });
+
+  it('contenders in processes of their own: every round measures each; a failed check in one fails the run', async function () {
+    this.timeout(60_000);
+    const fixture = new URL('./fixtures/bench-contender.ts', import.meta.url).pathname;
+    const ok = { name: 'ok', argv: [fixture, 'ok'] };
+    const rates = await measureIsolated([ok, { ...ok, name: 'ok too', opsPerCall: 10 }], { ms: 5, rounds: 3 });
+    expect([...rates.keys()]).to.deep.equal(['ok', 'ok too']);
+    for (const r of rates.values()) {
+      expect(r.rounds).to.have.length(3);
+      for (const x of r.rounds) expect(x).to.be.greaterThan(0);
+    }
+    let err: unknown;
+    try {
+      await measureIsolated([ok, { name: 'broken', argv: [fixture, 'fail'] }], { ms: 20, rounds: 200 });
+    } catch (e) {
+      err = e;
+    }
+    expect(String(err)).to.match(/contender broken failed \(exit 1\): Error: bench check failed: a decryption that does not match/);
   });
 
   it('a tiny `npm run bench` run measures every contender, checks every result and reports the targets', async function () {
