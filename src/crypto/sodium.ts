@@ -1,10 +1,9 @@
 /**
  * The optional native-addon backend: libsodium through `sodium-native` (an optionalDependency
- * with prebuilt binaries). It supplies what libsodium does faster than node:crypto — X25519
- * without KeyObject import costs (spec 12.1), ChaCha20-Poly1305 IETF for messages under 8 KiB
- * (12.3) and BLAKE2b hashing (12.8) — and delegates the rest of those algorithms to node:crypto
- * where that measured faster (large messages). Other names fall through to the next
- * backend of the chain (node:crypto, then stablelib).
+ * with prebuilt binaries). It supplies what libsodium does faster than node:crypto: X25519
+ * without KeyObject import costs (spec 12.1), ChaCha20-Poly1305 IETF (12.3) and BLAKE2b hashing
+ * (12.8). Other names fall through to the next backend of the chain (node:crypto, then
+ * stablelib).
  *
  * Loading: the addon is loaded synchronously on first use
  * through `createRequire` (nothing happens at import time). When it is missing or fails to load, {@link loadSodiumBackend}
@@ -16,15 +15,12 @@
 import { createRequire } from 'node:module';
 import type { Cipher, CipherKey, CryptoBackend, Dh, Hash, KeyPair } from './types.js';
 import { chachaNonceScratch } from './nonce.js';
-import { nodeBackend, HASH_SCRATCH_MAX } from './node.js';
+import { HASH_SCRATCH_MAX } from './node.js';
 import { allocOut, CiphertextSlab } from './alloc.js';
 import { PartsScratch } from './scratch.js';
 import { checkBytes, copyBytes, ON_HEAP_MAX } from '../bytes.js';
 import { fusedHmac } from './hmac-fused.js';
 import { loadSodiumCalls, type SodiumCalls } from './sodium-calls.js';
-
-/** Plaintexts of at least this many bytes are sealed by node:crypto rather than libsodium. */
-export const SODIUM_LARGE_MESSAGE_MIN = 8192;
 
 /**
  * Scratch arrays with their own ArrayBuffer. V8 keeps typed arrays of up to 64 bytes on its
@@ -82,7 +78,6 @@ export function makeSodiumBackend(lib: SodiumCalls): CryptoBackend {
     },
   };
 
-  const nodeChaCha = nodeBackend.cipher('ChaChaPoly')!;
   // Ciphertexts of more than 64 bytes (which do not fit the scratch below) come from a slab.
   const slab = new CiphertextSlab();
   // Scratch for small AEAD calls: inputs, associated data (a 32/64-byte h in handshakes), output.
@@ -102,9 +97,11 @@ export function makeSodiumBackend(lib: SodiumCalls): CryptoBackend {
     return s;
   };
   /**
-   * ChaCha20-Poly1305 IETF (section 12.3): libsodium below SODIUM_LARGE_MESSAGE_MIN bytes;
-   * from there on OpenSSL's vectorised ChaCha20-Poly1305 is faster (npm run bench), so large
-   * messages go through node:crypto with the same key.
+   * ChaCha20-Poly1305 IETF (section 12.3), libsodium at every size. (Messages of 8 KiB and more
+   * went to node:crypto until the bench ran each library in a process of its own: there
+   * libsodium measured faster at 16 KiB and 65,519 B too, e.g. 377-490 against 279-306 MB/s at
+   * 16 KiB; node:crypto's per-call objects cost garbage collection that a shared process had
+   * charged to other contenders.)
    */
   const chachaPoly: Cipher = {
     name: 'ChaChaPoly',
@@ -114,10 +111,8 @@ export function makeSodiumBackend(lib: SodiumCalls): CryptoBackend {
       // for each call: handshakes key a cipher for one or two messages, so a per-key off-heap
       // allocation (~2 µs) costs more than copying 32 bytes per call.
       const k = copyBytes(key);
-      let large: CipherKey | undefined;
       return {
         encrypt(n, ad, plaintext) {
-          if (plaintext.length >= SODIUM_LARGE_MESSAGE_MIN) return (large ??= nodeChaCha.init(k)).encrypt(n, ad, plaintext);
           const len = plaintext.length + 16;
           const small = len <= aOut.length;
           const out = small ? aOut : slab.alloc(len);
@@ -133,7 +128,6 @@ export function makeSodiumBackend(lib: SodiumCalls): CryptoBackend {
         decrypt(n, ad, ciphertext) {
           if (ciphertext.length < 16) return null;
           const len = ciphertext.length - 16;
-          if (len >= SODIUM_LARGE_MESSAGE_MIN) return (large ??= nodeChaCha.init(k)).decrypt(n, ad, ciphertext);
           const small = len <= aOut.length;
           const out = small ? aOut : allocOut(len);
           key32.set(k);
@@ -151,8 +145,6 @@ export function makeSodiumBackend(lib: SodiumCalls): CryptoBackend {
         },
         wipe() {
           k.fill(0);
-          large?.wipe();
-          large = undefined;
         },
       };
     },
