@@ -16,6 +16,7 @@ import { dirname } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as sx25519 from '@stablelib/x25519';
+import { ChaCha20Poly1305 } from '@stablelib/chacha20poly1305';
 import { HandshakeState, TransportState, builtinPatterns, generateKeyPair, parseProtocolName, resolveSuite, type BackendChoice, type KeyPair } from '../src/index.js';
 import { loadSodiumBackend } from '../src/crypto/sodium.js';
 import { check, measureGroup, sameBytes, type Rate } from './measure.js';
@@ -163,7 +164,7 @@ function x25519Floors(ops: number, need: { keyGens: number; dhs: number; imports
   return out;
 }
 
-/** Raw ChaCha20-Poly1305 seal+open of `size` bytes (checked) with node:crypto and sodium-native. */
+/** Raw ChaCha20-Poly1305 seal+open of `size` bytes (checked) with node:crypto, @stablelib and sodium-native. */
 function aeadFloors(size: number): { lib: string; work: () => void }[] {
   const key = crypto.randomBytes(32);
   const ko = crypto.createSecretKey(key);
@@ -184,6 +185,15 @@ function aeadFloors(size: number): { lib: string; work: () => void }[] {
       },
     },
   ];
+  // The pure-JS cipher the node and stablelib backends use for small messages.
+  const js = new ChaCha20Poly1305(key);
+  out.push({
+    lib: '@stablelib/chacha20poly1305',
+    work: () => {
+      const pt = js.open(iv, js.seal(iv, m));
+      check(pt !== null && sameBytes(pt, m), 'stablelib aead');
+    },
+  });
   const na = sodiumNative();
   if (na) {
     const ct = new Uint8Array(size + 16);
