@@ -19,6 +19,7 @@
  */
 import type { Hash } from './types.js';
 import { padHmac, type HashParts } from './hmac-pads.js';
+import { offHeap, prefixViews } from './scratch.js';
 
 /** HASH(input) written into `out` (HASHLEN bytes); `out` and `input` never overlap. */
 export type HashInto = (out: Uint8Array, input: Uint8Array) => void;
@@ -27,15 +28,15 @@ export function fusedHmac(hashInto: HashInto, hashParts: HashParts, hashLen: num
   const general = padHmac(hashParts, blockLen);
   /** The data slot: output_{i-1} || byte(i) of HKDF, or any data up to this length. */
   const slotMax = 2 * hashLen;
-  const inner = new Uint8Array(new ArrayBuffer(blockLen + slotMax));
-  const outer = new Uint8Array(new ArrayBuffer(blockLen + hashLen));
+  const inner = offHeap(blockLen + slotMax);
+  const outer = offHeap(blockLen + hashLen);
   const innerHash = outer.subarray(blockLen);
   /** Where HKDF puts output_i: the start of the data slot. */
   const slot = inner.subarray(blockLen, blockLen + hashLen);
-  const temp = new Uint8Array(new ArrayBuffer(hashLen));
-  /** inner[0, blockLen + n) for each data length n, made once. */
-  const innerViews: Uint8Array[] = [];
-  const innerOf = (n: number): Uint8Array => (innerViews[n] ??= inner.subarray(0, blockLen + n));
+  const temp = offHeap(hashLen);
+  /** inner[0, blockLen + n) for a data length n. */
+  const innerViews = prefixViews(inner);
+  const innerOf = (n: number): Uint8Array => innerViews(blockLen + n);
 
   // Word views of the pads: K' ^ ipad is the key copied in, then XORed 4 bytes at a time
   // (measured ~0.2-0.5 µs less per HKDF than byte by byte).

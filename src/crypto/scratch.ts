@@ -1,3 +1,17 @@
+/** Off-heap scratch memory for the native backends. */
+
+/**
+ * A zeroed array with an ArrayBuffer of its own: native code reads and writes it in place,
+ * where an array of up to 64 bytes on V8's heap would first be moved off it (bytes.ts ON_HEAP_MAX).
+ */
+export const offHeap = (n: number): Uint8Array => new Uint8Array(new ArrayBuffer(n));
+
+/** `scratch[0, n)` for each length n, each view made once (a view is an allocation). */
+export function prefixViews(scratch: Uint8Array): (n: number) => Uint8Array {
+  const views: Uint8Array[] = [];
+  return (n) => (views[n] ??= scratch.subarray(0, n));
+}
+
 /**
  * A reusable off-heap scratch array that native hash calls read their concatenated input from
  * (HASH(a || b || ...), spec section 4.3, is called with two or three parts throughout the
@@ -10,12 +24,12 @@
  */
 export class PartsScratch {
   readonly #bytes: Uint8Array;
-  readonly #views: Uint8Array[] = [];
+  readonly #prefix: (n: number) => Uint8Array;
 
   /** `size`: the largest joined input kept in scratch; larger ones get a fresh array. */
   constructor(size: number) {
-    // Its own ArrayBuffer: native code reads the bytes without moving them (bytes.ts ON_HEAP_MAX).
-    this.#bytes = new Uint8Array(new ArrayBuffer(size));
+    this.#bytes = offHeap(size);
+    this.#prefix = prefixViews(this.#bytes);
   }
 
   /**
@@ -25,7 +39,7 @@ export class PartsScratch {
   join(parts: readonly Uint8Array[]): Uint8Array {
     let total = 0;
     for (let i = 0; i < parts.length; i++) total += parts[i]!.length;
-    const out = total <= this.#bytes.length ? (this.#views[total] ??= this.#bytes.subarray(0, total)) : new Uint8Array(total);
+    const out = total <= this.#bytes.length ? this.#prefix(total) : new Uint8Array(total);
     let off = 0;
     for (let i = 0; i < parts.length; i++) {
       out.set(parts[i]!, off);

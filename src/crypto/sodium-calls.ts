@@ -16,6 +16,8 @@
  * mismatch, an exception) selects `api`. `NOISEKIT_SODIUM_LAYER=api` forces the API.
  */
 
+import { offHeap } from './scratch.js';
+
 /** The libsodium calls of the sodium backend. Sizes are the caller's responsibility. */
 export interface SodiumCalls {
   readonly layer: 'binding' | 'api';
@@ -105,7 +107,6 @@ function bindingCalls(b: SodiumBinding): SodiumCalls {
   };
 }
 
-const offHeap = (n: number): Uint8Array => new Uint8Array(new ArrayBuffer(n));
 const hex = (x: Uint8Array): string => Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('hex');
 
 /** Runs the same inputs through both layers; true when every result agrees. */

@@ -17,25 +17,16 @@ import type { Cipher, CipherKey, CryptoBackend, Dh, Hash, KeyPair } from './type
 import { chachaNonceScratch } from './nonce.js';
 import { HASH_SCRATCH_MAX } from './node.js';
 import { allocOut, CiphertextSlab } from './alloc.js';
-import { PartsScratch } from './scratch.js';
+import { offHeap, PartsScratch, prefixViews } from './scratch.js';
 import { checkBytes, copyBytes, ON_HEAP_MAX } from '../bytes.js';
 import { fusedHmac } from './hmac-fused.js';
 import { loadSodiumCalls, type SodiumCalls } from './sodium-calls.js';
 
-/**
- * Scratch arrays with their own ArrayBuffer. V8 keeps typed arrays of up to 64 bytes on its
- * heap and moves one off it (about 0.8 µs, measured) the first time native code asks for its
- * buffer, which sodium-native does for every argument. Handshakes pass dozens of fresh 32- and
- * 64-byte arrays (hashes, keys, DH outputs), so small inputs are copied into these and outputs
- * are copied out of them into ordinary heap arrays (see `take`). Each is zeroed after use.
- */
-const offHeap = (n: number): Uint8Array => new Uint8Array(new ArrayBuffer(n));
-
-/** `scratch[0, n)` for each length n, each view made once (a view is an allocation). */
-function prefixes(scratch: Uint8Array): (n: number) => Uint8Array {
-  const views: Uint8Array[] = [];
-  return (n) => (views[n] ??= scratch.subarray(0, n));
-}
+// Scratch arrays with their own ArrayBuffer (offHeap). V8 keeps typed arrays of up to 64 bytes on
+// its heap and moves one off it (about 0.8 µs, measured) the first time native code asks for its
+// buffer, which it does for every argument. Handshakes pass dozens of fresh 32- and 64-byte
+// arrays (hashes, keys, DH outputs), so small inputs are copied into scratch and outputs are
+// copied out of it into ordinary heap arrays (see `take`). Each is zeroed after use.
 
 /** The backend on a layer of sodium-native (see crypto/sodium-calls.ts); exported for tests. */
 export function makeSodiumBackend(lib: SodiumCalls): CryptoBackend {
@@ -84,9 +75,9 @@ export function makeSodiumBackend(lib: SodiumCalls): CryptoBackend {
   const aIn = offHeap(ON_HEAP_MAX);
   const aAd = offHeap(ON_HEAP_MAX);
   const aOut = offHeap(ON_HEAP_MAX);
-  const aInOf = prefixes(aIn);
-  const aAdOf = prefixes(aAd);
-  const aOutOf = prefixes(aOut);
+  const aInOf = prefixViews(aIn);
+  const aAdOf = prefixViews(aAd);
+  const aOutOf = prefixViews(aOut);
   const key32 = offHeap(32);
   const nonce = chachaNonceScratch();
   /** `x` itself when it is larger than V8's on-heap limit, else a copy of it in the scratch. */
