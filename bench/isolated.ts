@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { median, type Contender, type Rate } from './measure.js';
+import { calibrate, median, runSlot, type Contender, type Rate } from './measure.js';
 
 export interface IsolatedContender {
   readonly name: string;
@@ -24,27 +24,12 @@ export interface IsolatedContender {
 
 /** In a contender's process: warm up, then serve slots until stdin closes. */
 export async function serveContender(c: Contender, ms: number): Promise<void> {
-  // Warm-up and calibration, as measureGroup does, but longer: this process warms its code alone.
-  const w0 = performance.now();
-  let calls = 0;
-  do {
-    c.work();
-    calls++;
-  } while (performance.now() - w0 < Math.max(100, ms));
-  const perCallMs = (performance.now() - w0) / calls;
-  const batch = Math.max(1, Math.floor(ms / 10 / Math.max(perCallMs, 1e-6)));
+  // Warm-up and calibration as in measureGroup, but longer: this process warms its code alone.
+  const batch = calibrate(c, Math.max(100, ms), ms);
   process.stdout.write('ready\n');
   for await (const line of createInterface({ input: process.stdin })) {
-    const slot = Number(line);
-    let n = 0;
-    const t0 = performance.now();
-    let t = t0;
-    while (t - t0 < slot) {
-      for (let i = 0; i < batch; i++) c.work();
-      n += batch;
-      t = performance.now();
-    }
-    process.stdout.write(`${n} ${t - t0}\n`);
+    const { calls, elapsedMs } = runSlot(c, batch, Number(line));
+    process.stdout.write(`${calls} ${elapsedMs}\n`);
   }
 }
 

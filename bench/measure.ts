@@ -3,6 +3,7 @@
  * budget per round, several rounds, and each reports the median rate. Work functions check their own results and throw
  * on any mismatch, which fails the whole bench (a benchmark nobody checks measures nothing).
  */
+import { equalBytes } from '../src/bytes.js';
 
 export interface Rate {
   /** Median operations per second over the rounds. */
@@ -31,31 +32,43 @@ export interface Contender {
  */
 export function measureGroup(contenders: readonly Contender[], opts: { ms: number; rounds: number }): Map<string, Rate> {
   (globalThis as { gc?: () => void }).gc?.();
-  const plans = contenders.map((c) => {
-    const w0 = performance.now();
-    let calls = 0;
-    do {
-      c.work();
-      calls++;
-    } while (performance.now() - w0 < Math.min(50, opts.ms / 4));
-    const perCallMs = (performance.now() - w0) / calls;
-    return { c, batch: Math.max(1, Math.floor(opts.ms / 10 / Math.max(perCallMs, 1e-6))), rounds: [] as number[] };
-  });
+  const plans = contenders.map((c) => ({ c, batch: calibrate(c, Math.min(50, opts.ms / 4), opts.ms), rounds: [] as number[] }));
   for (let r = 0; r < opts.rounds; r++) {
     for (let k = 0; k < plans.length; k++) {
       const plan = plans[(k + r) % plans.length]!;
-      let n = 0;
-      const t0 = performance.now();
-      let t = t0;
-      while (t - t0 < opts.ms) {
-        for (let i = 0; i < plan.batch; i++) plan.c.work();
-        n += plan.batch;
-        t = performance.now();
-      }
-      plan.rounds.push((n * (plan.c.opsPerCall ?? 1) * 1000) / (t - t0));
+      const { calls, elapsedMs } = runSlot(plan.c, plan.batch, opts.ms);
+      plan.rounds.push((calls * (plan.c.opsPerCall ?? 1) * 1000) / elapsedMs);
     }
   }
   return new Map(plans.map((p) => [p.c.name, { perSecond: median(p.rounds), rounds: p.rounds }]));
+}
+
+/**
+ * Runs `c` for `warmMs` (its warm-up) and returns the batch size for slots of `slotMs`: calls
+ * taking about a tenth of a slot, so the clock is read rarely but the slot ends close to time.
+ */
+export function calibrate(c: Contender, warmMs: number, slotMs: number): number {
+  const w0 = performance.now();
+  let calls = 0;
+  do {
+    c.work();
+    calls++;
+  } while (performance.now() - w0 < warmMs);
+  const perCallMs = (performance.now() - w0) / calls;
+  return Math.max(1, Math.floor(slotMs / 10 / Math.max(perCallMs, 1e-6)));
+}
+
+/** One time slot: batches of `batch` calls until `ms` have passed. */
+export function runSlot(c: Contender, batch: number, ms: number): { calls: number; elapsedMs: number } {
+  let calls = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < ms) {
+    for (let i = 0; i < batch; i++) c.work();
+    calls += batch;
+    t = performance.now();
+  }
+  return { calls, elapsedMs: t - t0 };
 }
 
 /**
@@ -74,16 +87,11 @@ export function check(ok: boolean, what: string): asserts ok {
 }
 
 /**
- * Byte-exact equality: native compare for large arrays; a loop for small ones, whose `.buffer`
+ * Byte-exact equality: native compare for large arrays; equalBytes (src/bytes.ts) for small ones, whose `.buffer`
  * would first move them off V8's heap (~0.8 µs each, src/bytes.ts ON_HEAP_MAX) and so charge the
  * check to whichever contender returns plain small Uint8Arrays rather than Buffers.
  */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  if (a.length <= 64) {
-    let diff = 0;
-    for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-    return diff === 0;
-  }
+  if (a.length <= 64 || a.length !== b.length) return equalBytes(a, b);
   return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
 }
