@@ -88,24 +88,50 @@ const chachaPoly = aeadCipher('ChaChaPoly', (k) => new ChaCha20Poly1305(k), chac
 const aesGcm = aeadCipher('AESGCM', (k) => new GCM(new AES(k)), aesGcmNonce);
 
 type HashCtor = ConstructorParameters<typeof HMAC>[0];
+/** What reusedHash needs of a @stablelib hash class: each of ours has these (SerializableHash). */
+interface SavableHash<S> {
+  update(data: Uint8Array): unknown;
+  digest(): Uint8Array;
+  clean(): void;
+  saveState(): S;
+  restoreState(saved: S): unknown;
+}
+
+/**
+ * One hash object per algorithm, reused for every hash() call instead of a new one per call (the
+ * constructor allocates seven typed arrays). After each digest, clean() wipes every internal of
+ * the object (state, buffer, work arrays, counters, its saved initial state) and restoreState()
+ * puts back the snapshot of a fresh object taken here, which holds only public constants (IV and
+ * parameter block, zero buffer and counters). So nothing of the input outlives the call, as with
+ * a fresh object. Safe to share: hashing is synchronous and calls nothing back, so two calls
+ * cannot interleave, and each worker thread loads its own copy of this module.
+ */
+function reusedHash<S>(ctor: new () => SavableHash<S>): (parts: readonly Uint8Array[]) => Uint8Array {
+  const h = new ctor();
+  const fresh = h.saveState();
+  return (parts) => {
+    try {
+      for (const p of parts) h.update(p);
+      return h.digest();
+    } finally {
+      h.clean();
+      h.restoreState(fresh);
+    }
+  };
+}
 
 /**
  * `reusableHmac`: stablelib's HKDF resets one HMAC between blocks, which relies on the hash's
  * restoreState(). @stablelib/blake2s and blake2b 2.0.1 do not clear their "finished" flag there,
  * so the second block throws; for those HMAC and HKDF are built on fresh hashes (hmac-pads.ts).
  */
-function stableHash(name: string, ctor: HashCtor, hashLen: number, blockLen: number, reusableHmac: boolean): Hash {
+function stableHash(name: string, ctor: HashCtor & (new () => SavableHash<unknown>), hashLen: number, blockLen: number, reusableHmac: boolean): Hash {
+  const hashParts = reusedHash(ctor);
   const hash: Hash = {
     name,
     hashLen,
     blockLen,
-    hash(...parts) {
-      const h = new ctor();
-      for (const p of parts) h.update(p);
-      const out = h.digest();
-      h.clean();
-      return out;
-    },
+    hash: (...parts) => hashParts(parts),
     hmac(key, ...data) {
       // RFC 2104: a key longer than the block is replaced by its hash. Done here with a fresh
       // hash because @stablelib/hmac 2.0.1 gets it wrong for BLAKE2s/BLAKE2b (it reuses the
@@ -125,7 +151,6 @@ function stableHash(name: string, ctor: HashCtor, hashLen: number, blockLen: num
     // Two fresh hashes per HMAC and the temp_key pads made once per HKDF (crypto/hmac-pads.ts):
     // no HMAC objects with their saved inner/outer states, which @stablelib/hmac allocates per
     // call (interleaved A/B: XX handshakes on this backend 1.8% faster).
-    const hashParts = (parts: Uint8Array[]): Uint8Array => hash.hash(...parts);
     return { ...hash, ...padHmac(hashParts, blockLen) };
   }
   return {
