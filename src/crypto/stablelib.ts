@@ -123,7 +123,8 @@ function reusedHash<S>(ctor: new () => SavableHash<S>): (parts: readonly Uint8Ar
 /**
  * `reusableHmac`: stablelib's HKDF resets one HMAC between blocks, which relies on the hash's
  * restoreState(). @stablelib/blake2s and blake2b 2.0.1 do not clear their "finished" flag there,
- * so the second block throws; for those HMAC and HKDF are built on fresh hashes (hmac-pads.ts).
+ * so the second block throws; for those HMAC and HKDF are built on one-shot hash() calls
+ * (hmac-pads.ts).
  */
 function stableHash(name: string, ctor: HashCtor & (new () => SavableHash<unknown>), hashLen: number, blockLen: number, reusableHmac: boolean): Hash {
   const hashParts = reusedHash(ctor);
@@ -133,8 +134,8 @@ function stableHash(name: string, ctor: HashCtor & (new () => SavableHash<unknow
     blockLen,
     hash: (...parts) => hashParts(parts),
     hmac(key, ...data) {
-      // RFC 2104: a key longer than the block is replaced by its hash. Done here with a fresh
-      // hash because @stablelib/hmac 2.0.1 gets it wrong for BLAKE2s/BLAKE2b (it reuses the
+      // RFC 2104: a key longer than the block is replaced by its hash. Done here with hash()
+      // because @stablelib/hmac 2.0.1 gets it wrong for BLAKE2s/BLAKE2b (it reuses the
       // hash after clean(), see reusableHmac below); identical for SHA-2. Noise's own keys are
       // HASHLEN bytes, never longer than the block, so protocols were not affected.
       const longKey = key.length > blockLen;
@@ -148,8 +149,8 @@ function stableHash(name: string, ctor: HashCtor & (new () => SavableHash<unknow
     },
   };
   if (!reusableHmac) {
-    // Two fresh hashes per HMAC and the temp_key pads made once per HKDF (crypto/hmac-pads.ts):
-    // no HMAC objects with their saved inner/outer states, which @stablelib/hmac allocates per
+    // Two one-shot hash() calls per HMAC and the temp_key pads made once per HKDF
+    // (crypto/hmac-pads.ts): no HMAC objects with their saved inner/outer states, which @stablelib/hmac allocates per
     // call (interleaved A/B: XX handshakes on this backend 1.8% faster).
     return { ...hash, ...padHmac(hashParts, blockLen) };
   }
