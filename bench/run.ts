@@ -42,6 +42,10 @@ const quick = flag('quick');
 // 21 rounds of 80 ms take as long as 11 of 150 ms, but the slots a ratio pairs are closer in time
 // and the median is over more per-round ratios: steadier on a shared machine whose speed moves by
 // tens of percent within a second (per-round rates in bench/results/latest.json).
+// Shorter slots with more rounds are not better: 84 rounds of 20 ms (same total time) measured
+// noise-handshake's 1 KiB transport 30% faster (82 against 63 MB/s, per-slot medians) and ours 3%:
+// a slot shorter than a library's garbage-collection period leaves its collections out of the
+// median slot, so a slot must be long enough to pay for the garbage it makes.
 const rounds = Number(opt('rounds') ?? (quick ? 5 : 21));
 const ms = Number(opt('ms') ?? 80);
 const patterns = (opt('patterns') ?? 'NN,XX,IK,KK').split(',').filter(Boolean);
