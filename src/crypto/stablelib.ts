@@ -98,8 +98,8 @@ interface SavableHash<S> {
 }
 
 /**
- * One hash object per algorithm, reused for every hash() call instead of a new one per call (the
- * constructor allocates seven typed arrays). After each digest, clean() wipes every internal of
+ * One hash object per algorithm, reused for every hash() call instead of a new one per call
+ * (BLAKE2b's constructor allocates seven typed arrays). After each digest, clean() wipes every internal of
  * the object (state, buffer, work arrays, counters, its saved initial state) and restoreState()
  * puts back the snapshot of a fresh object taken here, which holds only public constants (IV and
  * parameter block, zero buffer and counters). So nothing of the input outlives the call, as with
@@ -150,8 +150,9 @@ function stableHash(name: string, ctor: HashCtor & (new () => SavableHash<unknow
   };
   if (!reusableHmac) {
     // Two one-shot hash() calls per HMAC and the temp_key pads made once per HKDF
-    // (crypto/hmac-pads.ts): no HMAC objects with their saved inner/outer states, which @stablelib/hmac allocates per
-    // call (interleaved A/B: XX handshakes on this backend 1.8% faster).
+    // (crypto/hmac-pads.ts): no HMAC objects with their saved inner/outer states, which
+    // @stablelib/hmac allocates per call (interleaved A/B: XX handshakes on this backend 1.8%
+    // faster).
     return { ...hash, ...padHmac(hashParts, blockLen) };
   }
   return {
