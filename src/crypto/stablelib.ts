@@ -17,7 +17,7 @@ import { x448 } from '@noble/curves/ed448.js';
 import type { Cipher, CipherKey, CryptoBackend, Dh, Hash, KeyPair } from './types.js';
 import { chachaNonce, aesGcmNonce } from './nonce.js';
 import { splitOutputs } from './hkdf.js';
-import { padHmac } from './hmac-pads.js';
+import { padHmac, type HashParts } from './hmac-pads.js';
 import { checkBytes, copyBytes } from '../bytes.js';
 import { p256Noble } from './p256.js';
 import { secp256k1Dh } from './secp256k1.js';
@@ -106,7 +106,7 @@ interface SavableHash<S> {
  * a fresh object. Safe to share: hashing is synchronous and calls nothing back, so two calls
  * cannot interleave, and each worker thread loads its own copy of this module.
  */
-function reusedHash<S>(ctor: new () => SavableHash<S>): (parts: readonly Uint8Array[]) => Uint8Array {
+function reusedHash<S>(ctor: new () => SavableHash<S>): HashParts {
   const h = new ctor();
   const fresh = h.saveState();
   return (parts) => {
