@@ -6,7 +6,7 @@
  * another one left behind.
  *
  * Protocol on the child's stdin/stdout, one line each way: the child warms up and calibrates its
- * batch size, then prints `ready`; for every `<ms>` line it runs one slot and answers
+ * batch size, then prints `ready` (or `ready <note>`, a line for the report); for every `<ms>` line it runs one slot and answers
  * `<calls> <elapsed ms>`. A result check that throws ends the child with an error, which fails
  * the whole bench.
  */
@@ -23,10 +23,11 @@ export interface IsolatedContender {
 }
 
 /** In a contender's process: warm up, then serve slots until stdin closes. */
-export async function serveContender(c: Contender, ms: number): Promise<void> {
+export async function serveContender(c: Contender, ms: number, note?: () => string | undefined): Promise<void> {
   // Warm-up and calibration as in measureGroup, but longer: this process warms its code alone.
   const batch = calibrate(c, Math.max(100, ms), ms);
-  process.stdout.write('ready\n');
+  const n = note?.()?.replace(/\s+/g, ' ');
+  process.stdout.write(n ? `ready ${n}\n` : 'ready\n');
   for await (const line of createInterface({ input: process.stdin })) {
     const { calls, elapsedMs } = runSlot(c, batch, Number(line));
     process.stdout.write(`${calls} ${elapsedMs}\n`);
@@ -85,12 +86,16 @@ function startChild(contender: IsolatedContender): Child {
 }
 
 /** Measures the contenders, each in its own process, interleaved round by round. */
-export async function measureIsolated(contenders: readonly IsolatedContender[], opts: { ms: number; rounds: number }): Promise<Map<string, Rate>> {
+export async function measureIsolated(
+  contenders: readonly IsolatedContender[],
+  opts: { ms: number; rounds: number; onNote?: (note: string) => void },
+): Promise<Map<string, Rate>> {
   const children = contenders.map(startChild);
   try {
     for (const c of children) {
       const l = await c.next();
-      if (l !== 'ready') throw new Error(`bench: contender ${c.contender.name} said ${JSON.stringify(l)}`);
+      if (l !== 'ready' && !l.startsWith('ready ')) throw new Error(`bench: contender ${c.contender.name} said ${JSON.stringify(l)}`);
+      if (l.length > 6) opts.onNote?.(l.slice(6));
     }
     for (let r = 0; r < opts.rounds; r++) {
       for (let k = 0; k < children.length; k++) {

@@ -19,6 +19,7 @@ import * as sx25519 from '@stablelib/x25519';
 import { ChaCha20Poly1305 } from '@stablelib/chacha20poly1305';
 import { HandshakeState, TransportState, builtinPatterns, generateKeyPair, parseProtocolName, resolveSuite, type BackendChoice, type KeyPair } from '../src/index.js';
 import { loadSodiumBackend } from '../src/crypto/sodium.js';
+import { AUTO_LARGE_MIN, autoLargeChoice } from '../src/crypto/auto.js';
 import { check, measureGroup, sameBytes, type Rate } from './measure.js';
 import { measureIsolated, serveContender } from './isolated.js';
 import { loadPeers, LIBP2P_NOISE_NOTE } from './peers.js';
@@ -101,6 +102,14 @@ function oursTransport(size: number, backend: BackendChoice): () => void {
   const msg = crypto.randomBytes(size);
   const pt = new Uint8Array(msg.buffer, msg.byteOffset, size);
   return () => check(sameBytes(b!.decrypt(a!.encrypt(pt)), pt), `transport ${size} B (${String(backend)})`);
+}
+
+/** Which cipher auto used for large ChaChaPoly messages, in the process that measured it. */
+function autoLargeNote(): () => string | undefined {
+  return () => {
+    const choice = autoLargeChoice();
+    return choice && `auto: ChaChaPoly messages of ${AUTO_LARGE_MIN} B and more went to ${choice} (timed in each process on its first such message, crypto/auto.ts)`;
+  };
 }
 
 /** `library:backend` (the backend part may itself contain ':', as in `floor:node:crypto`). */
@@ -245,6 +254,8 @@ interface Entry {
   readonly name: string;
   readonly opsPerCall?: number;
   readonly make: () => () => void;
+  /** A line for the report, asked after the warm-up in the process that ran the work. */
+  readonly note?: () => string | undefined;
 }
 
 /**
@@ -287,7 +298,10 @@ async function buildGroup(spec: GroupSpec): Promise<{ entries: Entry[]; notes: s
   // Raw seal+open floors, every backend, the peers.
   const { size } = spec;
   const entries: Entry[] = aeadFloors(size).map((f) => ({ name: `floor:${f.lib}`, make: built(f.work), opsPerCall: size }));
-  for (const backend of backends) entries.push({ name: `noisekit:${String(backend)}`, make: () => oursTransport(size, backend), opsPerCall: size });
+  for (const backend of backends) {
+    const note = backend === 'auto' && size >= AUTO_LARGE_MIN ? autoLargeNote() : undefined;
+    entries.push({ name: `noisekit:${String(backend)}`, make: () => oursTransport(size, backend), opsPerCall: size, note });
+  }
   for (const peer of peers) {
     const work = peer.transport(size);
     if (typeof work === 'string') notes.push(`${peer.name} transport: ${work}`);
@@ -305,11 +319,18 @@ const groupName = (spec: GroupSpec) => (spec.kind === 'handshake' ? `handshakes 
  * another's time slot, and a major GC slows whoever runs next (measured: noise-handshake's XX
  * rate moved by ~15% with noise-protocol and noise-c.wasm in its process, noisekit's did not).
  */
-async function measureSpec(spec: GroupSpec, entries: readonly Entry[]): Promise<Map<string, Rate>> {
-  if (flag('in-process')) return measureGroup(entries.map((e) => ({ name: e.name, opsPerCall: e.opsPerCall, work: e.make() })), { ms, rounds });
+async function measureSpec(spec: GroupSpec, entries: readonly Entry[], onNote: (note: string) => void): Promise<Map<string, Rate>> {
+  if (flag('in-process')) {
+    const rates = measureGroup(entries.map((e) => ({ name: e.name, opsPerCall: e.opsPerCall, work: e.make() })), { ms, rounds });
+    for (const e of entries) {
+      const n = e.note?.();
+      if (n) onNote(n);
+    }
+    return rates;
+  }
   return measureIsolated(
     entries.map((e) => ({ name: e.name, opsPerCall: e.opsPerCall, argv: [new URL(import.meta.url).pathname, ...userArgv, '--group', JSON.stringify(spec), '--contender', e.name] })),
-    { ms, rounds },
+    { ms, rounds, onNote },
   );
 }
 
@@ -318,7 +339,7 @@ async function runContender(spec: GroupSpec, name: string): Promise<void> {
   const { entries } = await buildGroup(spec);
   const e = entries.find((x) => x.name === name);
   if (!e) throw new Error(`bench: no contender ${name} in ${groupName(spec)}`);
-  await serveContender({ name, work: e.make() }, ms);
+  await serveContender({ name, work: e.make() }, ms, e.note);
 }
 
 /** Runs one group and returns its results. */
@@ -327,7 +348,7 @@ async function runGroup(spec: GroupSpec): Promise<GroupResult> {
   const handshakes: Results['handshakes'] = [];
   const transport: Results['transport'] = [];
   log(`${groupName(spec)}: ${entries.map((c) => c.name).join(', ')}`);
-  for (const [name, rate] of await measureSpec(spec, entries)) {
+  for (const [name, rate] of await measureSpec(spec, entries, (n) => notes.push(n))) {
     const [library, backend] = splitName(name);
     if (spec.kind === 'handshake') {
       handshakes.push({ library, backend, suite: spec.suite, pattern: spec.pattern, perSecond: rate.perSecond, rounds: [...rate.rounds], dhPerPair: keyNeeds(spec.pattern).dhOps });

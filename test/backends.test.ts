@@ -9,13 +9,15 @@ import { expect } from 'chai';
 import * as crypto from 'node:crypto';
 import { nodeBackend, NODE_SMALL_MESSAGE_MAX, HASH_SCRATCH_MAX } from '../src/crypto/node.js';
 import { stablelibBackend } from '../src/crypto/stablelib.js';
-import { loadSodiumBackend, makeSodiumBackend } from '../src/crypto/sodium.js';
+import { loadSodium, loadSodiumBackend, makeSodiumBackend } from '../src/crypto/sodium.js';
 import { apiCalls, loadSodiumCalls, sameResults, type SodiumApi, type SodiumCalls } from '../src/crypto/sodium-calls.js';
 import { createRequire } from 'node:module';
 import { backendChain } from '../src/crypto/resolve.js';
 import { SLAB_MESSAGE_MAX } from '../src/crypto/alloc.js';
 import { hkdf } from '../src/crypto/hkdf.js';
-import type { CryptoBackend } from '../src/crypto/types.js';
+import type { Cipher, CipherKey, CryptoBackend } from '../src/crypto/types.js';
+import { fasterCipher } from '../src/crypto/faster-cipher.js';
+import { AUTO_LARGE_MIN, largeToNode } from '../src/crypto/auto.js';
 import { fromHex, toHex } from '../src/bytes.js';
 import { runNode } from './support/run-node.js';
 import * as sx25519 from '@stablelib/x25519';
@@ -25,7 +27,14 @@ const sodium = loadSodiumBackend();
 const requireHere = createRequire(import.meta.url);
 /** The sodium backend on sodium-native's documented API (the loaded one calls its binding, see crypto/sodium-calls.ts). */
 const sodiumApi: CryptoBackend | undefined = sodium && { ...makeSodiumBackend(apiCalls(requireHere('sodium-native') as SodiumApi)), name: 'sodium (api layer)' };
-const ALL: CryptoBackend[] = [nodeBackend, stablelibBackend, ...(sodium ? [sodium] : []), ...(sodiumApi ? [sodiumApi] : [])];
+/** auto's front backend with its large-message ChaChaPoly choice fixed (crypto/auto.ts times it once). */
+const autoWith = (largeToNodeCrypto: boolean): CryptoBackend[] => {
+  const lib = loadSodium();
+  if (!lib) return [];
+  const b = makeSodiumBackend(lib, { cipher: nodeBackend.cipher('ChaChaPoly')!, min: AUTO_LARGE_MIN, use: () => largeToNodeCrypto });
+  return [{ ...b, name: `auto (large ChaChaPoly to ${largeToNodeCrypto ? 'node' : 'sodium'})` }];
+};
+const ALL: CryptoBackend[] = [nodeBackend, stablelibBackend, ...(sodium ? [sodium] : []), ...(sodiumApi ? [sodiumApi] : []), ...autoWith(true), ...autoWith(false)];
 const rand = (n: number) => new Uint8Array(crypto.randomBytes(n));
 const EMPTY_AD = new Uint8Array(0);
 
@@ -100,7 +109,7 @@ describe('crypto backends', function () {
       NODE_SMALL_MESSAGE_MAX - 1, NODE_SMALL_MESSAGE_MAX, NODE_SMALL_MESSAGE_MAX + 1,
       1024, 4095, 4096, 4097,
       HASH_SCRATCH_MAX - 16, HASH_SCRATCH_MAX, HASH_SCRATCH_MAX + 1, HASH_SCRATCH_MAX + 16, HASH_SCRATCH_MAX + 17,
-      8191, 8192, 8193, 16384, 65519,
+      8191, 8192, 8193, AUTO_LARGE_MIN - 1, AUTO_LARGE_MIN, AUTO_LARGE_MIN + 1, 65519,
     ];
     const nonces = [0n, 1n, 0xffffffffn, 1n << 32n, (1n << 64n) - 2n];
     for (const name of ['ChaChaPoly', 'AESGCM']) {
@@ -290,6 +299,94 @@ describe('crypto backends', function () {
         expect(loadSodiumCalls(requireHere).layer).to.equal('api');
       } finally {
         delete process.env.NOISEKIT_SODIUM_LAYER;
+      }
+    });
+  });
+
+  describe('auto: large ChaChaPoly messages to node:crypto when faster (crypto/auto.ts, faster-cipher.ts)', function () {
+    /** A cipher that counts what its keys do, optionally slowed down (encrypt busy-waits). */
+    const counted = (inner: Cipher, delayMs = 0) => {
+      const calls = { encrypt: 0, decrypt: 0, init: 0, wipe: 0 };
+      const busy = () => {
+        const t = performance.now();
+        while (performance.now() - t < delayMs);
+      };
+      const cipher: Cipher = {
+        name: inner.name,
+        init(key) {
+          calls.init++;
+          const k = inner.init(key);
+          const wrapped: CipherKey = {
+            encrypt: (n, ad, pt) => (calls.encrypt++, busy(), k.encrypt(n, ad, pt)),
+            decrypt: (n, ad, ct) => (calls.decrypt++, k.decrypt(n, ad, ct)),
+            wipe: () => (calls.wipe++, k.wipe()),
+          };
+          return wrapped;
+        },
+      };
+      return { cipher, calls };
+    };
+    const stablelibChaCha = stablelibBackend.cipher('ChaChaPoly')!;
+    const nodeChaCha = nodeBackend.cipher('ChaChaPoly')!;
+
+    describe('the sodium backend with a cipher for large messages', function () {
+      before(function () {
+        if (!loadSodium()) this.skip();
+      });
+      it('below min libsodium; from min on the large cipher when chosen, keyed on first use; the choice is asked once', () => {
+        const large = counted(nodeChaCha);
+        let asked = 0;
+        const c = makeSodiumBackend(loadSodium()!, { cipher: large.cipher, min: 1000, use: () => (asked++, true) }).cipher('ChaChaPoly')!;
+        const key = rand(32);
+        const ref = stablelibChaCha.init(key);
+        const k = c.init(key);
+        for (const [size, toLarge] of [[999, 0], [1000, 2], [0, 0], [5000, 2], [65519, 2]] as const) {
+          const before = large.calls.encrypt + large.calls.decrypt;
+          const pt = rand(size);
+          const ct = k.encrypt(7n, EMPTY_AD, pt);
+          expect(toHex(ct), `${size} B`).to.equal(toHex(ref.encrypt(7n, EMPTY_AD, pt)));
+          expect(toHex(k.decrypt(7n, EMPTY_AD, ct)!)).to.equal(toHex(pt));
+          expect(large.calls.encrypt + large.calls.decrypt - before, `${size} B to the large cipher`).to.equal(toLarge);
+        }
+        expect(asked).to.equal(1);
+        expect(large.calls.init, 'keyed once').to.equal(1);
+        c.init(rand(32)).encrypt(0n, EMPTY_AD, rand(2000));
+        expect(asked, 'remembered across keys').to.equal(1);
+        k.wipe();
+        expect(large.calls.wipe, 'wipe() reaches the large key').to.equal(1);
+      });
+      it('when not chosen, every size stays with libsodium and the large cipher is never keyed', () => {
+        const large = counted(nodeChaCha);
+        const k = makeSodiumBackend(loadSodium()!, { cipher: large.cipher, min: 100, use: () => false }).cipher('ChaChaPoly')!.init(rand(32));
+        for (const size of [0, 99, 100, 65519]) expect(k.decrypt(0n, EMPTY_AD, k.encrypt(0n, EMPTY_AD, rand(size)))).to.not.equal(null);
+        expect(large.calls.init).to.equal(0);
+      });
+    });
+
+    it('fasterCipher picks the faster of two in either order, and the first when they disagree', () => {
+      expect(fasterCipher([counted(stablelibChaCha, 2).cipher, nodeChaCha], 4096)).to.equal(1);
+      expect(fasterCipher([nodeChaCha, counted(stablelibChaCha, 2).cipher], 4096)).to.equal(0);
+      const wrong: Cipher = {
+        name: 'ChaChaPoly',
+        init: (key) => {
+          const k = nodeChaCha.init(key);
+          return { encrypt: (n, ad, pt) => { const ct = k.encrypt(n, ad, pt); ct[0] = ct[0]! ^ 1; return ct; }, decrypt: (n, ad, ct) => { const c = new Uint8Array(ct); c[0] = c[0]! ^ 1; return k.decrypt(n, ad, c); }, wipe: () => k.wipe() };
+        },
+      };
+      // `wrong` is much faster than the slowed one but gives other ciphertexts: never picked.
+      expect(fasterCipher([counted(stablelibChaCha, 2).cipher, wrong], 4096)).to.equal(0);
+    });
+    it('NOISEKIT_AUTO_LARGE_CIPHER=node or =sodium fixes the choice without timing anything', () => {
+      const never: Cipher = { name: 'ChaChaPoly', init: () => { throw new Error('timed although the choice was fixed'); } };
+      try {
+        process.env.NOISEKIT_AUTO_LARGE_CIPHER = 'node';
+        expect(largeToNode(never, never)).to.equal(true);
+        process.env.NOISEKIT_AUTO_LARGE_CIPHER = 'sodium';
+        expect(largeToNode(never, never)).to.equal(false);
+        delete process.env.NOISEKIT_AUTO_LARGE_CIPHER;
+        expect(() => largeToNode(never, never)).to.throw(/timed/);
+      } finally {
+        delete process.env.NOISEKIT_AUTO_LARGE_CIPHER;
       }
     });
   });

@@ -27,8 +27,10 @@ describe('bench', function () {
     this.timeout(60_000);
     const fixture = new URL('./fixtures/bench-contender.ts', import.meta.url).pathname;
     const ok = { name: 'ok', argv: [fixture, 'ok'] };
-    const rates = await measureIsolated([ok, { ...ok, name: 'ok too', opsPerCall: 10 }], { ms: 5, rounds: 3 });
-    expect([...rates.keys()]).to.deep.equal(['ok', 'ok too']);
+    const notes: string[] = [];
+    const rates = await measureIsolated([ok, { ...ok, name: 'ok too', opsPerCall: 10 }, { name: 'with a note', argv: [fixture, 'note'] }], { ms: 5, rounds: 3, onNote: (n) => notes.push(n) });
+    expect([...rates.keys()]).to.deep.equal(['ok', 'ok too', 'with a note']);
+    expect(notes, 'a contender reports a line after its warm-up').to.deep.equal(['warmed up after some calls']);
     for (const r of rates.values()) {
       expect(r.rounds).to.have.length(3);
       for (const x of r.rounds) expect(x).to.be.greaterThan(0);
@@ -52,10 +54,14 @@ describe('bench', function () {
         { timeoutMs: 170_000 },
       );
       expect(r.status, r.stderr).to.equal(0);
-      const res = JSON.parse(readFileSync(json, 'utf8')) as { handshakes: { library: string; backend: string }[]; transport: { library: string; size: number }[] };
+      const res = JSON.parse(readFileSync(json, 'utf8')) as { handshakes: { library: string; backend: string }[]; transport: { library: string; size: number }[]; notes: string[] };
       const libs = new Set(res.handshakes.map((h) => `${h.library}:${h.backend}`));
       for (const want of ['noisekit:node', 'noisekit:stablelib', 'noisekit:auto', 'floor:node:crypto', 'floor:node:crypto+keys', 'noise-handshake:-', 'noise-protocol:-']) expect(libs).to.include(want);
-      if (loadSodiumBackend()) expect(libs).to.include('floor:sodium-native+keys');
+      if (loadSodiumBackend()) {
+        expect(libs).to.include('floor:sodium-native+keys');
+        // auto's large-message ChaChaPoly choice is made in the measuring process and reported
+        expect(res.notes.join('\n')).to.match(/auto: ChaChaPoly messages of 16384 B and more went to (node:crypto|libsodium)/);
+      }
       expect(new Set(res.transport.map((t) => t.size))).to.deep.equal(new Set([64, 1024, 16384, 65519]));
       expect(r.stdout).to.match(/Targets of issue #3/);
       // measured, then the bound from the key-work floor of the same run

@@ -7,11 +7,13 @@ import { NoiseError } from '../errors.js';
 import { stablelibBackend } from './stablelib.js';
 import { nodeBackend } from './node.js';
 import { loadSodiumBackend } from './sodium.js';
+import { autoChain } from './auto.js';
 
 /**
  * A backend by name, a backend object, or a preference list. `auto` = fastest available first:
- * `sodium` (when the optional sodium-native addon loads), then `node`, then `stablelib`
- * (measured by `npm run bench`, see docs/bench.md).
+ * `sodium` (when the optional sodium-native addon loads; its large ChaChaPoly messages may go to
+ * node:crypto, see crypto/auto.ts), then `node`, then `stablelib` (measured by `npm run bench`,
+ * see docs/bench.md).
  */
 export type BackendChoice = 'auto' | 'stablelib' | 'node' | 'sodium' | CryptoBackend | readonly CryptoBackend[];
 
@@ -21,14 +23,9 @@ export const BACKENDS: Readonly<Record<'stablelib' | 'node', CryptoBackend>> = {
   node: nodeBackend,
 };
 
-const AUTO_WITHOUT_SODIUM: readonly CryptoBackend[] = [nodeBackend, stablelibBackend];
-
 /** The ordered list of backends a choice stands for. */
 export function backendChain(choice: BackendChoice = 'auto'): readonly CryptoBackend[] {
-  if (choice === 'auto') {
-    const sodium = loadSodiumBackend();
-    return sodium ? [sodium, nodeBackend, stablelibBackend] : AUTO_WITHOUT_SODIUM;
-  }
+  if (choice === 'auto') return autoChain();
   if (choice === 'sodium') {
     const sodium = loadSodiumBackend();
     if (!sodium) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'backend "sodium" needs the optional package sodium-native, which is not installed or did not load');

@@ -28,8 +28,20 @@ import { loadSodiumCalls, type SodiumCalls } from './sodium-calls.js';
 // arrays (hashes, keys, DH outputs), so small inputs are copied into scratch and outputs are
 // copied out of it into ordinary heap arrays (see `take`). Each is zeroed after use.
 
+/**
+ * Where ChaChaPoly messages of `min` plaintext bytes and more go instead of libsodium, if
+ * `use()` says so (asked once, on the first such message, and remembered). The `auto` backend
+ * sends them to node:crypto on CPUs where that is faster (crypto/auto.ts). The same function is
+ * computed either way; only speed differs.
+ */
+export interface LargeMessages {
+  readonly cipher: Cipher;
+  readonly min: number;
+  use(): boolean;
+}
+
 /** The backend on a layer of sodium-native (see crypto/sodium-calls.ts); exported for tests. */
-export function makeSodiumBackend(lib: SodiumCalls): CryptoBackend {
+export function makeSodiumBackend(lib: SodiumCalls, large?: LargeMessages): CryptoBackend {
   const sk32 = offHeap(32);
   const pk32 = offHeap(32);
   const q32 = offHeap(32);
@@ -88,12 +100,14 @@ export function makeSodiumBackend(lib: SodiumCalls): CryptoBackend {
     return s;
   };
   /**
-   * ChaCha20-Poly1305 IETF (section 12.3), libsodium at every size. (Messages of 8 KiB and more
-   * went to node:crypto until the bench ran each library in a process of its own: there
-   * libsodium measured faster at 16 KiB and 65,519 B too, e.g. 377-490 against 279-306 MB/s at
-   * 16 KiB; node:crypto's per-call objects cost garbage collection that a shared process had
-   * charged to other contenders.)
+   * ChaCha20-Poly1305 IETF (section 12.3): libsodium, except that messages of `large.min` bytes
+   * and more go to `large.cipher` when `large.use()` chose it. Which is faster for large messages
+   * depends on the CPU (crypto/auto.ts): on one machine of this project libsodium measured
+   * faster at 16 KiB (377-490 against 279-306 MB/s, each library in a process of its own), on
+   * another, with AVX-512, node:crypto at 32 KiB (949 against 602 MB/s).
    */
+  let largeChosen: boolean | undefined;
+  const goLarge = (length: number): boolean => large !== undefined && length >= large.min && (largeChosen ??= large.use());
   const chachaPoly: Cipher = {
     name: 'ChaChaPoly',
     init(key: Uint8Array): CipherKey {
@@ -102,8 +116,11 @@ export function makeSodiumBackend(lib: SodiumCalls): CryptoBackend {
       // for each call: handshakes key a cipher for one or two messages, so a per-key off-heap
       // allocation (~2 µs) costs more than copying 32 bytes per call.
       const k = copyBytes(key);
+      /** The `large` cipher under this key, made on first use (most keys never see a large message). */
+      let l: CipherKey | undefined;
       return {
         encrypt(n, ad, plaintext) {
+          if (goLarge(plaintext.length)) return (l ??= large!.cipher.init(k)).encrypt(n, ad, plaintext);
           const len = plaintext.length + 16;
           const small = len <= aOut.length;
           const out = small ? aOut : slab.alloc(len);
@@ -119,6 +136,7 @@ export function makeSodiumBackend(lib: SodiumCalls): CryptoBackend {
         decrypt(n, ad, ciphertext) {
           if (ciphertext.length < 16) return null;
           const len = ciphertext.length - 16;
+          if (goLarge(len)) return (l ??= large!.cipher.init(k)).decrypt(n, ad, ciphertext);
           const small = len <= aOut.length;
           const out = small ? aOut : allocOut(len);
           key32.set(k);
@@ -136,6 +154,8 @@ export function makeSodiumBackend(lib: SodiumCalls): CryptoBackend {
         },
         wipe() {
           k.fill(0);
+          l?.wipe();
+          l = undefined;
         },
       };
     },
@@ -172,20 +192,26 @@ export function makeSodiumBackend(lib: SodiumCalls): CryptoBackend {
   };
 }
 
-let cached: CryptoBackend | null | undefined;
+let calls: SodiumCalls | null | undefined;
+let cached: CryptoBackend | undefined;
 
 /**
- * The libsodium backend, or `undefined` when `sodium-native` is not installed or cannot load on
- * this platform. Loaded once, on first call.
+ * The sodium-native calls, or `undefined` when `sodium-native` is not installed or cannot load
+ * on this platform. Loaded once, on first call.
  */
-export function loadSodiumBackend(): CryptoBackend | undefined {
-  if (cached === undefined) {
+export function loadSodium(): SodiumCalls | undefined {
+  if (calls === undefined) {
     try {
-      const require = createRequire(import.meta.url);
-      cached = makeSodiumBackend(loadSodiumCalls(require));
+      calls = loadSodiumCalls(createRequire(import.meta.url));
     } catch {
-      cached = null;
+      calls = null;
     }
   }
-  return cached ?? undefined;
+  return calls ?? undefined;
+}
+
+/** The libsodium backend (the `sodium` choice), or `undefined` without sodium-native. */
+export function loadSodiumBackend(): CryptoBackend | undefined {
+  const lib = loadSodium();
+  return lib && (cached ??= makeSodiumBackend(lib));
 }
