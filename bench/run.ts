@@ -19,7 +19,7 @@ import * as sx25519 from '@stablelib/x25519';
 import { ChaCha20Poly1305 } from '@stablelib/chacha20poly1305';
 import { HandshakeState, TransportState, builtinPatterns, generateKeyPair, parseProtocolName, resolveSuite, type BackendChoice, type KeyPair } from '../src/index.js';
 import { loadSodiumBackend } from '../src/crypto/sodium.js';
-import { AUTO_LARGE_MIN, autoLargeChoice } from '../src/crypto/auto.js';
+import { AUTO_LARGE_MIN, AUTO_LARGE_SAMPLES, autoLargeChoice } from '../src/crypto/auto.js';
 import { check, measureGroup, sameBytes, type Rate } from './measure.js';
 import { measureIsolated, serveContender } from './isolated.js';
 import { loadPeers, LIBP2P_NOISE_NOTE } from './peers.js';
@@ -104,11 +104,12 @@ function oursTransport(size: number, backend: BackendChoice): () => void {
   return () => check(sameBytes(b!.decrypt(a!.encrypt(pt)), pt), `transport ${size} B (${String(backend)})`);
 }
 
-/** Which cipher auto used for large ChaChaPoly messages, in the process that measured it. */
+/** Which ciphers auto chose for large ChaChaPoly messages, in the process that measured them. */
 function autoLargeNote(): () => string | undefined {
   return () => {
-    const choice = autoLargeChoice();
-    return choice && `auto: ChaChaPoly messages of ${AUTO_LARGE_MIN} B and more went to ${choice} (timed in each process on its first such message, crypto/auto.ts)`;
+    const { encrypt, decrypt } = autoLargeChoice();
+    if (!encrypt && !decrypt) return undefined;
+    return `auto: ChaChaPoly messages of ${AUTO_LARGE_MIN} B and more: encryption by ${encrypt ?? 'undecided'}, decryption by ${decrypt ?? 'undecided'} (raced in each process on its first ones, ${AUTO_LARGE_SAMPLES} per library and direction; crypto/auto.ts)`;
   };
 }
 

@@ -16,8 +16,8 @@ import { backendChain } from '../src/crypto/resolve.js';
 import { SLAB_MESSAGE_MAX } from '../src/crypto/alloc.js';
 import { hkdf } from '../src/crypto/hkdf.js';
 import type { Cipher, CipherKey, CryptoBackend } from '../src/crypto/types.js';
-import { fasterCipher } from '../src/crypto/faster-cipher.js';
-import { AUTO_LARGE_MIN, largeToNode } from '../src/crypto/auto.js';
+import { Race } from '../src/crypto/race.js';
+import { AUTO_LARGE_MIN, forcedLargeWinner } from '../src/crypto/auto.js';
 import { fromHex, toHex } from '../src/bytes.js';
 import { runNode } from './support/run-node.js';
 import * as sx25519 from '@stablelib/x25519';
@@ -31,7 +31,8 @@ const sodiumApi: CryptoBackend | undefined = sodium && { ...makeSodiumBackend(ap
 const autoWith = (largeToNodeCrypto: boolean): CryptoBackend[] => {
   const lib = loadSodium();
   if (!lib) return [];
-  const b = makeSodiumBackend(lib, { cipher: nodeBackend.cipher('ChaChaPoly')!, min: AUTO_LARGE_MIN, use: () => largeToNodeCrypto });
+  const winner = largeToNodeCrypto ? 1 : 0;
+  const b = makeSodiumBackend(lib, { cipher: nodeBackend.cipher('ChaChaPoly')!, min: AUTO_LARGE_MIN, encrypt: new Race({ winner }), decrypt: new Race({ winner }) });
   return [{ ...b, name: `auto (large ChaChaPoly to ${largeToNodeCrypto ? 'node' : 'sodium'})` }];
 };
 const ALL: CryptoBackend[] = [nodeBackend, stablelibBackend, ...(sodium ? [sodium] : []), ...(sodiumApi ? [sodiumApi] : []), ...autoWith(true), ...autoWith(false)];
@@ -303,21 +304,17 @@ describe('crypto backends', function () {
     });
   });
 
-  describe('auto: large ChaChaPoly messages to node:crypto when faster (crypto/auto.ts, faster-cipher.ts)', function () {
-    /** A cipher that counts what its keys do, optionally slowed down (encrypt busy-waits). */
-    const counted = (inner: Cipher, delayMs = 0) => {
+  describe('auto: large ChaChaPoly messages to node:crypto when faster (crypto/auto.ts, race.ts)', function () {
+    /** A cipher that counts what its keys do. */
+    const counted = (inner: Cipher) => {
       const calls = { encrypt: 0, decrypt: 0, init: 0, wipe: 0 };
-      const busy = () => {
-        const t = performance.now();
-        while (performance.now() - t < delayMs);
-      };
       const cipher: Cipher = {
         name: inner.name,
         init(key) {
           calls.init++;
           const k = inner.init(key);
           const wrapped: CipherKey = {
-            encrypt: (n, ad, pt) => (calls.encrypt++, busy(), k.encrypt(n, ad, pt)),
+            encrypt: (n, ad, pt) => (calls.encrypt++, k.encrypt(n, ad, pt)),
             decrypt: (n, ad, ct) => (calls.decrypt++, k.decrypt(n, ad, ct)),
             wipe: () => (calls.wipe++, k.wipe()),
           };
@@ -326,17 +323,60 @@ describe('crypto backends', function () {
       };
       return { cipher, calls };
     };
+    const busy = (ms: number) => {
+      const t = performance.now();
+      while (performance.now() - t < ms);
+    };
     const stablelibChaCha = stablelibBackend.cipher('ChaChaPoly')!;
     const nodeChaCha = nodeBackend.cipher('ChaChaPoly')!;
+
+    describe('Race', function () {
+      it('alternates until each has its samples, then picks the faster, whichever of the two it is', () => {
+        for (const slow of [0, 1] as const) {
+          const race = new Race({ samples: 4, probeEvery: 8 });
+          const used: number[] = [];
+          for (let k = 0; k < 8; k++) race.run(1000, (i) => (used.push(i), busy(i === slow ? 0.3 : 0)));
+          expect(used).to.deep.equal([0, 1, 0, 1, 0, 1, 0, 1]);
+          expect(race.winner, `implementation ${slow} is the slow one`).to.equal(slow === 0 ? 1 : 0);
+        }
+      });
+      it('once decided, 1 call in probeEvery tries the other one, and it takes over when it becomes faster', () => {
+        const race = new Race({ samples: 4, probeEvery: 8 });
+        let delays = [0.3, 0];
+        const used: number[] = [];
+        const go = (n: number) => {
+          for (let k = 0; k < n; k++) race.run(1000, (i) => (used.push(i), busy(delays[i]!)));
+        };
+        go(8);
+        expect(race.winner).to.equal(1);
+        used.length = 0;
+        go(64);
+        expect(used.filter((i) => i === 0), 'probes of the other one').to.have.length(8);
+        expect(race.winner, 'still the faster').to.equal(1);
+        delays = [0, 0.3]; // the machine changes
+        go(8 * 8);
+        expect(race.winner, 'the other one took over').to.equal(0);
+      });
+      it('calls that do not count (failed decryptions) never steer it; a fixed winner is all that runs', () => {
+        const race = new Race({ samples: 2, probeEvery: 4 });
+        for (let k = 0; k < 20; k++) race.run(1000, (i) => (busy(i === 0 ? 0.2 : 0), i === 0), (ok) => ok);
+        expect(race.winner, 'only implementation 0 counted').to.equal(undefined);
+        const fixed = new Race({ winner: 1, samples: 2, probeEvery: 2 });
+        const used = new Set<number>();
+        for (let k = 0; k < 20; k++) fixed.run(1000, (i) => (used.add(i), busy(i === 1 ? 0.2 : 0)));
+        expect([...used]).to.deep.equal([1]);
+      });
+    });
 
     describe('the sodium backend with a cipher for large messages', function () {
       before(function () {
         if (!loadSodium()) this.skip();
       });
-      it('below min libsodium; from min on the large cipher when chosen, keyed on first use; the choice is asked once', () => {
+      const withLarge = (large: Cipher, min: number, race: () => Race) =>
+        makeSodiumBackend(loadSodium()!, { cipher: large, min, encrypt: race(), decrypt: race() }).cipher('ChaChaPoly')!;
+      it('below min libsodium; from min on the large cipher when it won, keyed once, wiped with the key', () => {
         const large = counted(nodeChaCha);
-        let asked = 0;
-        const c = makeSodiumBackend(loadSodium()!, { cipher: large.cipher, min: 1000, use: () => (asked++, true) }).cipher('ChaChaPoly')!;
+        const c = withLarge(large.cipher, 1000, () => new Race({ winner: 1 }));
         const key = rand(32);
         const ref = stablelibChaCha.init(key);
         const k = c.init(key);
@@ -348,43 +388,43 @@ describe('crypto backends', function () {
           expect(toHex(k.decrypt(7n, EMPTY_AD, ct)!)).to.equal(toHex(pt));
           expect(large.calls.encrypt + large.calls.decrypt - before, `${size} B to the large cipher`).to.equal(toLarge);
         }
-        expect(asked).to.equal(1);
         expect(large.calls.init, 'keyed once').to.equal(1);
-        c.init(rand(32)).encrypt(0n, EMPTY_AD, rand(2000));
-        expect(asked, 'remembered across keys').to.equal(1);
         k.wipe();
         expect(large.calls.wipe, 'wipe() reaches the large key').to.equal(1);
       });
-      it('when not chosen, every size stays with libsodium and the large cipher is never keyed', () => {
+      it('when libsodium won, the large cipher is never keyed', () => {
         const large = counted(nodeChaCha);
-        const k = makeSodiumBackend(loadSodium()!, { cipher: large.cipher, min: 100, use: () => false }).cipher('ChaChaPoly')!.init(rand(32));
+        const k = withLarge(large.cipher, 100, () => new Race({ winner: 0 })).init(rand(32));
         for (const size of [0, 99, 100, 65519]) expect(k.decrypt(0n, EMPTY_AD, k.encrypt(0n, EMPTY_AD, rand(size)))).to.not.equal(null);
         expect(large.calls.init).to.equal(0);
       });
+      it('while racing, messages go to both and every result is the same as one cipher alone', () => {
+        const large = counted(nodeChaCha);
+        const k = withLarge(large.cipher, 100, () => new Race({ samples: 4, probeEvery: 4 })).init(rand(32));
+        const key2 = rand(32);
+        const k2 = withLarge(large.cipher, 100, () => new Race({ samples: 4, probeEvery: 4 })).init(key2);
+        const ref = stablelibChaCha.init(key2);
+        for (let n = 0n; n < 40n; n++) {
+          const pt = rand(100 + Number(n) * 50);
+          expect(toHex(k.decrypt(n, EMPTY_AD, k.encrypt(n, EMPTY_AD, pt))!)).to.equal(toHex(pt));
+          const ct = k2.encrypt(n, EMPTY_AD, pt);
+          expect(toHex(ct)).to.equal(toHex(ref.encrypt(n, EMPTY_AD, pt)));
+          const bad = new Uint8Array(ct);
+          bad[3]! ^= 1;
+          expect(k2.decrypt(n, EMPTY_AD, bad), 'a forgery fails on either').to.equal(null);
+        }
+        expect(large.calls.encrypt, 'node:crypto had its share').to.be.greaterThan(4);
+      });
     });
 
-    it('fasterCipher picks the faster of two in either order, and the first when they disagree', () => {
-      expect(fasterCipher([counted(stablelibChaCha, 2).cipher, nodeChaCha], 4096)).to.equal(1);
-      expect(fasterCipher([nodeChaCha, counted(stablelibChaCha, 2).cipher], 4096)).to.equal(0);
-      const wrong: Cipher = {
-        name: 'ChaChaPoly',
-        init: (key) => {
-          const k = nodeChaCha.init(key);
-          return { encrypt: (n, ad, pt) => { const ct = k.encrypt(n, ad, pt); ct[0] = ct[0]! ^ 1; return ct; }, decrypt: (n, ad, ct) => { const c = new Uint8Array(ct); c[0] = c[0]! ^ 1; return k.decrypt(n, ad, c); }, wipe: () => k.wipe() };
-        },
-      };
-      // `wrong` is much faster than the slowed one but gives other ciphertexts: never picked.
-      expect(fasterCipher([counted(stablelibChaCha, 2).cipher, wrong], 4096)).to.equal(0);
-    });
-    it('NOISEKIT_AUTO_LARGE_CIPHER=node or =sodium fixes the choice without timing anything', () => {
-      const never: Cipher = { name: 'ChaChaPoly', init: () => { throw new Error('timed although the choice was fixed'); } };
+    it('NOISEKIT_AUTO_LARGE_CIPHER=node or =sodium fixes the winner', () => {
       try {
         process.env.NOISEKIT_AUTO_LARGE_CIPHER = 'node';
-        expect(largeToNode(never, never)).to.equal(true);
+        expect(forcedLargeWinner()).to.equal(1);
         process.env.NOISEKIT_AUTO_LARGE_CIPHER = 'sodium';
-        expect(largeToNode(never, never)).to.equal(false);
-        delete process.env.NOISEKIT_AUTO_LARGE_CIPHER;
-        expect(() => largeToNode(never, never)).to.throw(/timed/);
+        expect(forcedLargeWinner()).to.equal(0);
+        process.env.NOISEKIT_AUTO_LARGE_CIPHER = 'fastest';
+        expect(forcedLargeWinner()).to.equal(undefined);
       } finally {
         delete process.env.NOISEKIT_AUTO_LARGE_CIPHER;
       }

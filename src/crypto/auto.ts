@@ -5,44 +5,48 @@
  * stablelib.
  *
  * ChaChaPoly messages of AUTO_LARGE_MIN bytes and more go to whichever of libsodium and
- * node:crypto seals and opens them faster on this CPU (crypto/faster-cipher.ts, timed once per
- * process on the first such message). The answer differs between machines of the same kind: on
- * an AMD EPYC with AVX-512, node:crypto measured 949 against 602 MB/s at 32 KiB and 1,029 against
- * 634 at 65,519 B, while earlier measurements on this project's machines had libsodium ahead
- * at 16 KiB (377-490 against 279-306 MB/s). Below 16 KiB libsodium won everywhere measured
- * (e.g. 445 against 366 MB/s at 8 KiB, with AVX-512): node:crypto sets up a cipher object for
- * every call, several microseconds each. `NOISEKIT_AUTO_LARGE_CIPHER=sodium` or `=node` skips the timing.
+ * node:crypto handles them faster on this CPU and in this process's state, found by racing the
+ * two on the process's own large messages and re-checked by a probe every 64 messages
+ * (crypto/race.ts; encryption and decryption are raced separately). The answer
+ * differs between machines of the same kind: on an AMD EPYC with AVX-512 (OpenSSL has AVX-512
+ * code for ChaCha20 and Poly1305, libsodium has none), node:crypto measured 949 against 602 MB/s
+ * at 32 KiB and 1,029 against 634 at 65,519 B, while earlier measurements on this project's
+ * machines had libsodium ahead at 16 KiB (377-490 against 279-306 MB/s). Below 16 KiB libsodium
+ * won everywhere measured (e.g. 445 against 366 MB/s at 8 KiB, with AVX-512): node:crypto sets
+ * up a cipher object for every call, several microseconds each.
+ * `NOISEKIT_AUTO_LARGE_CIPHER=node` or `=sodium` fixes the choice (nothing is timed).
  */
-import type { Cipher, CryptoBackend } from './types.js';
+import type { CryptoBackend } from './types.js';
 import { nodeBackend } from './node.js';
 import { stablelibBackend } from './stablelib.js';
-import { loadSodium, loadSodiumBackend, makeSodiumBackend } from './sodium.js';
-import { fasterCipher } from './faster-cipher.js';
+import { loadSodium, makeSodiumBackend } from './sodium.js';
+import { Race } from './race.js';
 
 /** Plaintext bytes from which auto's ChaChaPoly may use node:crypto instead of libsodium. */
 export const AUTO_LARGE_MIN = 16384;
-/** The message size timed to make that choice (between AUTO_LARGE_MIN and the 65,519 B maximum). */
-const TIMED_SIZE = 32768;
+/** Timings kept per implementation and direction (crypto/race.ts). */
+export const AUTO_LARGE_SAMPLES = 16;
+/** Once chosen, one large message in this many per direction probes the other implementation. */
+export const AUTO_LARGE_PROBE_EVERY = 64;
 
-/** Whether auto's large ChaChaPoly messages go to node:crypto: the env setting, else timed. */
-export function largeToNode(sodiumChaCha: Cipher, nodeChaCha: Cipher): boolean {
+/** The race winner fixed by NOISEKIT_AUTO_LARGE_CIPHER: 0 libsodium, 1 node:crypto, else none. */
+export function forcedLargeWinner(): 0 | 1 | undefined {
   const forced = process.env.NOISEKIT_AUTO_LARGE_CIPHER;
-  if (forced === 'node') return true;
-  if (forced === 'sodium') return false;
-  return fasterCipher([sodiumChaCha, nodeChaCha], TIMED_SIZE) === 1;
+  return forced === 'node' ? 1 : forced === 'sodium' ? 0 : undefined;
 }
 
 let chain: readonly CryptoBackend[] | undefined;
-/** The choice, once made (see autoLargeChoice). */
-let largeChoice: boolean | undefined;
+let races: { encrypt: Race; decrypt: Race } | undefined;
 
+const NAMES = ['libsodium', 'node:crypto'] as const;
 /**
- * Where this process's `auto` ChaChaPoly sends messages of AUTO_LARGE_MIN bytes and more:
- * `undefined` until the first such message (or without sodium-native, when node:crypto does
- * every size above 128 bytes anyway). For reports such as the bench's.
+ * Where this process's `auto` ChaChaPoly sends encryptions and decryptions of AUTO_LARGE_MIN
+ * bytes and more now (`undefined` before the first choice, or without sodium-native, when
+ * node:crypto does every size above 128 bytes anyway). For reports such as the bench's.
  */
-export function autoLargeChoice(): 'node:crypto' | 'libsodium' | undefined {
-  return largeChoice === undefined ? undefined : largeChoice ? 'node:crypto' : 'libsodium';
+export function autoLargeChoice(): { encrypt?: (typeof NAMES)[number]; decrypt?: (typeof NAMES)[number] } {
+  const name = (r: Race | undefined) => (r?.winner === undefined ? undefined : NAMES[r.winner]);
+  return { encrypt: name(races?.encrypt), decrypt: name(races?.decrypt) };
 }
 
 /** The backends `auto` stands for, in order (built once). */
@@ -50,8 +54,9 @@ export function autoChain(): readonly CryptoBackend[] {
   if (chain) return chain;
   const lib = loadSodium();
   if (!lib) return (chain = [nodeBackend, stablelibBackend]);
-  const s = loadSodiumBackend()!.cipher('ChaChaPoly')!;
-  const n = nodeBackend.cipher('ChaChaPoly')!;
-  const sodium = makeSodiumBackend(lib, { cipher: n, min: AUTO_LARGE_MIN, use: () => (largeChoice ??= largeToNode(s, n)) });
+  const forced = forcedLargeWinner();
+  const opts = { samples: AUTO_LARGE_SAMPLES, probeEvery: AUTO_LARGE_PROBE_EVERY, winner: forced };
+  races = { encrypt: new Race(opts), decrypt: new Race(opts) };
+  const sodium = makeSodiumBackend(lib, { cipher: nodeBackend.cipher('ChaChaPoly')!, min: AUTO_LARGE_MIN, ...races });
   return (chain = [sodium, nodeBackend, stablelibBackend]);
 }

@@ -21,6 +21,7 @@ import { offHeap, PartsScratch, prefixViews } from './scratch.js';
 import { checkBytes, copyBytes, ON_HEAP_MAX } from '../bytes.js';
 import { fusedHmac } from './hmac-fused.js';
 import { loadSodiumCalls, type SodiumCalls } from './sodium-calls.js';
+import type { Race } from './race.js';
 
 // Scratch arrays with their own ArrayBuffer (offHeap). V8 keeps typed arrays of up to 64 bytes on
 // its heap and moves one off it (about 0.8 µs, measured) the first time native code asks for its
@@ -29,15 +30,16 @@ import { loadSodiumCalls, type SodiumCalls } from './sodium-calls.js';
 // copied out of it into ordinary heap arrays (see `take`). Each is zeroed after use.
 
 /**
- * Where ChaChaPoly messages of `min` plaintext bytes and more go instead of libsodium, if
- * `use()` says so (asked once, on the first such message, and remembered). The `auto` backend
- * sends them to node:crypto on CPUs where that is faster (crypto/auto.ts). The same function is
- * computed either way; only speed differs.
+ * A second ChaChaPoly for messages of `min` plaintext bytes and more: each such encryption and
+ * decryption goes to libsodium (0) or to `cipher` (1) as its race says (crypto/race.ts). The
+ * `auto` backend races node:crypto against libsodium this way (crypto/auto.ts). The same
+ * function is computed either way; only speed differs.
  */
 export interface LargeMessages {
   readonly cipher: Cipher;
   readonly min: number;
-  use(): boolean;
+  readonly encrypt: Race;
+  readonly decrypt: Race;
 }
 
 /** The backend on a layer of sodium-native (see crypto/sodium-calls.ts); exported for tests. */
@@ -99,15 +101,48 @@ export function makeSodiumBackend(lib: SodiumCalls, large?: LargeMessages): Cryp
     s.set(x);
     return s;
   };
+  /** libsodium's ChaCha20-Poly1305 IETF encryption under `k` (a heap copy of the key). */
+  const seal = (k: Uint8Array, n: bigint, ad: Uint8Array, plaintext: Uint8Array): Uint8Array => {
+    const len = plaintext.length + 16;
+    const small = len <= aOut.length;
+    const out = small ? aOut : slab.alloc(len);
+    key32.set(k);
+    try {
+      lib.seal(small ? aOutOf(len) : out, stage(plaintext, aInOf), stage(ad, aAdOf), nonce(n), key32);
+    } finally {
+      key32.fill(0);
+      if (plaintext.length <= ON_HEAP_MAX) aIn.fill(0, 0, plaintext.length);
+    }
+    return small ? take(aOutOf(len)) : out;
+  };
+  /** libsodium's decryption (ciphertext of at least 16 bytes), or null. */
+  const open = (k: Uint8Array, n: bigint, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null => {
+    const len = ciphertext.length - 16;
+    const small = len <= aOut.length;
+    const out = small ? aOut : allocOut(len);
+    key32.set(k);
+    let ok: boolean;
+    try {
+      ok = lib.open(small ? aOutOf(len) : out, stage(ciphertext, aInOf), stage(ad, aAdOf), nonce(n), key32);
+    } finally {
+      key32.fill(0);
+    }
+    if (!ok) {
+      (small ? aOut : out).fill(0, 0, len);
+      return null;
+    }
+    return small ? take(aOutOf(len)) : out;
+  };
+  const opened = (pt: Uint8Array | null): boolean => pt !== null;
+  const largeMin = large?.min ?? Infinity;
+
   /**
    * ChaCha20-Poly1305 IETF (section 12.3): libsodium, except that messages of `large.min` bytes
-   * and more go to `large.cipher` when `large.use()` chose it. Which is faster for large messages
+   * and more may go to `large.cipher` (see LargeMessages). Which is faster for large messages
    * depends on the CPU (crypto/auto.ts): on one machine of this project libsodium measured
    * faster at 16 KiB (377-490 against 279-306 MB/s, each library in a process of its own), on
    * another, with AVX-512, node:crypto at 32 KiB (949 against 602 MB/s).
    */
-  let largeChosen: boolean | undefined;
-  const goLarge = (length: number): boolean => large !== undefined && length >= large.min && (largeChosen ??= large.use());
   const chachaPoly: Cipher = {
     name: 'ChaChaPoly',
     init(key: Uint8Array): CipherKey {
@@ -118,39 +153,16 @@ export function makeSodiumBackend(lib: SodiumCalls, large?: LargeMessages): Cryp
       const k = copyBytes(key);
       /** The `large` cipher under this key, made on first use (most keys never see a large message). */
       let l: CipherKey | undefined;
+      const other = (): CipherKey => (l ??= large!.cipher.init(k));
       return {
         encrypt(n, ad, plaintext) {
-          if (goLarge(plaintext.length)) return (l ??= large!.cipher.init(k)).encrypt(n, ad, plaintext);
-          const len = plaintext.length + 16;
-          const small = len <= aOut.length;
-          const out = small ? aOut : slab.alloc(len);
-          key32.set(k);
-          try {
-            lib.seal(small ? aOutOf(len) : out, stage(plaintext, aInOf), stage(ad, aAdOf), nonce(n), key32);
-          } finally {
-            key32.fill(0);
-            if (plaintext.length <= ON_HEAP_MAX) aIn.fill(0, 0, plaintext.length);
-          }
-          return small ? take(aOutOf(len)) : out;
+          if (plaintext.length < largeMin) return seal(k, n, ad, plaintext);
+          return large!.encrypt.run(plaintext.length, (i) => (i ? other().encrypt(n, ad, plaintext) : seal(k, n, ad, plaintext)));
         },
         decrypt(n, ad, ciphertext) {
           if (ciphertext.length < 16) return null;
-          const len = ciphertext.length - 16;
-          if (goLarge(len)) return (l ??= large!.cipher.init(k)).decrypt(n, ad, ciphertext);
-          const small = len <= aOut.length;
-          const out = small ? aOut : allocOut(len);
-          key32.set(k);
-          let ok: boolean;
-          try {
-            ok = lib.open(small ? aOutOf(len) : out, stage(ciphertext, aInOf), stage(ad, aAdOf), nonce(n), key32);
-          } finally {
-            key32.fill(0);
-          }
-          if (!ok) {
-            (small ? aOut : out).fill(0, 0, len);
-            return null;
-          }
-          return small ? take(aOutOf(len)) : out;
+          if (ciphertext.length - 16 < largeMin) return open(k, n, ad, ciphertext);
+          return large!.decrypt.run(ciphertext.length - 16, (i) => (i ? other().decrypt(n, ad, ciphertext) : open(k, n, ad, ciphertext)), opened);
         },
         wipe() {
           k.fill(0);
