@@ -153,16 +153,15 @@ export function makeSodiumBackend(lib: SodiumCalls, large?: LargeMessages): Cryp
       const k = copyBytes(key);
       /** The `large` cipher under this key, made on first use (most keys never see a large message). */
       let l: CipherKey | undefined;
-      const other = (): CipherKey => (l ??= large!.cipher.init(k));
       return {
         encrypt(n, ad, plaintext) {
           if (plaintext.length < largeMin) return seal(k, n, ad, plaintext);
-          return large!.encrypt.run(plaintext.length, (i) => (i ? other().encrypt(n, ad, plaintext) : seal(k, n, ad, plaintext)));
+          return large!.encrypt.run(plaintext.length, (i) => (i ? (l ??= large!.cipher.init(k)).encrypt(n, ad, plaintext) : seal(k, n, ad, plaintext)));
         },
         decrypt(n, ad, ciphertext) {
           if (ciphertext.length < 16) return null;
           if (ciphertext.length - 16 < largeMin) return open(k, n, ad, ciphertext);
-          return large!.decrypt.run(ciphertext.length - 16, (i) => (i ? other().decrypt(n, ad, ciphertext) : open(k, n, ad, ciphertext)), opened);
+          return large!.decrypt.run(ciphertext.length - 16, (i) => (i ? (l ??= large!.cipher.init(k)).decrypt(n, ad, ciphertext) : open(k, n, ad, ciphertext)), opened);
         },
         wipe() {
           k.fill(0);
