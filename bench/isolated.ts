@@ -6,8 +6,9 @@
  * another one left behind.
  *
  * Protocol on the child's stdin/stdout, one line each way: the child warms up and calibrates its
- * batch size, then prints `ready` (or `ready <note>`, a line for the report); for every `<ms>` line it runs one slot and answers
- * `<calls> <elapsed ms>`. A result check that throws ends the child with an error, which fails
+ * batch size, then prints `ready`; for every `<ms>` line it runs one slot and answers
+ * `<calls> <elapsed ms>`; after the last round, to `note` it answers `note` and a line for the
+ * report, if it has one (what it saw while measuring). A result check that throws ends the child with an error, which fails
  * the whole bench.
  */
 import { spawn } from 'node:child_process';
@@ -26,9 +27,13 @@ export interface IsolatedContender {
 export async function serveContender(c: Contender, ms: number, note?: () => string | undefined): Promise<void> {
   // Warm-up and calibration as in measureGroup, but longer: this process warms its code alone.
   const batch = calibrate(c, Math.max(100, ms), ms);
-  const n = note?.()?.replace(/\s+/g, ' ');
-  process.stdout.write(n ? `ready ${n}\n` : 'ready\n');
+  process.stdout.write('ready\n');
   for await (const line of createInterface({ input: process.stdin })) {
+    if (line === 'note') {
+      const n = note?.()?.replace(/\s+/g, ' ');
+      process.stdout.write(n ? `note ${n}\n` : 'note\n');
+      continue;
+    }
     const { calls, elapsedMs } = runSlot(c, batch, Number(line));
     process.stdout.write(`${calls} ${elapsedMs}\n`);
   }
@@ -94,8 +99,7 @@ export async function measureIsolated(
   try {
     for (const c of children) {
       const l = await c.next();
-      if (l !== 'ready' && !l.startsWith('ready ')) throw new Error(`bench: contender ${c.contender.name} said ${JSON.stringify(l)}`);
-      if (l.length > 6) opts.onNote?.(l.slice(6));
+      if (l !== 'ready') throw new Error(`bench: contender ${c.contender.name} said ${JSON.stringify(l)}`);
     }
     for (let r = 0; r < opts.rounds; r++) {
       for (let k = 0; k < children.length; k++) {
@@ -104,6 +108,12 @@ export async function measureIsolated(
         const [calls, elapsed] = (await c.next()).split(' ').map(Number) as [number, number];
         c.rounds.push((calls * (c.contender.opsPerCall ?? 1) * 1000) / elapsed);
       }
+    }
+    for (const c of children) {
+      c.send('note');
+      const l = await c.next();
+      if (!l.startsWith('note')) throw new Error(`bench: contender ${c.contender.name} said ${JSON.stringify(l)}`);
+      if (l.length > 5) opts.onNote?.(l.slice(5));
     }
   } finally {
     for (const c of children) c.kill();

@@ -19,7 +19,7 @@ import * as sx25519 from '@stablelib/x25519';
 import { ChaCha20Poly1305 } from '@stablelib/chacha20poly1305';
 import { HandshakeState, TransportState, builtinPatterns, generateKeyPair, parseProtocolName, resolveSuite, type BackendChoice, type KeyPair } from '../src/index.js';
 import { loadSodiumBackend } from '../src/crypto/sodium.js';
-import { AUTO_LARGE_MIN, AUTO_LARGE_SAMPLES, autoLargeChoice } from '../src/crypto/auto.js';
+import { AUTO_LARGE_MIN, autoLargeChoice } from '../src/crypto/auto.js';
 import { check, measureGroup, sameBytes, type Rate } from './measure.js';
 import { measureIsolated, serveContender } from './isolated.js';
 import { loadPeers, LIBP2P_NOISE_NOTE } from './peers.js';
@@ -109,7 +109,7 @@ function autoLargeNote(): () => string | undefined {
   return () => {
     const { encrypt, decrypt } = autoLargeChoice();
     if (!encrypt && !decrypt) return undefined;
-    return `auto: ChaChaPoly messages of ${AUTO_LARGE_MIN} B and more: encryption by ${encrypt ?? 'undecided'}, decryption by ${decrypt ?? 'undecided'} (raced in each process on its first ones, ${AUTO_LARGE_SAMPLES} per library and direction; crypto/auto.ts)`;
+    return `auto: ChaChaPoly messages of ${AUTO_LARGE_MIN} B and more: encryption by ${encrypt ?? 'undecided'}, decryption by ${decrypt ?? 'undecided'} (after the last round; raced in each process on its own messages, crypto/auto.ts)`;
   };
 }
 
@@ -255,7 +255,7 @@ interface Entry {
   readonly name: string;
   readonly opsPerCall?: number;
   readonly make: () => () => void;
-  /** A line for the report, asked after the warm-up in the process that ran the work. */
+  /** A line for the report, asked after the last round in the process that ran the work. */
   readonly note?: () => string | undefined;
 }
 

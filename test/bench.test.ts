@@ -30,7 +30,7 @@ describe('bench', function () {
     const notes: string[] = [];
     const rates = await measureIsolated([ok, { ...ok, name: 'ok too', opsPerCall: 10 }, { name: 'with a note', argv: [fixture, 'note'] }], { ms: 5, rounds: 3, onNote: (n) => notes.push(n) });
     expect([...rates.keys()]).to.deep.equal(['ok', 'ok too', 'with a note']);
-    expect(notes, 'a contender reports a line after its warm-up').to.deep.equal(['warmed up after some calls']);
+    expect(notes, 'a contender reports a line after the last round').to.deep.equal(['measured after some calls']);
     for (const r of rates.values()) {
       expect(r.rounds).to.have.length(3);
       for (const x of r.rounds) expect(x).to.be.greaterThan(0);
