@@ -18,7 +18,8 @@ import { createRequire } from 'node:module';
 import * as sx25519 from '@stablelib/x25519';
 import { ChaCha20Poly1305 } from '@stablelib/chacha20poly1305';
 import { HandshakeState, TransportState, builtinPatterns, generateKeyPair, parseProtocolName, resolveSuite, type BackendChoice, type KeyPair } from '../src/index.js';
-import { loadSodiumBackend } from '../src/crypto/sodium.js';
+import { loadSodium, loadSodiumBackend } from '../src/crypto/sodium.js';
+import { replay, tracePair } from './primitive-trace.js';
 import { AUTO_LARGE_MIN, autoLargeChoice } from '../src/crypto/auto.js';
 import { check, measureGroup, sameBytes, type Rate } from './measure.js';
 import { measureIsolated, serveContender } from './isolated.js';
@@ -277,6 +278,10 @@ async function buildGroup(spec: GroupSpec): Promise<{ entries: Entry[]; notes: s
     const entries: Entry[] = x25519Floors(need.dhOps, need)
       .filter((f) => withStablelib || f.lib !== '@stablelib/x25519')
       .map((f) => ({ name: `floor:${f.lib}`, make: built(f.work) }));
+    // Every primitive call of one pair on libsodium (bench/primitive-trace.ts), traced only in
+    // the process that measures it (tracing runs the engine).
+    const lib = suite === COMPARE_SUITE ? loadSodium() : undefined;
+    if (lib) entries.push({ name: 'floor:sodium-native+all', make: () => replay(tracePair(`Noise_${pattern}_${suite}`, need)!, lib) });
     for (const backend of backends) {
       if (backend === 'stablelib' && suite !== COMPARE_SUITE) continue; // slow, and its floor is the DH
       try {

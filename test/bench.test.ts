@@ -11,6 +11,7 @@ import { median, ratio } from '../bench/measure.js';
 import { measureIsolated } from '../bench/isolated.js';
 import { runNode } from './support/run-node.js';
 import { loadSodiumBackend } from '../src/crypto/sodium.js';
+import { tracePair } from '../bench/primitive-trace.js';
 
 describe('bench', function () {
   it('ratio() is the median of per-round ratios for interleaved rounds, the ratio of medians otherwise', () => {
@@ -21,6 +22,24 @@ describe('bench', function () {
     expect(ratio(a, { perSecond: 4, rounds: [] })).to.equal(2.5);
     expect(ratio(undefined, b)).to.be.NaN;
     expect(median([3, 1, 2, 10])).to.equal(2.5);
+  });
+
+  it('the all-primitives floor records what the spec prescribes for a pair (counted by hand from sections 5 and 7)', function () {
+    if (!loadSodiumBackend()) this.skip();
+    const count = (protocol: string, keys: Parameters<typeof tracePair>[1]) => {
+      const c: Record<string, number> = {};
+      for (const x of tracePair(protocol, keys)!) c[x.op] = (c[x.op] ?? 0) + 1;
+      return c;
+    };
+    // NN per side: MixHash of the prologue, e, payload 1, e, payload 2 (5); MixKey(ee) and Split
+    // are HKDFs of two outputs, 3 HMACs of 2 hash calls each (12): 17. One DH and one key each;
+    // only payload 2 is encrypted.
+    expect(count('Noise_NN_25519_ChaChaPoly_BLAKE2b', { iStatic: false, rStatic: false, iKnowsR: false, rKnowsI: false }))
+      .to.deep.equal({ randomFill: 2, scalarmultBase: 2, scalarmult: 2, generichash: 34, seal: 1, open: 1 });
+    // XX per side: 8 MixHashes (prologue, e, payload, e, s, payload, s, payload) and 4 HKDFs
+    // (ee, es, se, Split) of 6 calls: 32. Three DHs each; s and payload of messages 2 and 3 encrypted.
+    expect(count('Noise_XX_25519_ChaChaPoly_BLAKE2b', { iStatic: true, rStatic: true, iKnowsR: false, rKnowsI: false }))
+      .to.deep.equal({ randomFill: 2, scalarmultBase: 2, scalarmult: 6, generichash: 64, seal: 4, open: 4 });
   });
 
   it('contenders in processes of their own: every round measures each; a failed check in one fails the run', async function () {
@@ -59,11 +78,13 @@ describe('bench', function () {
       for (const want of ['noisekit:node', 'noisekit:stablelib', 'noisekit:auto', 'floor:node:crypto', 'floor:node:crypto+keys', 'noise-handshake:-', 'noise-protocol:-']) expect(libs).to.include(want);
       if (loadSodiumBackend()) {
         expect(libs).to.include('floor:sodium-native+keys');
+        expect(libs).to.include('floor:sodium-native+all');
         // auto's large-message ChaChaPoly choice is made in the measuring process and reported
         expect(res.notes.join('\n')).to.match(/auto: ChaChaPoly messages of 16384 B and more: encryption by (node:crypto|libsodium), decryption by (node:crypto|libsodium)/);
       }
       expect(new Set(res.transport.map((t) => t.size))).to.deep.equal(new Set([64, 1024, 16384, 65519]));
       expect(r.stdout).to.match(/Targets of issue #3/);
+      expect(r.stdout).to.match(/all primitive calls of one XX pair \(keys, DHs, hashes, AEAD; recorded from ours\)\s+sodium-native\+all/);
       // measured, then the bound from the key-work floor of the same run
       expect(r.stdout).to.match(/auto: XX hs\/s vs noise-handshake ≥ 1.5×\s+\d+\.\d+×\s+\d+\.\d+×/);
       expect(r.stdout).to.match(/node: XX hs\/s vs noise-handshake ≥ 1.5×\s+\d+\.\d+×\s+\d+\.\d+×/);
