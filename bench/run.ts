@@ -106,11 +106,11 @@ function oursTransport(size: number, backend: BackendChoice): () => void {
 }
 
 /** Which ciphers auto chose for large ChaChaPoly messages, in the process that measured them. */
-function autoLargeNote(): () => string | undefined {
+function autoLargeNote(size: number): () => string | undefined {
   return () => {
     const { encrypt, decrypt } = autoLargeChoice();
     if (!encrypt && !decrypt) return undefined;
-    return `auto: ChaChaPoly messages of ${AUTO_LARGE_MIN} B and more: encryption by ${encrypt ?? 'undecided'}, decryption by ${decrypt ?? 'undecided'} (after the last round; raced in each process on its own messages, crypto/auto.ts)`;
+    return `auto, transport ${size} B: ChaChaPoly messages of ${AUTO_LARGE_MIN} B and more: encryption by ${encrypt ?? 'undecided'}, decryption by ${decrypt ?? 'undecided'} (after the last round; raced in each process on its own messages, crypto/auto.ts)`;
   };
 }
 
@@ -305,7 +305,7 @@ async function buildGroup(spec: GroupSpec): Promise<{ entries: Entry[]; notes: s
   const { size } = spec;
   const entries: Entry[] = aeadFloors(size).map((f) => ({ name: `floor:${f.lib}`, make: built(f.work), opsPerCall: size }));
   for (const backend of backends) {
-    const note = backend === 'auto' && size >= AUTO_LARGE_MIN ? autoLargeNote() : undefined;
+    const note = backend === 'auto' && size >= AUTO_LARGE_MIN ? autoLargeNote(size) : undefined;
     entries.push({ name: `noisekit:${String(backend)}`, make: () => oursTransport(size, backend), opsPerCall: size, note });
   }
   for (const peer of peers) {

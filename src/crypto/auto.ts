@@ -6,7 +6,7 @@
  *
  * ChaChaPoly messages of AUTO_LARGE_MIN bytes and more go to whichever of libsodium and
  * node:crypto handles them faster on this CPU and in this process's state, found by racing the
- * two on the process's own large messages and re-checked by a probe every 128 messages
+ * two on the process's own large messages and re-checked by a probe of 4 messages every 256
  * (crypto/race.ts; encryption and decryption are raced separately). The answer
  * differs between machines of the same kind: on an AMD EPYC with AVX-512 (OpenSSL has AVX-512
  * code for ChaCha20 and Poly1305, libsodium has none), node:crypto measured 949 against 602 MB/s
@@ -26,8 +26,8 @@ import { Race } from './race.js';
 export const AUTO_LARGE_MIN = 16384;
 /** Timings kept per implementation and direction (crypto/race.ts). */
 export const AUTO_LARGE_SAMPLES = 16;
-/** Once chosen, one large message in this many per direction probes the other implementation. */
-export const AUTO_LARGE_PROBE_EVERY = 128;
+/** Once chosen, every this many large messages per direction, a run of 4 probes the other implementation. */
+export const AUTO_LARGE_PROBE_EVERY = 256;
 
 /** The race winner fixed by NOISEKIT_AUTO_LARGE_CIPHER: 0 libsodium, 1 node:crypto, else none. */
 export function forcedLargeWinner(): 0 | 1 | undefined {

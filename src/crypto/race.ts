@@ -3,11 +3,15 @@
  * (the `auto` backend's ChaChaPoly for large messages, crypto/auto.ts), made by timing real
  * calls and kept up to date:
  *
- * - until decided, calls alternate between the two and every call is timed (time per byte);
- *   once each has `samples` timings, the one with the lower median is chosen;
- * - from then on, one call in `probeEvery` goes to the other implementation and one to the
- *   chosen one, both timed, keeping the last `samples` timings of each; when the other's median
- *   is lower by more than `margin`, it becomes the choice.
+ * - until decided, calls alternate between the two in runs of `burst` calls, timed (time per
+ *   byte); once each has `samples` timings, the one with the lower median is chosen;
+ * - from then on, every `probeEvery` calls a run of `burst` goes to the other implementation and
+ *   a run to the chosen one, both timed, keeping the last `samples` timings of each; when the
+ *   other's median is lower by more than `margin`, it becomes the choice.
+ *
+ * The first call of every run is not timed: measured here, node:crypto's first encryption of
+ * 65,519 B after some milliseconds of not running took 135-200 µs and the next ones 31-35 µs
+ * (the vector units warming up, it seems), so single-call probes judged it 5x slower than it is.
  *
  * Why keep probing: the faster one can change within a process. Measured on this project's
  * machines (65,519 B messages, the two alternating): node:crypto took 110-190 µs per encryption
@@ -16,12 +20,13 @@
  * and node:crypto allocates more arrays per message). A choice made once on the first messages
  * picked libsodium nearly every time, though node:crypto is faster for the rest of the process.
  * Alternating cancels drift common to both (a clock ramping up, a busy neighbour); the median
- * drops calls that a collection hit. Cost once decided: the probes (1 in `probeEvery` calls run
- * the slower implementation) and two clock reads per timed call.
+ * drops calls that a collection hit. Cost once decided: the probes (`burst` in `probeEvery`
+ * calls run the slower implementation) and two clock reads per timed call.
  */
 export class Race {
   readonly samples: number;
   readonly probeEvery: number;
+  readonly burst: number;
   readonly margin: number;
   /** The last `samples` timings (ms per byte) of each implementation, as rings. */
   readonly #times: [number[], number[]] = [[], []];
@@ -31,13 +36,14 @@ export class Race {
   readonly #fixed: boolean;
 
   /**
-   * `samples`: timings kept per implementation; `probeEvery`: calls between probes once decided;
-   * `margin`: how much faster (0.05 = 5%) the other must be to take over; `winner`: fixed from
-   * the start (nothing is timed, ever).
+   * `samples`: timings kept per implementation; `burst`: calls per run (the first untimed);
+   * `probeEvery`: calls between probes once decided; `margin`: how much faster (0.05 = 5%) the
+   * other must be to take over; `winner`: fixed from the start (nothing is timed, ever).
    */
-  constructor(opts: { samples?: number; probeEvery?: number; margin?: number; winner?: 0 | 1 } = {}) {
+  constructor(opts: { samples?: number; burst?: number; probeEvery?: number; margin?: number; winner?: 0 | 1 } = {}) {
     this.samples = opts.samples ?? 16;
-    this.probeEvery = opts.probeEvery ?? 64;
+    this.burst = Math.max(2, opts.burst ?? 4);
+    this.probeEvery = Math.max(2 * this.burst, opts.probeEvery ?? 256);
     this.margin = opts.margin ?? 0.05;
     this.#winner = opts.winner;
     this.#fixed = opts.winner !== undefined;
@@ -58,13 +64,18 @@ export class Race {
     if (this.#fixed) return call(w!);
     const k = this.#calls++;
     let i: 0 | 1;
-    if (w === undefined) i = (k & 1) as 0 | 1;
-    else {
+    let pos: number; // position in its run; 0 is not timed
+    if (w === undefined) {
+      i = (Math.floor(k / this.burst) & 1) as 0 | 1;
+      pos = k % this.burst;
+    } else {
       const phase = k % this.probeEvery;
-      if (phase === 0) i = w === 0 ? 1 : 0; // probe the other one
-      else if (phase === this.probeEvery >> 1) i = w; // and time the chosen one as often
+      const half = this.probeEvery >> 1;
+      if (phase < this.burst) [i, pos] = [w === 0 ? 1 : 0, phase]; // probe the other one
+      else if (phase >= half && phase < half + this.burst) [i, pos] = [w, phase - half]; // and time the chosen one as often
       else return call(w);
     }
+    if (pos === 0) return call(i);
     const t0 = performance.now();
     const result = call(i);
     const ms = performance.now() - t0;
