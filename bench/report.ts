@@ -129,8 +129,8 @@ function tables(r: Results): Table[] {
  * The tightest primitive floor of a backend's handshakes the run measured: every primitive call of
  * a pair (floor:sodium-native+all), else the key work (floor:<lib>+keys).
  */
-const KEYS_FLOOR: Record<string, string[]> = { node: ['node:crypto+keys'], sodium: ['sodium-native+all', 'sodium-native+keys'], auto: ['sodium-native+all', 'sodium-native+keys'] };
-const boundFloor = (r: Results, pattern: string, backend: string) => KEYS_FLOOR[backend]!.map((lib) => hs(r, 'floor', pattern, lib)).find((x) => x !== undefined);
+const BOUND_FLOORS: Record<string, string[]> = { node: ['node:crypto+keys'], sodium: ['sodium-native+all', 'sodium-native+keys'], auto: ['sodium-native+all', 'sodium-native+keys'] };
+const boundFloor = (r: Results, pattern: string, backend: string) => BOUND_FLOORS[backend]!.map((lib) => hs(r, 'floor', pattern, lib)).find((x) => x !== undefined);
 
 export function targets(r: Results): { what: string; measured: string; bound: string; met: boolean }[] {
   const t: { what: string; measured: string; bound: string; met: boolean }[] = [];
