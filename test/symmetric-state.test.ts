@@ -53,6 +53,30 @@ for (const backend of ['node', 'stablelib'] as const) {
       expect(Buffer.from(ss.h).equals(crypto.createHash('sha256').update(h0).update('prologue').digest())).to.equal(true);
     });
 
+    it('mixPrologue: MixHash(prologue) as the first MixHash, the empty one cached per name, every state its own copy', () => {
+      const name = 'Noise_XX_25519_ChaChaPoly_SHA256';
+      const expected = (prologue: Uint8Array) => {
+        const h0 = new SymmetricState(suite('SHA256', backend), name).h;
+        return crypto.createHash('sha256').update(h0).update(prologue).digest().toString('hex');
+      };
+      const [a, b] = [new SymmetricState(suite('SHA256', backend), name), new SymmetricState(suite('SHA256', backend), name)];
+      a.mixPrologue(new Uint8Array(0));
+      b.mixPrologue(new Uint8Array(0));
+      expect(Buffer.from(a.h).toString('hex'), 'empty prologue').to.equal(expected(new Uint8Array(0)));
+      expect(Buffer.from(b.h).toString('hex'), 'the cached value, again').to.equal(expected(new Uint8Array(0)));
+      a.mixHash(Buffer.from('x'));
+      expect(Buffer.from(b.h).toString('hex'), 'states do not share h').to.equal(expected(new Uint8Array(0)));
+      const c = new SymmetricState(suite('SHA256', backend), name);
+      c.mixPrologue(Buffer.from('John Galt'));
+      expect(Buffer.from(c.h).toString('hex'), 'a prologue').to.equal(expected(Buffer.from('John Galt')));
+      // After another MixHash it is a plain MixHash, never the cached value.
+      const d = new SymmetricState(suite('SHA256', backend), name);
+      d.mixHash(Buffer.from('y'));
+      const hy = d.h;
+      d.mixPrologue(new Uint8Array(0));
+      expect(Buffer.from(d.h).equals(crypto.createHash('sha256').update(hy).digest())).to.equal(true);
+    });
+
     for (const hash of ['SHA256', 'SHA512', 'BLAKE2s', 'BLAKE2b']) {
       it(`${hash}: MixKey sets ck and a key truncated to 32 bytes, and resets n to 0 (5.2)`, () => {
         const ss = new SymmetricState(suite(hash, backend), `Noise_NN_25519_ChaChaPoly_${hash}`);

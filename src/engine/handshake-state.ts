@@ -160,7 +160,7 @@ export class HandshakeState {
     this.#checkKeys(options);
 
     this.#ss = new SymmetricState(this.suite, this.protocol.name);
-    this.#ss.mixHash(prologue);
+    this.#ss.mixPrologue(prologue);
     if (legacyPsk) this.#ss.mixLegacyPsk(this.#psks[this.#pskIndex++]!);
     // Pre-messages: the initiator's first (section 5.3), each key in the order listed.
     const pre = [...this.pattern.preMessages].sort((a, b) =>

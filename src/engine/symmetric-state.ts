@@ -21,29 +21,35 @@ function cipherKeyFrom(tempK: Uint8Array): Uint8Array {
 
 /**
  * The initial `h` of InitializeSymmetric, per hash implementation and protocol name (a server
- * makes a HandshakeState per connection with the same name). Public, as the name is; callers
- * copy it. Bounded per hash: cleared when full.
+ * makes a HandshakeState per connection with the same name), and once asked for, the `h` after
+ * MixHash of an empty prologue (the default). Public, as the name is; callers copy them.
+ * Bounded per hash: cleared when full.
  */
-const initialHashes = new WeakMap<Hash, Map<string, Uint8Array>>();
+interface InitialHashes {
+  readonly h0: Uint8Array;
+  afterEmptyPrologue?: Uint8Array;
+}
+const initialHashesOf = new WeakMap<Hash, Map<string, InitialHashes>>();
 const INITIAL_HASHES_MAX = 256;
 
-function initialHash(hash: Hash, protocolName: string): Uint8Array {
-  let byName = initialHashes.get(hash);
-  if (!byName) initialHashes.set(hash, (byName = new Map()));
-  let h = byName.get(protocolName);
-  if (!h) {
+function initialHashes(hash: Hash, protocolName: string): InitialHashes {
+  let byName = initialHashesOf.get(hash);
+  if (!byName) initialHashesOf.set(hash, (byName = new Map()));
+  let entry = byName.get(protocolName);
+  if (!entry) {
     // h = protocol_name padded with zeros to HASHLEN, or HASH(protocol_name) if longer (5.2).
     const name = new TextEncoder().encode(protocolName);
+    let h0: Uint8Array;
     if (name.length <= hash.hashLen) {
-      h = new Uint8Array(hash.hashLen);
-      h.set(name);
+      h0 = new Uint8Array(hash.hashLen);
+      h0.set(name);
     } else {
-      h = hash.hash(name);
+      h0 = hash.hash(name);
     }
     if (byName.size >= INITIAL_HASHES_MAX) byName.clear();
-    byName.set(protocolName, h);
+    byName.set(protocolName, (entry = { h0 }));
   }
-  return h;
+  return entry;
 }
 
 export interface SymmetricSnapshot {
@@ -59,13 +65,29 @@ export class SymmetricState {
   #h: Uint8Array;
   /** While a message is in progress: the values rollback may need, so they are not wiped yet. */
   #pinned: SymmetricSnapshot | undefined;
+  /** The cached initial values of this protocol name, while `h` is still the initial one. */
+  #initial: InitialHashes | undefined;
 
   /** InitializeSymmetric(protocol_name). */
   constructor(suite: Suite, protocolName: string) {
     this.suite = suite;
-    this.#h = copyBytes(initialHash(suite.hash, protocolName));
+    this.#initial = initialHashes(suite.hash, protocolName);
+    this.#h = copyBytes(this.#initial.h0);
     this.#ck = copyBytes(this.#h);
     this.cipherState = new CipherState(suite.cipher);
+  }
+
+  /**
+   * MixHash(prologue), the first MixHash after InitializeSymmetric (section 5.3). For an empty
+   * prologue the result depends on the protocol name alone, so it is computed once per name and
+   * hash implementation and copied (a server saves a hash call per connection).
+   */
+  mixPrologue(prologue: Uint8Array): void {
+    const initial = this.#initial;
+    if (prologue.length !== 0 || !initial) return this.mixHash(prologue);
+    initial.afterEmptyPrologue ??= this.suite.hash.hash(initial.h0, prologue);
+    this.#h = copyBytes(initial.afterEmptyPrologue);
+    this.#initial = undefined;
   }
 
   /** The handshake hash `h` (a copy). */
@@ -98,6 +120,7 @@ export class SymmetricState {
   /** MixHash(data). */
   mixHash(data: Uint8Array): void {
     this.#h = this.suite.hash.hash(this.#h, data);
+    this.#initial = undefined;
   }
 
   /** MixKeyAndHash(input_key_material) (section 9.1). */
