@@ -25,9 +25,9 @@ import { Race } from './race.js';
 /** Plaintext bytes from which auto's ChaChaPoly may use node:crypto instead of libsodium. */
 export const AUTO_LARGE_MIN = 16384;
 /** Timings kept per implementation and direction (crypto/race.ts). */
-export const AUTO_LARGE_SAMPLES = 16;
+const AUTO_LARGE_SAMPLES = 16;
 /** Once chosen, every this many large messages per direction, a run of 4 probes the other implementation. */
-export const AUTO_LARGE_PROBE_EVERY = 256;
+const AUTO_LARGE_PROBE_EVERY = 256;
 
 /** The race winner fixed by NOISEKIT_AUTO_LARGE_CIPHER: 0 libsodium, 1 node:crypto, else none. */
 export function forcedLargeWinner(): 0 | 1 | undefined {
