@@ -5,7 +5,8 @@
  * them alike, as in measureGroup, but no contender runs on a heap, JIT or allocator state that
  * another one left behind.
  *
- * Protocol on the child's stdin/stdout, one line each way: the child warms up and calibrates its
+ * Protocol on the child's stdin/stdout, one line each way: the child warms up (for a given CPU
+ * time) and calibrates its
  * batch size, then prints `ready`; for every `<ms>` line it runs one slot and answers
  * `<calls> <elapsed ms>`; after the last round, to `note` it answers `note` and a line for the
  * report, if it has one (what it saw while measuring). A result check that throws ends the
@@ -13,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { calibrate, median, runSlot, type Contender, type Rate } from './measure.js';
+import { calibrate, median, runSlot, warmUp, type Contender, type Rate } from './measure.js';
 
 export interface IsolatedContender {
   readonly name: string;
@@ -24,8 +25,9 @@ export interface IsolatedContender {
 }
 
 /** In a contender's process: warm up, then serve slots until stdin closes. */
-export async function serveContender(c: Contender, ms: number, note?: () => string | undefined): Promise<void> {
-  // Warm-up and calibration as in measureGroup, but longer: this process warms its code alone.
+export async function serveContender(c: Contender, ms: number, note?: () => string | undefined, warmCpuMs = 0): Promise<void> {
+  // Warm-up (measure.ts warmUp) and calibration as in measureGroup.
+  warmUp(c, warmCpuMs);
   const batch = calibrate(c, Math.max(100, ms), ms);
   process.stdout.write('ready\n');
   for await (const line of createInterface({ input: process.stdin })) {

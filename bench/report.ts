@@ -9,6 +9,8 @@ export interface Results {
   machine: { cpus: number; cpu: string; node: string; loadAtStart: number[]; loadAtEnd: number[] };
   rounds: number;
   msPerRound: number;
+  /** CPU time each contender ran before the first round (JIT warm-up). */
+  warmCpuMs: number;
   /** `contender`: each contender in a process of its own (the default); `group`: one process per group (`--in-process`). */
   processPer?: 'contender' | 'group';
   /**
@@ -160,7 +162,7 @@ function header(r: Results): string[] {
   return [
     `Command: \`${r.command}\``,
     `Date: ${r.date}; Node ${r.machine.node}; ${r.machine.cpus} × ${r.machine.cpu}; load average at start ${r.machine.loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${r.machine.loadAtEnd.map((l) => l.toFixed(2)).join(' ')}`,
-    `Each figure: median of ${r.rounds} rounds of ${r.msPerRound} ms. Contenders that are compared run interleaved (each round runs all of them in turn, one at a time, order rotating)${r.processPer === 'group' ? ', all of a group in one process' : ', each in a process of its own (no shared heap or JIT state)'}, and every ratio is the median of the per-round ratios. Every handshake and every decryption is checked. Peers run Noise_*_${SUITE}; ratios compare the same pattern and suite.`,
+    `Each figure: median of ${r.rounds} rounds of ${r.msPerRound} ms, after ${r.warmCpuMs} ms of CPU time of warm-up per contender. Contenders that are compared run interleaved (each round runs all of them in turn, one at a time, order rotating)${r.processPer === 'group' ? ', all of a group in one process' : ', each in a process of its own (no shared heap or JIT state)'}, and every ratio is the median of the per-round ratios. Every handshake and every decryption is checked. Peers run Noise_*_${SUITE}; ratios compare the same pattern and suite.`,
   ];
 }
 

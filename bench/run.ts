@@ -5,7 +5,7 @@
  * of its own and the parent interleaves their time slots (bench/isolated.ts); `--in-process`
  * runs each group's contenders in one shared process instead (bench/measure.ts measureGroup).
  *
- *   npm run bench -- [--quick] [--rounds N] [--ms N] [--patterns NN,XX,IK,KK]
+ *   npm run bench -- [--quick] [--rounds N] [--ms N] [--warm N] [--patterns NN,XX,IK,KK]
  *                    [--backends node,stablelib,sodium,auto] [--suites 25519_ChaChaPoly_BLAKE2b,...]
  *                    [--json FILE] [--markdown FILE] [--svg FILE] [--no-memory] [--in-process]
  */
@@ -50,6 +50,9 @@ const quick = flag('quick');
 // median slot, so a slot must be long enough to pay for the garbage it makes.
 const rounds = Number(opt('rounds') ?? (quick ? 5 : 21));
 const ms = Number(opt('ms') ?? 80);
+// Each contender first runs for this much CPU time (ms), so that the rounds measure JIT-compiled
+// code (bench/measure.ts warmUp).
+const warmCpuMs = Number(opt('warm') ?? (quick ? 300 : 1000));
 const patterns = (opt('patterns') ?? 'NN,XX,IK,KK').split(',').filter(Boolean);
 const backends = (opt('backends') ?? (loadSodiumBackend() ? 'node,stablelib,sodium,auto' : 'node,stablelib,auto')).split(',') as BackendChoice[];
 const suites = (opt('suites') ?? (quick ? '25519_ChaChaPoly_BLAKE2b' : '25519_ChaChaPoly_BLAKE2b,25519_ChaChaPoly_SHA256')).split(',');
@@ -327,7 +330,7 @@ const groupName = (spec: GroupSpec) => (spec.kind === 'handshake' ? `handshakes 
  */
 async function measureSpec(spec: GroupSpec, entries: readonly Entry[], onNote: (note: string) => void): Promise<Map<string, Rate>> {
   if (flag('in-process')) {
-    const rates = measureGroup(entries.map((e) => ({ name: e.name, opsPerCall: e.opsPerCall, work: e.make() })), { ms, rounds });
+    const rates = measureGroup(entries.map((e) => ({ name: e.name, opsPerCall: e.opsPerCall, work: e.make() })), { ms, rounds, warmCpuMs });
     for (const e of entries) {
       const n = e.note?.();
       if (n) onNote(n);
@@ -345,7 +348,7 @@ async function runContender(spec: GroupSpec, name: string): Promise<void> {
   const { entries } = await buildGroup(spec);
   const e = entries.find((x) => x.name === name);
   if (!e) throw new Error(`bench: no contender ${name} in ${groupName(spec)}`);
-  await serveContender({ name, work: e.make() }, ms, e.note);
+  await serveContender({ name, work: e.make() }, ms, e.note, warmCpuMs);
 }
 
 /** Runs one group and returns its results. */
@@ -386,7 +389,7 @@ async function groupResult(spec: GroupSpec): Promise<GroupResult> {
 async function main() {
   const started = new Date();
   const load = os.loadavg();
-  log(`noisekit bench: ${quick ? 'quick, ' : ''}${rounds} rounds × ${ms} ms, patterns ${patterns.join(',')}, backends ${backends.join(',')}; load ${load.map((l) => l.toFixed(2)).join(' ')}`);
+  log(`noisekit bench: ${quick ? 'quick, ' : ''}${rounds} rounds × ${ms} ms after ${warmCpuMs} ms of warm-up, patterns ${patterns.join(',')}, backends ${backends.join(',')}; load ${load.map((l) => l.toFixed(2)).join(' ')}`);
 
   const specs: GroupSpec[] = [
     ...suites.flatMap((suite) => patterns.map((pattern) => ({ kind: 'handshake' as const, pattern, suite }))),
@@ -410,6 +413,7 @@ async function main() {
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '?', node: process.version, loadAtStart: load, loadAtEnd: os.loadavg() },
     rounds,
     msPerRound: ms,
+    warmCpuMs,
     processPer: flag('in-process') ? 'group' : 'contender',
     handshakes,
     transport,

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { median, ratio } from '../bench/measure.js';
+import { median, ratio, warmUp } from '../bench/measure.js';
 import { measureIsolated } from '../bench/isolated.js';
 import { runNode } from './support/run-node.js';
 import { loadSodiumBackend } from '../src/crypto/sodium.js';
@@ -22,6 +22,18 @@ describe('bench', function () {
     expect(ratio(a, { perSecond: 4, rounds: [] })).to.equal(2.5);
     expect(ratio(undefined, b)).to.be.NaN;
     expect(median([3, 1, 2, 10])).to.equal(2.5);
+  });
+
+  it('warmUp() runs the work until the process has used the given CPU time, and at least once', () => {
+    let calls = 0;
+    warmUp({ name: 'once', work: () => void calls++ }, 0);
+    expect(calls).to.equal(1);
+    calls = 0;
+    const u0 = process.cpuUsage();
+    warmUp({ name: 'busy', work: () => { calls++; for (let i = 0, x = 0; i < 1e5; i++) x += i; } }, 40);
+    const u = process.cpuUsage(u0);
+    expect((u.user + u.system) / 1000).to.be.at.least(40);
+    expect(calls).to.be.greaterThan(1);
   });
 
   it('the all-primitives floor records what the spec prescribes for a pair (counted by hand from sections 5 and 7)', function () {
@@ -70,11 +82,12 @@ describe('bench', function () {
     try {
       const json = join(dir, 'r.json');
       const r = await runNode(
-        ['bench/run.ts', '--rounds', '1', '--ms', '5', '--patterns', 'XX', '--suites', '25519_ChaChaPoly_BLAKE2b', '--no-memory', '--json', json],
+        ['bench/run.ts', '--rounds', '1', '--ms', '5', '--warm', '10', '--patterns', 'XX', '--suites', '25519_ChaChaPoly_BLAKE2b', '--no-memory', '--json', json],
         { timeoutMs: 170_000 },
       );
       expect(r.status, r.stderr).to.equal(0);
-      const res = JSON.parse(readFileSync(json, 'utf8')) as { handshakes: { library: string; backend: string }[]; transport: { library: string; size: number }[]; notes: string[] };
+      const res = JSON.parse(readFileSync(json, 'utf8')) as { warmCpuMs: number; handshakes: { library: string; backend: string }[]; transport: { library: string; size: number }[]; notes: string[] };
+      expect(res.warmCpuMs).to.equal(10);
       const libs = new Set(res.handshakes.map((h) => `${h.library}:${h.backend}`));
       for (const want of ['noisekit:node', 'noisekit:stablelib', 'noisekit:auto', 'floor:node:crypto', 'floor:node:crypto+keys', 'noise-handshake:-', 'noise-protocol:-']) expect(libs).to.include(want);
       if (loadSodiumBackend()) {
