@@ -6,10 +6,9 @@
  * another one left behind.
  *
  * Protocol on the child's stdin/stdout, one line each way: the child warms up (for a given CPU
- * time) and calibrates its
- * batch size, then prints `ready`; for every `<ms>` line it runs one slot and answers
- * `<calls> <elapsed ms>`; after the last round, to `note` it answers `note` and a line for the
- * report, if it has one (what it saw while measuring). A result check that throws ends the
+ * time) and calibrates its batch size, then prints `ready`; for every `<ms>` line it runs one
+ * slot and answers `<calls> <elapsed ms>`; after the last round, to `note` it answers `note` and
+ * a line for the report, if it has one (what it saw while measuring). A result check that throws ends the
  * child with an error, which fails the whole bench.
  */
 import { spawn } from 'node:child_process';

@@ -49,8 +49,8 @@ export function measureGroup(contenders: readonly Contender[], opts: { ms: numbe
  * slots from a fresh process: noisekit's stablelib XX pairs run at 45-75% of their settled rate
  * for about half a second, its auto XX pairs at 20-85% for 0.6-0.9 s, while a loop of bare scalar
  * multiplications is at speed from the first slot; a warm-up shorter than that penalises
- * whoever has more code to compile.
- * CPU time, not wall time, because the contenders of a group warm up at the same time.
+ * whoever has more code to compile. CPU time, not wall time, because the contenders of a group
+ * warm up at the same time.
  */
 export function warmUp(c: Contender, cpuMs: number): void {
   const u0 = process.cpuUsage();
@@ -63,8 +63,9 @@ export function warmUp(c: Contender, cpuMs: number): void {
 }
 
 /**
- * Runs `c` for `warmMs` (the last of its warm-up) and returns the batch size for slots of `slotMs`: calls
- * taking about a tenth of a slot, so the clock is read rarely but the slot ends close to time.
+ * Runs `c` for `warmMs` (the last of its warm-up) and returns the batch size for slots of
+ * `slotMs`: calls taking about a tenth of a slot, so the clock is read rarely but the slot ends
+ * close to time.
  */
 export function calibrate(c: Contender, warmMs: number, slotMs: number): number {
   const w0 = performance.now();
