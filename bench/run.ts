@@ -111,9 +111,10 @@ function oursTransport(size: number, backend: BackendChoice): () => void {
 /** Which ciphers auto chose for large ChaChaPoly messages, in the process that measured them. */
 function autoLargeNote(size: number): () => string | undefined {
   return () => {
-    const { encrypt, decrypt } = autoLargeChoice();
-    if (!encrypt && !decrypt) return undefined;
-    return `auto, transport ${size} B: ChaChaPoly messages of ${AUTO_LARGE_MIN} B and more: encryption by ${encrypt ?? 'undecided'}, decryption by ${decrypt ?? 'undecided'} (after the last round; raced in each process on its own messages, crypto/auto.ts)`;
+    // Reported even while undecided (a short run may end before the race has its samples).
+    const choice = autoLargeChoice();
+    if (!choice) return undefined;
+    return `auto, transport ${size} B: ChaChaPoly messages of ${AUTO_LARGE_MIN} B and more: encryption by ${choice.encrypt}, decryption by ${choice.decrypt} (after the last round; raced in each process on its own messages, crypto/auto.ts)`;
   };
 }
 

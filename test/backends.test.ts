@@ -424,6 +424,18 @@ describe('crypto backends', function () {
       });
     });
 
+    it('autoLargeChoice() reports nothing before auto is built, then undecided until the race has its samples, then the choice', async function () {
+      if (!sodium) this.skip();
+      const r = await runNode(['test/fixtures/auto-large-choice.ts', '200'], { timeoutMs: 40_000 });
+      expect(r.status, r.stderr).to.equal(0);
+      const { before, built, after } = JSON.parse(r.stdout) as Record<string, { encrypt: string; decrypt: string } | null>;
+      expect(before).to.equal(null);
+      expect(built).to.deep.equal({ encrypt: 'undecided', decrypt: 'undecided' });
+      // 16 timed samples of each per direction, 3 of every run of 4 calls: decided within ~48 calls.
+      expect(after!.encrypt).to.be.oneOf(['libsodium', 'node:crypto']);
+      expect(after!.decrypt).to.be.oneOf(['libsodium', 'node:crypto']);
+    });
+
     it('NOISEKIT_AUTO_LARGE_CIPHER=node or =sodium fixes the winner', () => {
       try {
         process.env.NOISEKIT_AUTO_LARGE_CIPHER = 'node';

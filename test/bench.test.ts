@@ -93,8 +93,10 @@ describe('bench', function () {
       if (loadSodiumBackend()) {
         expect(libs).to.include('floor:sodium-native+keys');
         expect(libs).to.include('floor:sodium-native+all');
-        // auto's large-message ChaChaPoly choice is made in the measuring process and reported
-        expect(res.notes.join('\n')).to.match(/auto, transport 65519 B: ChaChaPoly messages of 16384 B and more: encryption by (node:crypto|libsodium), decryption by (node:crypto|libsodium)/);
+        // auto's large-message ChaChaPoly choice is reported from the measuring process (the
+        // parent never builds auto's race, so a note asked there would be missing). A run this
+        // short may end before the race has its 16 samples per side: then it says undecided.
+        expect(res.notes.join('\n')).to.match(/auto, transport 65519 B: ChaChaPoly messages of 16384 B and more: encryption by (node:crypto|libsodium|undecided), decryption by (node:crypto|libsodium|undecided)/);
       }
       expect(new Set(res.transport.map((t) => t.size))).to.deep.equal(new Set([64, 1024, 16384, 65519]));
       expect(r.stdout).to.match(/Targets of issue #3/);

@@ -39,14 +39,18 @@ let chain: readonly CryptoBackend[] | undefined;
 let races: { encrypt: Race; decrypt: Race } | undefined;
 
 const NAMES = ['libsodium', 'node:crypto'] as const;
+/** Who handles one direction of auto's large ChaChaPoly messages now; `undecided` while both are still being timed. */
+export type LargeCipherChoice = (typeof NAMES)[number] | 'undecided';
 /**
  * Where this process's `auto` ChaChaPoly sends encryptions and decryptions of AUTO_LARGE_MIN
- * bytes and more now (`undefined` before the first choice, or without sodium-native, when
- * node:crypto does every size above 128 bytes anyway). For reports such as the bench's.
+ * bytes and more now, for reports such as the bench's; `undefined` when this process's `auto`
+ * has no race (not built yet, or no sodium-native: node:crypto then does every size above 128
+ * bytes anyway).
  */
-export function autoLargeChoice(): { encrypt?: (typeof NAMES)[number]; decrypt?: (typeof NAMES)[number] } {
-  const name = (r: Race | undefined) => (r?.winner === undefined ? undefined : NAMES[r.winner]);
-  return { encrypt: name(races?.encrypt), decrypt: name(races?.decrypt) };
+export function autoLargeChoice(): { encrypt: LargeCipherChoice; decrypt: LargeCipherChoice } | undefined {
+  if (!races) return undefined;
+  const name = (r: Race): LargeCipherChoice => (r.winner === undefined ? 'undecided' : NAMES[r.winner]);
+  return { encrypt: name(races.encrypt), decrypt: name(races.decrypt) };
 }
 
 /** The backends `auto` stands for, in order (built once). */
