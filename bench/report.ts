@@ -109,7 +109,7 @@ function tables(r: Results): Table[] {
     title:
       'Targets of issue #3 (bound: the same ratio for the primitive work under the target, i.e. for handshakes floor:sodium-native+all (every primitive call of one pair: keys, DHs, hashes, AEAD) where measured, else floor:<lib>+keys (the key generation, imports and DHs one pair cannot avoid), and for transport the fastest raw seal+open the backend can use; a target above its bound cannot be met by any implementation on that primitive)',
     head: ['target', 'measured', 'bound', 'status'],
-    rows: targets(r).map((t) => [t.what, t.measured, t.bound, t.met ? 'met' : 'NOT MET']),
+    rows: targets(r).map((t) => [t.what, t.measured, t.bound, TARGET_STATUS_TEXT[t.status]]),
   });
   if (r.memory) {
     const m = r.memory;
@@ -134,12 +134,21 @@ function tables(r: Results): Table[] {
 const BOUND_FLOORS: Record<string, string[]> = { node: ['node:crypto+keys'], sodium: ['sodium-native+all', 'sodium-native+keys'], auto: ['sodium-native+all', 'sodium-native+keys'] };
 const boundFloor = (r: Results, pattern: string, backend: string) => BOUND_FLOORS[backend]!.map((lib) => hs(r, 'floor', pattern, lib)).find((x) => x !== undefined);
 
-export function targets(r: Results): { what: string; measured: string; bound: string; met: boolean }[] {
-  const t: { what: string; measured: string; bound: string; met: boolean }[] = [];
+/**
+ * What a target's row says: `met`; `not met`; or `above bound` when the target is also above its
+ * bound, the same ratio for the bare primitive work measured in the same run (no implementation on
+ * those primitives could meet it in this run, however little it does besides).
+ */
+export type TargetStatus = 'met' | 'not met' | 'above bound';
+const TARGET_STATUS_TEXT: Record<TargetStatus, string> = { met: 'met', 'not met': 'NOT MET', 'above bound': 'NOT MET, above bound' };
+
+export function targets(r: Results): { what: string; measured: string; bound: string; status: TargetStatus }[] {
+  const t: { what: string; measured: string; bound: string; status: TargetStatus }[] = [];
   const want = (what: string, a: Measured | undefined, b: Measured | undefined, min: number, bounds: (Measured | undefined)[] = []) => {
     const x = ratioOf(a, b);
     const ub = Math.max(...bounds.map((f) => ratioOf(f, b)).filter(isFinite));
-    t.push({ what: `${what} ≥ ${min}×`, measured: isFinite(x) ? x.toFixed(2) + '×' : 'n/a', bound: isFinite(ub) ? ub.toFixed(2) + '×' : '', met: isFinite(x) && x >= min });
+    const status: TargetStatus = isFinite(x) && x >= min ? 'met' : isFinite(ub) && ub < min ? 'above bound' : 'not met';
+    t.push({ what: `${what} ≥ ${min}×`, measured: isFinite(x) ? x.toFixed(2) + '×' : 'n/a', bound: isFinite(ub) ? ub.toFixed(2) + '×' : '', status });
   };
   for (const backend of ['node', 'sodium', 'auto']) {
     if (!r.handshakes.some((h) => h.backend === backend)) continue;

@@ -12,6 +12,7 @@ import { measureIsolated } from '../bench/isolated.js';
 import { runNode } from './support/run-node.js';
 import { loadSodiumBackend } from '../src/crypto/sodium.js';
 import { tracePair } from '../bench/primitive-trace.js';
+import { targets, type Results } from '../bench/report.js';
 
 describe('bench', function () {
   it('ratio() is the median of per-round ratios for interleaved rounds, the ratio of medians otherwise', () => {
@@ -22,6 +23,25 @@ describe('bench', function () {
     expect(ratio(a, { perSecond: 4, rounds: [] })).to.equal(2.5);
     expect(ratio(undefined, b)).to.be.NaN;
     expect(median([3, 1, 2, 10])).to.equal(2.5);
+  });
+
+  it('targets(): met, not met, or above its bound (the bare primitives of the same run fall short of the target too)', () => {
+    // One round each, so every ratio is exact: auto XX is 1.2x noise-handshake here.
+    const run = (floorAll: number): Results => {
+      const hs = (library: string, backend: string, perSecond: number) => ({ library, backend, suite: '25519_ChaChaPoly_BLAKE2b', pattern: 'XX', perSecond, rounds: [perSecond], dhPerPair: 8 });
+      return {
+        date: '', command: '', machine: { cpus: 2, cpu: '', node: '', loadAtStart: [], loadAtEnd: [] }, rounds: 1, msPerRound: 1, warmCpuMs: 0, notes: [], transport: [],
+        handshakes: [hs('noisekit', 'auto', 3000), hs('noise-handshake', '-', 2500), hs('floor', 'sodium-native', 4000), hs('floor', 'sodium-native+all', floorAll)],
+      };
+    };
+    const row = (r: Results, what: string) => targets(r).find((t) => t.what === what)!;
+    const xx = 'auto: XX hs/s vs noise-handshake ≥ 1.5×';
+    // The primitives alone reach 3500/2500 = 1.4x < 1.5x: no implementation could meet the target.
+    expect(row(run(3500), xx)).to.deep.include({ measured: '1.20×', bound: '1.40×', status: 'above bound' });
+    // They reach 1.6x: the target is within reach, and not met.
+    expect(row(run(4000), xx)).to.deep.include({ measured: '1.20×', bound: '1.60×', status: 'not met' });
+    // A met target is met whatever its bound says; 3000/4000 = 0.75x of the 8-X25519 floor.
+    expect(row(run(3500), 'auto: XX hs/s vs its X25519 floor (8 ops) ≥ 0.7×')).to.deep.include({ measured: '0.75×', status: 'met' });
   });
 
   it('warmUp() runs the work until the process has used the given CPU time, and at least once', () => {
