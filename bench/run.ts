@@ -19,7 +19,7 @@ import * as sx25519 from '@stablelib/x25519';
 import { ChaCha20Poly1305 } from '@stablelib/chacha20poly1305';
 import { HandshakeState, TransportState, builtinPatterns, generateKeyPair, parseProtocolName, resolveSuite, type BackendChoice, type KeyPair } from '../src/index.js';
 import { loadSodium, loadSodiumBackend } from '../src/crypto/sodium.js';
-import { replay, tracePair } from './primitive-trace.js';
+import { replay, replayOnNode, tracePair } from './primitive-trace.js';
 import { AUTO_LARGE_MIN, autoLargeChoice } from '../src/crypto/auto.js';
 import { check, measureGroup, sameBytes, type Rate } from './measure.js';
 import { measureIsolated, serveContender } from './isolated.js';
@@ -156,7 +156,8 @@ function x25519Floors(ops: number, need: { keyGens: number; dhs: number; imports
         for (let i = 0; i < need.keyGens; i++) {
           const d = Buffer.from(crypto.randomFillSync(new Uint8Array(32))).toString('base64url');
           const ko = crypto.createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d, x: '' }, format: 'jwk' });
-          check(crypto.createPublicKey(ko).export({ format: 'jwk' }).x?.length === 43, 'x25519 key');
+          // x from the private key's JWK export, the cheapest way out (bench/primitive-trace.ts replayOnNode).
+          check(ko.export({ format: 'jwk' }).x?.length === 43, 'x25519 key');
         }
         for (let i = 0; i < need.imports; i++) crypto.createPublicKey({ key: pub, format: 'jwk' });
         for (let i = 0; i < need.dhs; i++) check(crypto.diffieHellman({ privateKey: a.privateKey, publicKey: b.publicKey }).length === 32, 'x25519');
@@ -282,10 +283,15 @@ async function buildGroup(spec: GroupSpec): Promise<{ entries: Entry[]; notes: s
     const entries: Entry[] = x25519Floors(need.dhOps, need)
       .filter((f) => withStablelib || f.lib !== '@stablelib/x25519')
       .map((f) => ({ name: `floor:${f.lib}`, make: built(f.work) }));
-    // Every primitive call of one pair on libsodium (bench/primitive-trace.ts), traced only in
-    // the process that measures it (tracing runs the engine).
+    // Every primitive call of one pair (bench/primitive-trace.ts), recorded through libsodium and
+    // replayed on libsodium and on node:crypto, traced only in the process that measures it
+    // (tracing runs the engine).
     const lib = suite === COMPARE_SUITE ? loadSodium() : undefined;
-    if (lib) entries.push({ name: 'floor:sodium-native+all', make: () => replay(tracePair(`Noise_${pattern}_${suite}`, need)!, lib) });
+    if (lib) {
+      const trace = () => tracePair(`Noise_${pattern}_${suite}`, need)!;
+      entries.push({ name: 'floor:sodium-native+all', make: () => replay(trace(), lib) });
+      entries.push({ name: 'floor:node:crypto+all', make: () => replayOnNode(trace(), need.imports) });
+    }
     for (const backend of backends) {
       if (backend === 'stablelib' && suite !== COMPARE_SUITE) continue; // slow, and its floor is the DH
       try {

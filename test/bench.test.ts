@@ -11,7 +11,8 @@ import { median, ratio, warmUp } from '../bench/measure.js';
 import { measureIsolated } from '../bench/isolated.js';
 import { runNode } from './support/run-node.js';
 import { loadSodiumBackend } from '../src/crypto/sodium.js';
-import { tracePair } from '../bench/primitive-trace.js';
+import { replayOnNode, tracePair } from '../bench/primitive-trace.js';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { targets, type Results } from '../bench/report.js';
 
 describe('bench', function () {
@@ -42,6 +43,17 @@ describe('bench', function () {
     expect(row(run(4000), xx)).to.deep.include({ measured: '1.20×', bound: '1.60×', status: 'not met' });
     // A met target is met whatever its bound says; 3000/4000 = 0.75x of the 8-X25519 floor.
     expect(row(run(3500), 'auto: XX hs/s vs its X25519 floor (8 ops) ≥ 0.7×')).to.deep.include({ measured: '0.75×', status: 'met' });
+
+    // Transport bounds count only the raw ciphers a backend can use: the sodium backend's is
+    // libsodium alone (500 MB/s), though raw node:crypto (800) is faster on this machine.
+    const r = run(3500);
+    r.handshakes.push({ ...r.handshakes[0]!, backend: 'sodium' });
+    const tp = (library: string, backend: string, mbPerSecond: number) => ({ library, backend, size: 65519, mbPerSecond, rounds: [mbPerSecond] });
+    r.transport.push(tp('noisekit', 'sodium', 400), tp('noisekit', 'auto', 700), tp('noise-handshake', '-', 450), tp('floor', 'node:crypto', 800), tp('floor', 'sodium-native', 500));
+    expect(row(r, 'sodium: transport 65519 B vs raw node:crypto seal+open ≥ 0.85×')).to.deep.include({ measured: '0.50×', bound: '0.63×', status: 'above bound' });
+    expect(row(r, 'sodium: transport 65519 B vs noise-handshake ≥ 1.5×')).to.deep.include({ bound: '1.11×', status: 'above bound' });
+    // auto races libsodium against node:crypto, so node:crypto's 800 is its bound: 1.78x.
+    expect(row(r, 'auto: transport 65519 B vs noise-handshake ≥ 1.5×')).to.deep.include({ measured: '1.56×', bound: '1.78×', status: 'met' });
   });
 
   it('warmUp() runs the work until the process has used the given CPU time, and at least once', () => {
@@ -73,6 +85,30 @@ describe('bench', function () {
     // Split) of 6 calls: 31. Three DHs each; s and payload of messages 2 and 3 encrypted.
     expect(count('Noise_XX_25519_ChaChaPoly_BLAKE2b', { iStatic: true, rStatic: true, iKnowsR: false, rKnowsI: false }))
       .to.deep.equal({ randomFill: 2, scalarmultBase: 2, scalarmult: 6, generichash: 62, seal: 4, open: 4 });
+  });
+
+  it('the node:crypto replay of a trace makes each recorded call through node:crypto (floor:node:crypto+all)', function () {
+    if (!loadSodiumBackend()) this.skip();
+    const cjs = createRequire(import.meta.url)('node:crypto') as Record<string, (...args: unknown[]) => unknown>;
+    const hash = typeof cjs.hash === 'function' ? 'hash' : 'createHash';
+    const names = ['randomFillSync', 'createPrivateKey', 'createPublicKey', 'diffieHellman', hash, 'createCipheriv', 'createDecipheriv'];
+    const saved = names.map((n) => cjs[n]!);
+    const counts: Record<string, number> = {};
+    // An XX pair, plus a seal and an open above the 128 bytes the pure-JS cipher takes.
+    const trace = [...tracePair('Noise_XX_25519_ChaChaPoly_BLAKE2b', { iStatic: true, rStatic: true, iKnowsR: false, rKnowsI: false })!, { op: 'seal', m: 1000, ad: 0 } as const, { op: 'open', m: 1000, ad: 64 } as const];
+    try {
+      names.forEach((n, i) => (cjs[n] = (...args: unknown[]) => ((counts[n] = (counts[n] ?? 0) + 1), saved[i]!(...args))));
+      syncBuiltinESMExports();
+      const work = replayOnNode(trace, 4);
+      for (const k of Object.keys(counts)) delete counts[k]; // set-up calls are not the pair's
+      work();
+    } finally {
+      names.forEach((n, i) => (cjs[n] = saved[i]!));
+      syncBuiltinESMExports();
+    }
+    // Per key: a random d and its import; 4 peer-key imports; 6 DHs; 62 hashes; the 8 small AEAD
+    // calls by @stablelib, the two large ones by node:crypto.
+    expect(counts).to.deep.equal({ randomFillSync: 2, createPrivateKey: 2, createPublicKey: 4, diffieHellman: 6, [hash]: 62, createCipheriv: 1, createDecipheriv: 1 });
   });
 
   it('contenders in processes of their own: every round measures each; a failed check in one fails the run', async function () {
@@ -113,6 +149,7 @@ describe('bench', function () {
       if (loadSodiumBackend()) {
         expect(libs).to.include('floor:sodium-native+keys');
         expect(libs).to.include('floor:sodium-native+all');
+        expect(libs).to.include('floor:node:crypto+all');
         // auto's large-message ChaChaPoly choice is reported from the measuring process (the
         // parent never builds auto's race, so a note asked there would be missing). A run this
         // short may end before the race has its 16 samples per side: then it says undecided.
@@ -121,6 +158,7 @@ describe('bench', function () {
       expect(new Set(res.transport.map((t) => t.size))).to.deep.equal(new Set([64, 1024, 16384, 65519]));
       expect(r.stdout).to.match(/Targets of issue #3/);
       expect(r.stdout).to.match(/all primitive calls of one XX pair \(keys, DHs, hashes, AEAD; recorded from ours\)\s+sodium-native\+all/);
+      expect(r.stdout).to.match(/all primitive calls of one XX pair \(keys, DHs, hashes, AEAD; recorded from ours\)\s+node:crypto\+all/);
       // measured, then the bound from the key-work floor of the same run
       expect(r.stdout).to.match(/auto: XX hs\/s vs noise-handshake ≥ 1.5×\s+\d+\.\d+×\s+\d+\.\d+×/);
       expect(r.stdout).to.match(/node: XX hs\/s vs noise-handshake ≥ 1.5×\s+\d+\.\d+×\s+\d+\.\d+×/);
