@@ -21,6 +21,7 @@ import { HandshakeState, TransportState, builtinPatterns, generateKeyPair, parse
 import { loadSodium, loadSodiumBackend } from '../src/crypto/sodium.js';
 import { replay, replayOnNode, tracePair } from './primitive-trace.js';
 import { AUTO_LARGE_MIN, autoLargeChoice } from '../src/crypto/auto.js';
+import { RandomPool } from '../src/crypto/random-pool.js';
 import { check, measureGroup, sameBytes, type Rate } from './measure.js';
 import { measureIsolated, serveContender } from './isolated.js';
 import { loadPeers, LIBP2P_NOISE_NOTE } from './peers.js';
@@ -136,8 +137,9 @@ function jwkPair(): { kty: 'OKP'; crv: 'X25519'; d: string; x: string } {
  * Work functions doing the X25519 work of one handshake pair per call: `ops` scalar
  * multiplications (the floor of issue #3), and, as `<lib>+keys`, the primitive calls a pair
  * cannot avoid through that library (sodium-native: RNG and a fixed-base multiplication per
- * generated key, then the DHs; node:crypto: a key created per generated key, one JWK import per
- * remote key, then the DHs), which bound what any implementation on that library can reach.
+ * generated key, then the DHs; node:crypto: a key created per generated key from pooled random
+ * bytes, one JWK import per remote key, then the DHs), which bound what any implementation on
+ * that library can reach.
  */
 function x25519Floors(ops: number, need: { keyGens: number; dhs: number; imports: number }): { lib: string; work: () => void }[] {
   // KeyObjects imported from JWK, as the node backend does (keys straight out of
@@ -147,6 +149,8 @@ function x25519Floors(ops: number, need: { keyGens: number; dhs: number; imports
   const b = { publicKey: crypto.createPublicKey({ key: pub, format: 'jwk' }) };
   const ska = new Uint8Array(32).fill(3);
   const pkb = sx25519.scalarMultBase(new Uint8Array(32).fill(5));
+  // Private-key randomness as the node backend draws it (crypto/random-pool.ts).
+  const random = new RandomPool();
   const out: { lib: string; work: () => void }[] = [
     { lib: 'node:crypto', work: () => { for (let i = 0; i < ops; i++) check(crypto.diffieHellman({ privateKey: a.privateKey, publicKey: b.publicKey }).length === 32, 'x25519'); } },
     { lib: '@stablelib/x25519', work: () => { for (let i = 0; i < ops; i++) check(sx25519.scalarMult(ska, pkb).length === 32, 'x25519'); } },
@@ -154,7 +158,7 @@ function x25519Floors(ops: number, need: { keyGens: number; dhs: number; imports
       lib: 'node:crypto+keys',
       work: () => {
         for (let i = 0; i < need.keyGens; i++) {
-          const d = Buffer.from(crypto.randomFillSync(new Uint8Array(32))).toString('base64url');
+          const d = Buffer.from(random.take(32)).toString('base64url');
           const ko = crypto.createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d, x: '' }, format: 'jwk' });
           // x from the private key's JWK export, the cheapest way out (bench/primitive-trace.ts replayOnNode).
           check(ko.export({ format: 'jwk' }).x?.length === 43, 'x25519 key');

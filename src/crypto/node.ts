@@ -17,6 +17,7 @@ import { padHmac } from './hmac-pads.js';
 import { p256Node } from './p256.js';
 import { secp256k1Dh } from './secp256k1.js';
 import { xchachaPoly } from './xchacha.js';
+import { RandomPool } from './random-pool.js';
 
 const b64url = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
 const fromB64url = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64url'));
@@ -52,6 +53,9 @@ function montgomeryDh(name: '25519' | '448', len: number): Dh {
   // Public KeyObjects of peers' keys, per array (see dh()).
   const publicObjects = new WeakMap<Uint8Array, { bytes: Uint8Array; key: crypto.KeyObject }>();
   let fromD: boolean | undefined;
+  // Private keys come from a pool refilled 1 KiB at a time (crypto/random-pool.ts: ~6 µs per
+  // randomFillSync call, whatever its size).
+  const random = new RandomPool();
 
   const privateObject = (kp: KeyPair): crypto.KeyObject => {
     let ko = privateObjects.get(kp);
@@ -81,8 +85,8 @@ function montgomeryDh(name: '25519' | '448', len: number): Dh {
     generateKeyPair() {
       // A random private key (section 12.1/12.2: any DHLEN bytes; the scalar is clamped by
       // X25519/X448) imported once, when this Node derives the public key on import.
-      // randomFillSync into our own array: randomBytes may return a slice of Node's shared pool.
-      if ((fromD ??= importsFromD(type, crv))) return pairFromD(crypto.randomFillSync(new Uint8Array(len)));
+      // Each key is an array of its own (never a view of the pool, which zeroes what it hands out).
+      if ((fromD ??= importsFromD(type, crv))) return pairFromD(random.take(len));
       // Otherwise the key pair comes out of the generation job already encoded as JWK, and the
       // private KeyObject is imported from it on first use (privateObject()). Exporting a KeyObject that
       // generateKeyPairSync returned can deadlock Node 20: if a garbage collection during the
