@@ -62,7 +62,9 @@ export function tracePair(protocol: string, keys: { iStatic: boolean; rStatic: b
     }
   };
   // The second pair is recorded: what is computed once per protocol name (the initial h and the
-  // h after an empty prologue, engine/symmetric-state.ts) is not work per pair.
+  // h after an empty prologue, engine/symmetric-state.ts) is not work per pair. Nor, mostly, is a
+  // random fill: keys draw from a pool filled 1 KiB at a time (crypto/random-pool.ts), one fill
+  // per 16 pairs of two keys (~0.4 µs a pair, left out of the floor).
   pair();
   log.length = 0;
   pair();
@@ -115,13 +117,12 @@ export function replay(calls: readonly PrimitiveCall[], lib: SodiumCalls): () =>
 /**
  * A work function doing the same calls through node:crypto the cheapest way the node backend
  * has (src/crypto/node.ts): `remoteImports` JWK imports of peers' public keys (one per distinct
- * remote key a side uses: the trace does not tell keys apart), then per call random bytes from
- * a pool (crypto/random-pool.ts); a
- * key creation (a JWK import of `d`, which derives the public key) and the export of `x` for a
- * fixed-base multiplication; a DH between ready KeyObjects; the one-shot BLAKE2b-512 of
- * `crypto.hash` (createHash where this Node lacks it); and ChaCha20-Poly1305 by @stablelib up to
- * NODE_SMALL_MESSAGE_MAX bytes (faster there than node:crypto's per-call cipher set-up), by
- * node:crypto above.
+ * remote key a side uses: the trace does not tell keys apart), then per call: for a fixed-base
+ * multiplication, a key creation (random bytes from a pool, crypto/random-pool.ts; a JWK import
+ * of them as `d`, which derives the public key; the export of `x`); a DH between ready
+ * KeyObjects; the one-shot BLAKE2b-512 of `crypto.hash` (createHash where this Node lacks it);
+ * and ChaCha20-Poly1305 by @stablelib up to NODE_SMALL_MESSAGE_MAX bytes (faster there than
+ * node:crypto's per-call cipher set-up), by node:crypto above.
  */
 export function replayOnNode(calls: readonly PrimitiveCall[], remoteImports: number): () => void {
   const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64url');
@@ -158,16 +159,16 @@ export function replayOnNode(calls: readonly PrimitiveCall[], remoteImports: num
   };
   // Random bytes as the node backend draws them: from a pool refilled 1 KiB at a time.
   const random = new RandomPool();
-  let seed: Uint8Array = d;
   const steps = calls.map((c): (() => boolean) => {
     switch (c.op) {
       case 'randomFill':
-        return () => ((seed = random.take(c.n)), true);
+        // A refill of the sodium backend's key pool; node draws from its own at each key.
+        return () => true;
       case 'scalarmultBase':
         return () => {
           // The private key's JWK export carries x: measured 0.95 µs against 2.4 µs for a
           // public KeyObject's (the backend takes the latter: the former also puts d in a string).
-          const k = crypto.createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64(seed), x: '' }, format: 'jwk' });
+          const k = crypto.createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64(random.take(32)), x: '' }, format: 'jwk' });
           return k.export({ format: 'jwk' }).x?.length === 43;
         };
       case 'scalarmult':
