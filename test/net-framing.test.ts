@@ -4,7 +4,8 @@
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { encodeFrame, FrameDecoder } from '../src/net/framing.js';
+import { Writable } from 'node:stream';
+import { encodeFrame, FrameDecoder, FRAME_GATHER_MIN, writeFrame } from '../src/net/framing.js';
 import { isNoiseError } from '../src/errors.js';
 
 function reference(msg: Uint8Array): Buffer {
@@ -36,15 +37,16 @@ describe('net framing', () => {
     expectCode(() => encodeFrame(new Uint8Array(65536)), 'ERR_NOISE_MESSAGE_TOO_LONG');
   });
 
-  it('decodes frames merged into one chunk and split at every possible byte boundary', () => {
+  for (const views of [false, true]) {
+  it(`decodes frames merged into one chunk and split at every possible byte boundary${views ? ' (views)' : ''}`, () => {
     const msgs = [0, 1, 2, 100, 65535, 0, 17].map((n) => new Uint8Array(randomBytes(n)));
     const wire = Buffer.concat(msgs.map(reference));
     // merged
-    const merged = new FrameDecoder().push(wire);
+    const merged = new FrameDecoder(undefined, { views }).push(wire);
     expect(merged.map((m) => Buffer.from(m).toString('hex'))).to.deep.equal(msgs.map((m) => Buffer.from(m).toString('hex')));
     // one byte at a time, and random splits
     for (const split of ['bytes', 'random', 'random', 'random']) {
-      const dec = new FrameDecoder();
+      const dec = new FrameDecoder(undefined, { views });
       const out: Uint8Array[] = [];
       for (let off = 0; off < wire.length; ) {
         const n = split === 'bytes' ? 1 : 1 + Math.floor(Math.random() * 5000);
@@ -57,6 +59,7 @@ describe('net framing', () => {
       expect(dec.buffered).to.equal(0);
     }
   });
+  }
 
   it('holds at most one partial frame and reports exactly what it holds', () => {
     const dec = new FrameDecoder();
@@ -75,6 +78,35 @@ describe('net framing', () => {
     const [m] = new FrameDecoder().push(wire);
     wire.fill(0);
     expect(Array.from(m!)).to.deep.equal([1, 2, 3]);
+  });
+
+  it('with views, returns frames that lie whole in a chunk as views of it, and assembles split ones in arrays of their own', () => {
+    const wire = Buffer.concat([reference(Uint8Array.of(1, 2, 3)), reference(Uint8Array.of(4, 5, 6, 7))]);
+    const dec = new FrameDecoder(undefined, { views: true });
+    const [a, b] = dec.push(wire.subarray(0, 8)); // the first frame whole, 3 bytes of the second
+    expect(b).to.equal(undefined);
+    expect(a!.buffer).to.equal(wire.buffer);
+    expect(a!.byteOffset).to.equal(wire.byteOffset + 2);
+    const [c] = dec.push(wire.subarray(8));
+    expect(c!.buffer).to.not.equal(wire.buffer);
+    wire.fill(0);
+    expect(Array.from(a!)).to.deep.equal([0, 0, 0]); // a view: changes with the chunk
+    expect(Array.from(c!)).to.deep.equal([4, 5, 6, 7]); // assembled: its own bytes
+  });
+
+  it('writeFrame writes small messages as one frame and large ones as length then message, uncopied', () => {
+    for (const n of [0, 1, FRAME_GATHER_MIN - 1, FRAME_GATHER_MIN, 65535]) {
+      const msg = new Uint8Array(randomBytes(n));
+      const chunks: Uint8Array[] = [];
+      const sink = new Writable({ write: (c: Uint8Array, _e, cb) => (chunks.push(c), cb()) });
+      expect(writeFrame(sink, msg)).to.equal(true);
+      expect(Buffer.concat(chunks).equals(reference(msg)), `${n} bytes`).to.equal(true);
+      expect(chunks.length).to.equal(n < FRAME_GATHER_MIN ? 1 : 2);
+      if (n >= FRAME_GATHER_MIN) expect(chunks[1]!.buffer).to.equal(msg.buffer);
+    }
+    const sink = new Writable({ write: (_c, _e, cb) => expect.fail('nothing may be written') });
+    expectCode(() => writeFrame(sink, new Uint8Array(65536)), 'ERR_NOISE_MESSAGE_TOO_LONG');
+    expectCode(() => writeFrame(sink, 'text' as unknown as Uint8Array), 'ERR_NOISE_INVALID_ARGUMENT');
   });
 
   it('refuses a header above maxFrameLength at once, then refuses further use', () => {

@@ -26,7 +26,7 @@ import { MAX_MESSAGE_LENGTH } from '../engine/cipher-state.js';
 import { isOneWay } from '../patterns/types.js';
 import { NoiseError, isNoiseError } from '../errors.js';
 import { copyBytes, EMPTY } from '../bytes.js';
-import { encodeFrame, FrameDecoder } from './framing.js';
+import { FrameDecoder, writeFrame } from './framing.js';
 import { RekeyPolicy } from './rekey-policy.js';
 import {
   checkSocketOptions,
@@ -83,7 +83,9 @@ export class NoiseSocket extends Duplex {
 
   #hs: HandshakeState | undefined;
   #transport: TransportState | undefined;
-  readonly #decoder = new FrameDecoder();
+  // Views: a frame that arrives whole in one read is decrypted from that read's buffer, uncopied
+  // (the raw stream hands its chunks over, as streams do; framing.ts).
+  readonly #decoder = new FrameDecoder(undefined, { views: true });
   /** Frames received but not processed yet: at most one raw chunk's worth. */
   #queue: Uint8Array[] = [];
   #secure = false;
@@ -314,7 +316,7 @@ export class NoiseSocket extends Duplex {
       if (action === 'write') {
         const index = hs.messageIndex;
         const message = hs.writeMessage(this.#payloadFor(index));
-        this.#rawWrite(encodeFrame(message));
+        this.#rawWrite(message);
       } else if (action === 'read') {
         const frame = this.#queue.shift();
         if (!frame) return;
@@ -438,26 +440,32 @@ export class NoiseSocket extends Duplex {
     }
   }
 
-  #rawWrite(frame: Uint8Array): boolean {
+  /** Writes one Noise message, framed (section 13). */
+  #rawWrite(message: Uint8Array): boolean {
     this.#idleTimer?.refresh();
-    return this.rawSocket.write(frame);
+    return writeFrame(this.rawSocket, message);
   }
 
   /** Encrypts `chunk` into transport messages; calls back when the raw stream can take more. */
   #sendData(chunk: Uint8Array, cb: Callback): void {
     const t = this.#transport!;
     let ok = true;
+    // Corked, the frames of one chunk leave in one writev(2) (framing.ts writeFrame).
+    const raw = this.rawSocket;
+    raw.cork();
     try {
       for (let off = 0; off < chunk.length; off += MAX_PLAINTEXT_LENGTH) {
         const piece = chunk.subarray(off, Math.min(chunk.length, off + MAX_PLAINTEXT_LENGTH));
         const ct = t.encrypt(piece);
         if (this.#sendPolicy.record(piece.length)) t.rekeySend();
-        ok = this.#rawWrite(encodeFrame(ct));
+        ok = this.#rawWrite(ct);
       }
     } catch (err) {
+      raw.uncork();
       cb(asNoiseError(err));
       return;
     }
+    raw.uncork();
     if (ok) cb();
     else this.#drainCb = cb;
   }
@@ -468,7 +476,7 @@ export class NoiseSocket extends Duplex {
     try {
       const ct = t.encrypt(EMPTY);
       if (this.#sendPolicy.record(0)) t.rekeySend();
-      this.#rawWrite(encodeFrame(ct));
+      this.#rawWrite(ct);
     } catch (err) {
       cb(asNoiseError(err));
       return;
