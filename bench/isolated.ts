@@ -7,9 +7,9 @@
  *
  * Protocol on the child's stdin/stdout, one line each way: the child warms up (for a given CPU
  * time) and calibrates its batch size, then prints `ready`; for every `<ms>` line it runs one
- * slot and answers `<calls> <elapsed ms>`; after the last round, to `note` it answers `note` and
- * a line for the report, if it has one (what it saw while measuring). A result check that throws ends the
- * child with an error, which fails the whole bench.
+ * slot and answers `<calls> <elapsed ms> <minor page faults>`; after the last round, to `note`
+ * it answers `note` and a line for the report, if it has one (what it saw while measuring). A
+ * result check that throws ends the child with an error, which fails the whole bench.
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -35,8 +35,8 @@ export async function serveContender(c: Contender, ms: number, note?: () => stri
       process.stdout.write(n ? `note ${n}\n` : 'note\n');
       continue;
     }
-    const { calls, elapsedMs } = runSlot(c, batch, Number(line));
-    process.stdout.write(`${calls} ${elapsedMs}\n`);
+    const { calls, elapsedMs, pageFaults } = runSlot(c, batch, Number(line));
+    process.stdout.write(`${calls} ${elapsedMs} ${pageFaults}\n`);
   }
 }
 
@@ -47,6 +47,7 @@ interface Child {
   send(line: string): void;
   kill(): void;
   readonly rounds: number[];
+  readonly pageFaults: number[];
 }
 
 function startChild(contender: IsolatedContender): Child {
@@ -77,6 +78,7 @@ function startChild(contender: IsolatedContender): Child {
   return {
     contender,
     rounds: [],
+    pageFaults: [],
     next: () => {
       const l = lines.shift();
       if (l !== undefined) return Promise.resolve(l);
@@ -106,8 +108,9 @@ export async function measureIsolated(
       for (let k = 0; k < children.length; k++) {
         const c = children[(k + r) % children.length]!;
         c.send(String(opts.ms));
-        const [calls, elapsed] = (await c.next()).split(' ').map(Number) as [number, number];
+        const [calls, elapsed, faults] = (await c.next()).split(' ').map(Number) as [number, number, number];
         c.rounds.push((calls * (c.contender.opsPerCall ?? 1) * 1000) / elapsed);
+        c.pageFaults.push(faults);
       }
     }
     for (const c of children) {
@@ -119,5 +122,5 @@ export async function measureIsolated(
   } finally {
     for (const c of children) c.kill();
   }
-  return new Map(children.map((c) => [c.contender.name, { perSecond: median(c.rounds), rounds: c.rounds }]));
+  return new Map(children.map((c) => [c.contender.name, { perSecond: median(c.rounds), rounds: c.rounds, pageFaults: c.pageFaults }]));
 }

@@ -10,6 +10,12 @@ export interface Rate {
   readonly perSecond: number;
   /** Every round's rate, in run order. */
   readonly rounds: readonly number[];
+  /**
+   * Every round's minor page faults (pages the kernel mapped in afresh during the slot), in run
+   * order: a round slowed by the allocator handing memory back to the kernel and faulting it in
+   * again shows here (bench/report.ts pageFaultNote).
+   */
+  readonly pageFaults?: readonly number[];
 }
 
 export function median(xs: readonly number[]): number {
@@ -33,15 +39,16 @@ export interface Contender {
 export function measureGroup(contenders: readonly Contender[], opts: { ms: number; rounds: number; warmCpuMs?: number }): Map<string, Rate> {
   (globalThis as { gc?: () => void }).gc?.();
   for (const c of contenders) warmUp(c, opts.warmCpuMs ?? 0);
-  const plans = contenders.map((c) => ({ c, batch: calibrate(c, Math.min(50, opts.ms / 4), opts.ms), rounds: [] as number[] }));
+  const plans = contenders.map((c) => ({ c, batch: calibrate(c, Math.min(50, opts.ms / 4), opts.ms), rounds: [] as number[], pageFaults: [] as number[] }));
   for (let r = 0; r < opts.rounds; r++) {
     for (let k = 0; k < plans.length; k++) {
       const plan = plans[(k + r) % plans.length]!;
-      const { calls, elapsedMs } = runSlot(plan.c, plan.batch, opts.ms);
+      const { calls, elapsedMs, pageFaults } = runSlot(plan.c, plan.batch, opts.ms);
       plan.rounds.push((calls * (plan.c.opsPerCall ?? 1) * 1000) / elapsedMs);
+      plan.pageFaults.push(pageFaults);
     }
   }
-  return new Map(plans.map((p) => [p.c.name, { perSecond: median(p.rounds), rounds: p.rounds }]));
+  return new Map(plans.map((p) => [p.c.name, { perSecond: median(p.rounds), rounds: p.rounds, pageFaults: p.pageFaults }]));
 }
 
 /**
@@ -78,9 +85,10 @@ export function calibrate(c: Contender, warmMs: number, slotMs: number): number 
   return Math.max(1, Math.floor(slotMs / 10 / Math.max(perCallMs, 1e-6)));
 }
 
-/** One time slot: batches of `batch` calls until `ms` have passed. */
-export function runSlot(c: Contender, batch: number, ms: number): { calls: number; elapsedMs: number } {
+/** One time slot: batches of `batch` calls until `ms` have passed; with this process's minor page faults in it. */
+export function runSlot(c: Contender, batch: number, ms: number): { calls: number; elapsedMs: number; pageFaults: number } {
   let calls = 0;
+  const f0 = process.resourceUsage().minorPageFault;
   const t0 = performance.now();
   let t = t0;
   while (t - t0 < ms) {
@@ -88,7 +96,7 @@ export function runSlot(c: Contender, batch: number, ms: number): { calls: numbe
     calls += batch;
     t = performance.now();
   }
-  return { calls, elapsedMs: t - t0 };
+  return { calls, elapsedMs: t - t0, pageFaults: process.resourceUsage().minorPageFault - f0 };
 }
 
 /**

@@ -18,7 +18,8 @@ export interface Results {
    * the floors (library 'floor', backend = the primitive's library), with the rate of each round.
    */
   handshakes: { library: string; backend: string; suite: string; pattern: string; perSecond: number; rounds: number[]; dhPerPair: number }[];
-  transport: { library: string; backend: string; size: number; mbPerSecond: number; rounds: number[] }[];
+  /** `pageFaults`: each round's minor page faults in the contender's process, where recorded. */
+  transport: { library: string; backend: string; size: number; mbPerSecond: number; rounds: number[]; pageFaults?: number[] }[];
   memory?: { sessions: number; bytesPerHandshakeState: number; bytesPerTransportState: number; bytesLeftAfterDrop: number; unreachable: boolean; backend: string };
   notes: string[];
 }
@@ -177,6 +178,29 @@ function header(r: Results): string[] {
     `Date: ${r.date}; Node ${r.machine.node}; ${r.machine.cpus} × ${r.machine.cpu}; load average at start ${r.machine.loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${r.machine.loadAtEnd.map((l) => l.toFixed(2)).join(' ')}`,
     `Each figure: median of ${r.rounds} rounds of ${r.msPerRound} ms, after ${r.warmCpuMs} ms of CPU time of warm-up per contender. Contenders that are compared run interleaved (each round runs all of them in turn, one at a time, order rotating)${r.processPer === 'group' ? ', all of a group in one process' : ', each in a process of its own (no shared heap or JIT state)'}, and every ratio is the median of the per-round ratios. Every handshake and every decryption is checked. Peers run Noise_*_${SUITE}; ratios compare the same pattern and suite.`,
   ];
+}
+
+/**
+ * How a transport group's slow rounds line up with page faults, per contender: the minor page
+ * faults per MB moved in the rounds below 3/4 of the contender's median rate and in the others.
+ * Large messages are fresh 64 KiB arrays that V8's collector frees in batches; glibc then hands
+ * the top of its heap back to the kernel (M_TRIM_THRESHOLD, 128 KiB by default) and the next
+ * arrays are faulted in and zeroed page by page. Measured on this machine, 65,519 B: slow slots
+ * had ~3,000-6,000 faults per 80 ms against ~0 in fast ones; with MALLOC_TRIM_THRESHOLD_ raised
+ * the faults mostly stopped and raw node:crypto ran steadily at 1,000-1,090 MB/s.
+ */
+export function pageFaultNote(r: Pick<Results, 'transport' | 'msPerRound'>, size: number): string | undefined {
+  const parts: string[] = [];
+  for (const t of r.transport.filter((x) => x.size === size && x.pageFaults?.length === x.rounds.length)) {
+    const med = [...t.rounds].sort((a, b) => a - b)[t.rounds.length >> 1]!;
+    const perMb = (i: number) => t.pageFaults![i]! / Math.max(1e-9, (t.rounds[i]! * r.msPerRound) / 1000);
+    const slow = t.rounds.map((_, i) => i).filter((i) => t.rounds[i]! < 0.75 * med);
+    const rest = t.rounds.map((_, i) => i).filter((i) => t.rounds[i]! >= 0.75 * med);
+    const mean = (is: number[]) => (is.length ? (is.reduce((a, i) => a + perMb(i), 0) / is.length).toFixed(1) : '-');
+    parts.push(`${t.library === 'floor' ? 'floor ' : ''}${t.library === 'floor' || t.library === 'noisekit' ? t.backend : t.library} ${mean(slow)} in ${slow.length} slow rounds, ${mean(rest)} in ${rest.length} others`);
+  }
+  if (!parts.length) return undefined;
+  return `transport ${size} B, minor page faults per MB moved (a slow round: below 3/4 of that contender's median rate): ${parts.join('; ')}`;
 }
 
 export function renderText(r: Results): string {

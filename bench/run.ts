@@ -25,7 +25,7 @@ import { RandomPool } from '../src/crypto/random-pool.js';
 import { check, measureGroup, sameBytes, type Rate } from './measure.js';
 import { measureIsolated, serveContender } from './isolated.js';
 import { loadPeers, LIBP2P_NOISE_NOTE } from './peers.js';
-import { renderMarkdown, renderSvg, renderText, type Results } from './report.js';
+import { pageFaultNote, renderMarkdown, renderSvg, renderText, type Results } from './report.js';
 
 const require = createRequire(import.meta.url);
 
@@ -374,7 +374,7 @@ async function runGroup(spec: GroupSpec): Promise<GroupResult> {
       handshakes.push({ library, backend, suite: spec.suite, pattern: spec.pattern, perSecond: rate.perSecond, rounds: [...rate.rounds], dhPerPair: keyNeeds(spec.pattern).dhOps });
       log(`  ${name.padEnd(24)} ${rate.perSecond.toFixed(0)} hs/s`);
     } else {
-      transport.push({ library, backend, size: spec.size, mbPerSecond: rate.perSecond / 1e6, rounds: rate.rounds.map((x) => x / 1e6) });
+      transport.push({ library, backend, size: spec.size, mbPerSecond: rate.perSecond / 1e6, rounds: rate.rounds.map((x) => x / 1e6), pageFaults: rate.pageFaults && [...rate.pageFaults] });
       log(`  ${name.padEnd(24)} ${(rate.perSecond / 1e6).toFixed(1)} MB/s`);
     }
   }
@@ -415,6 +415,9 @@ async function main() {
     transport.push(...part.transport);
     for (const n of part.notes) notes.add(n);
   }
+
+  const faults = pageFaultNote({ transport, msPerRound: ms }, 65519);
+  if (faults) notes.add(faults);
 
   const mem = flag('no-memory') ? undefined : memory();
 

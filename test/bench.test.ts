@@ -7,13 +7,13 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { median, ratio, warmUp } from '../bench/measure.js';
+import { median, ratio, runSlot, warmUp } from '../bench/measure.js';
 import { measureIsolated } from '../bench/isolated.js';
 import { runNode } from './support/run-node.js';
 import { loadSodiumBackend } from '../src/crypto/sodium.js';
 import { replayOnNode, tracePair } from '../bench/primitive-trace.js';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { targets, type Results } from '../bench/report.js';
+import { pageFaultNote, targets, type Results } from '../bench/report.js';
 
 describe('bench', function () {
   it('ratio() is the median of per-round ratios for interleaved rounds, the ratio of medians otherwise', () => {
@@ -54,6 +54,31 @@ describe('bench', function () {
     expect(row(r, 'sodium: transport 65519 B vs noise-handshake ≥ 1.5×')).to.deep.include({ bound: '1.11×', status: 'above bound' });
     // auto races libsodium against node:crypto, so node:crypto's 800 is its bound: 1.78x.
     expect(row(r, 'auto: transport 65519 B vs noise-handshake ≥ 1.5×')).to.deep.include({ measured: '1.56×', bound: '1.78×', status: 'met' });
+  });
+
+  it('runSlot() counts the minor page faults of its slot: fresh memory touched page by page', () => {
+    const kept: Uint8Array[] = [];
+    // Each call maps 1 MiB that was never used and writes every 4 KiB page of it (kept, so the
+    // allocator cannot hand the same pages back).
+    const touch = { name: 'touch', work: () => void kept.push(new Uint8Array(1 << 20).fill(1)) };
+    const idle = { name: 'idle', work: () => undefined };
+    const t = runSlot(touch, 1, 5);
+    expect(t.pageFaults / t.calls, 'faults per fresh MiB').to.be.at.least(128);
+    kept.length = 0;
+    expect(runSlot(idle, 1000, 5).pageFaults).to.be.below(t.pageFaults / 4);
+  });
+
+  it('pageFaultNote(): faults per MB in a contender\'s slow rounds (below 3/4 of its median) and in the others', () => {
+    const tp = (library: string, backend: string, rounds: number[], pageFaults?: number[]) => ({ library, backend, size: 65519, mbPerSecond: median(rounds), rounds, pageFaults });
+    // 80 ms rounds: 100 MB/s moves 8 MB, 40 MB/s 3.2 MB, 90 MB/s 7.2 MB.
+    const note = pageFaultNote(
+      { msPerRound: 80, transport: [tp('noisekit', 'auto', [100, 100, 40, 100], [0, 0, 3200, 10]), tp('floor', 'node:crypto', [90, 90, 90], [8, 8, 8]), tp('noise-handshake', '-', [50, 50], undefined)] },
+      65519,
+    );
+    expect(note).to.equal(
+      "transport 65519 B, minor page faults per MB moved (a slow round: below 3/4 of that contender's median rate): auto 1000.0 in 1 slow rounds, 0.4 in 3 others; floor node:crypto - in 0 slow rounds, 1.1 in 3 others",
+    );
+    expect(pageFaultNote({ msPerRound: 80, transport: [tp('noise-handshake', '-', [50, 50])] }, 65519)).to.equal(undefined);
   });
 
   it('warmUp() runs the work until the process has used the given CPU time, and at least once', () => {
@@ -125,6 +150,8 @@ describe('bench', function () {
     for (const r of rates.values()) {
       expect(r.rounds).to.have.length(3);
       for (const x of r.rounds) expect(x).to.be.greaterThan(0);
+      expect(r.pageFaults, 'each round reports its page faults').to.have.length(3);
+      for (const x of r.pageFaults!) expect(Number.isInteger(x) && x >= 0, String(x)).to.equal(true);
     }
     let err: unknown;
     try {
