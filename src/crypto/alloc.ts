@@ -7,13 +7,18 @@
  */
 
 /**
- * An array of its own for a plaintext the cipher overwrites completely: for large messages the
- * zero-fill of `new Uint8Array` is skipped (measurable at 64 KiB). Never shared with anything.
+ * An array of its own for an output the cipher overwrites completely. Never shared with anything.
+ *
+ * Zero-filled, at every size: skipping the fill for large arrays (Buffer.allocUnsafeSlow,
+ * malloc instead of calloc) looked faster in a loop, but not in `npm run bench`'s process per
+ * contender. There, 65,519 B messages through the sodium backend ran with about ten times the
+ * minor page faults (glibc handing freed 64 KiB arrays back to the kernel and faulting new ones
+ * in; bench/report.ts pageFaultNote): 24,528-35,278 faults per 21 rounds against 2,048-2,448,
+ * slowest round 158-181 MB/s against 463-526, median 508-608 MB/s against 612-618, three runs
+ * each.
  */
 export function allocOut(length: number): Uint8Array {
-  if (length < 4096) return new Uint8Array(length);
-  const b = Buffer.allocUnsafeSlow(length);
-  return new Uint8Array(b.buffer, b.byteOffset, length);
+  return new Uint8Array(length);
 }
 
 /** Ciphertexts up to this many bytes come from a slab; larger ones get their own array. */

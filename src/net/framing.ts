@@ -10,7 +10,6 @@ import type { Writable } from 'node:stream';
 import { NoiseError } from '../errors.js';
 import { MAX_MESSAGE_LENGTH } from '../engine/cipher-state.js';
 import { checkBytes } from '../bytes.js';
-import { allocOut } from '../crypto/alloc.js';
 
 /** Bytes of the length prefix in front of every message (section 13). */
 export const FRAME_HEADER_LENGTH = 2;
@@ -110,8 +109,7 @@ export class FrameDecoder {
           this.#headerFill = 0;
           continue;
         }
-        // Not zero-filled: every byte is written from the chunks before the frame is returned.
-        this.#frame = allocOut(length);
+        this.#frame = new Uint8Array(length);
         this.#frameFill = 0;
       }
       const take = Math.min(this.#frame.length - this.#frameFill, chunk.length - off);
