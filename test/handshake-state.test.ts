@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import * as crypto from 'node:crypto';
-import { HandshakeState, generateKeyPair, NoiseError, type KeyPair } from '../src/index.js';
+import { HandshakeState, generateKeyPair, NoiseError, nodeBackend, resolveSuite, type KeyPair } from '../src/index.js';
 import type { CryptoBackend } from '../src/crypto/types.js';
 import { stablelibBackend } from '../src/crypto/stablelib.js';
 import { concat } from '../src/bytes.js';
@@ -156,6 +156,24 @@ describe('HandshakeState', () => {
     expect(() => new HandshakeState({ protocol: 'Noise_NN_25519_ChaChaPoly_BLAKE2s', initiator: true, remoteStaticKey: sr.publicKey })).to.throw(NoiseError).with.property('code', 'ERR_NOISE_INVALID_KEY');
     expect(() => new HandshakeState({ protocol: 'Noise_NK_25519_ChaChaPoly_BLAKE2s', initiator: true, remoteStaticKey: new Uint8Array(31) })).to.throw(NoiseError).with.property('code', 'ERR_NOISE_INVALID_KEY');
     expect(() => new HandshakeState({ protocol: 'Noise_NN_25519_ChaChaPoly_BLAKE2s', initiator: true, ephemeralKeyPair: generateKeyPair() })).to.throw(NoiseError).with.property('code', 'ERR_NOISE_INVALID_KEY');
+  });
+
+  it('resolves a named backend\'s suite once (frozen, shared); a backend list each time; unknown names stay errors', () => {
+    const names = { dh: '25519', cipher: 'ChaChaPoly', hash: 'BLAKE2s' };
+    const a = resolveSuite(names, 'stablelib');
+    expect(resolveSuite({ ...names }, 'stablelib')).to.equal(a);
+    expect(Object.isFrozen(a)).to.equal(true);
+    expect(resolveSuite(names, 'node')).to.not.equal(a);
+    expect(resolveSuite(names, 'node').dh).to.equal(nodeBackend.dh('25519'));
+    expect(resolveSuite({ ...names, hash: 'SHA256' }, 'stablelib').hash).to.equal(stablelibBackend.hash('SHA256'));
+    const list = [stablelibBackend];
+    expect(resolveSuite(names, list)).to.not.equal(resolveSuite(names, list));
+    expect(resolveSuite(names, list)).to.deep.equal(a);
+    for (let i = 0; i < 2; i++) {
+      expect(() => resolveSuite({ ...names, cipher: 'Foo' }, 'stablelib'))
+        .to.throw(NoiseError, 'cipher "Foo" is not supported by backend stablelib')
+        .with.property('code', 'ERR_NOISE_UNSUPPORTED_ALGORITHM');
+    }
   });
 
   it('names unknown algorithms and patterns with typed errors', () => {

@@ -40,22 +40,32 @@ export function backendChain(choice: BackendChoice = 'auto'): readonly CryptoBac
   return [choice as CryptoBackend];
 }
 
+/** Suites resolved for a backend chosen by name (those chains never change once built). */
+const byName = new Map<string, Suite>();
+
 /** Resolves DH, cipher and hash names to implementations, or throws ERR_NOISE_UNSUPPORTED_ALGORITHM. */
 export function resolveSuite(names: { dh: string; cipher: string; hash: string }, choice: BackendChoice = 'auto'): Suite {
+  // Every HandshakeState resolves its suite: for a named backend, once per process is enough.
+  const key = typeof choice === 'string' ? `${choice} ${names.dh} ${names.cipher} ${names.hash}` : undefined;
+  const cached = key === undefined ? undefined : byName.get(key);
+  if (cached) return cached;
   const chain = backendChain(choice);
-  const find = <T>(kind: string, name: string, get: (b: CryptoBackend) => T | undefined): T => {
-    for (const b of chain) {
-      const found = get(b);
-      if (found) return found;
-    }
-    throw new NoiseError(
-      'ERR_NOISE_UNSUPPORTED_ALGORITHM',
-      `${kind} "${name}" is not supported by backend ${chain.map((b) => b.name).join(' or ')}`,
-    );
-  };
-  return {
-    dh: find('DH', names.dh, (b) => b.dh(names.dh)),
-    cipher: find('cipher', names.cipher, (b) => b.cipher(names.cipher)),
-    hash: find('hash', names.hash, (b) => b.hash(names.hash)),
-  };
+  const suite: Suite = Object.freeze({
+    dh: find(chain, 'dh', names.dh),
+    cipher: find(chain, 'cipher', names.cipher),
+    hash: find(chain, 'hash', names.hash),
+  });
+  if (key !== undefined) byName.set(key, suite);
+  return suite;
+}
+
+const KIND_NAMES = { dh: 'DH', cipher: 'cipher', hash: 'hash' } as const;
+
+/** The first backend of `chain` that has algorithm `name` of this kind. */
+function find<K extends keyof Suite>(chain: readonly CryptoBackend[], kind: K, name: string): Suite[K] {
+  for (const b of chain) {
+    const found = b[kind](name) as Suite[K] | undefined;
+    if (found) return found;
+  }
+  throw new NoiseError('ERR_NOISE_UNSUPPORTED_ALGORITHM', `${KIND_NAMES[kind]} "${name}" is not supported by backend ${chain.map((b) => b.name).join(' or ')}`);
 }
