@@ -24,7 +24,7 @@ export interface Results {
   notes: string[];
 }
 
-import { ratio } from './measure.js';
+import { median, ratio } from './measure.js';
 
 const SUITE = '25519_ChaChaPoly_BLAKE2b';
 const f0 = (x: number | undefined) => (x === undefined ? '-' : x >= 100 ? x.toFixed(0) : x.toFixed(1));
@@ -37,7 +37,7 @@ interface Table {
   rows: string[][];
 }
 
-type Measured = { perSecond: number; rounds: number[] };
+export type Measured = { perSecond: number; rounds: number[] };
 function hs(r: Results, lib: string, pattern: string, backend = '-', suite = SUITE): Measured | undefined {
   return r.handshakes.find((h) => h.library === lib && h.pattern === pattern && h.backend === backend && h.suite === suite);
 }
@@ -108,7 +108,7 @@ function tables(r: Results): Table[] {
   });
   out.push({
     title:
-      'Targets of issue #3 (bound: the same ratio for the primitive work under the target, i.e. for handshakes floor:<lib>+all (every primitive call of one pair: keys, DHs, hashes, AEAD; sodium-native for sodium and auto, node:crypto for node) where measured, else floor:<lib>+keys (the key generation, imports and DHs one pair cannot avoid), and for transport the fastest raw seal+open the backend can use; a target above its bound cannot be met by any implementation on that primitive)',
+      'Targets of issue #3 (bound: the same ratio for the primitive work under the target, i.e. for handshakes floor:<lib>+all (every primitive call of one pair: keys, DHs, hashes, AEAD; sodium-native for sodium and auto, node:crypto for node) where measured, else floor:<lib>+keys (the key generation, imports and DHs one pair cannot avoid), and for transport the fastest raw seal+open the backend can use, round by round; a target above its bound cannot be met by any implementation on that primitive)',
     head: ['target', 'measured', 'bound', 'status'],
     rows: targets(r).map((t) => [t.what, t.measured, t.bound, TARGET_STATUS_TEXT[t.status]]),
   });
@@ -145,6 +145,25 @@ const boundFloor = (r: Results, pattern: string, backend: string) => BOUND_FLOOR
 export type TargetStatus = 'met' | 'not met' | 'above bound';
 const TARGET_STATUS_TEXT: Record<TargetStatus, string> = { met: 'met', 'not met': 'NOT MET', 'above bound': 'NOT MET, above bound' };
 
+/**
+ * The fastest of several floors round by round, when they ran in the same rounds (else the one
+ * with the highest median). A backend that can use either cipher is bounded by whichever is
+ * faster at the time: at 65,519 B a process's rates jump between two levels from round to round
+ * (page faults, bench/report.ts pageFaultNote), and the best of the per-library medians came out
+ * below what `auto` measured (1.21x against 1.49x noise-handshake, where the per-round best gives
+ * 1.54x).
+ */
+export function bestOf(floors: (Measured | undefined)[]): Measured | undefined {
+  const fs = floors.filter((f): f is Measured => f !== undefined);
+  if (!fs.length) return undefined;
+  const n = fs[0]!.rounds.length;
+  if (n && fs.every((f) => f.rounds.length === n)) {
+    const rounds = fs[0]!.rounds.map((_, i) => Math.max(...fs.map((f) => f.rounds[i]!)));
+    return { perSecond: median(rounds), rounds };
+  }
+  return fs.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+}
+
 export function targets(r: Results): { what: string; measured: string; bound: string; status: TargetStatus }[] {
   const t: { what: string; measured: string; bound: string; status: TargetStatus }[] = [];
   const want = (what: string, a: Measured | undefined, b: Measured | undefined, min: number, bounds: (Measured | undefined)[] = []) => {
@@ -162,7 +181,7 @@ export function targets(r: Results): { what: string; measured: string; bound: st
     // The raw ciphers this backend can use: node: node:crypto and the pure-JS one (small
     // messages); sodium: libsodium alone; auto: all three (it chains them).
     const rawLibs = RAW_CIPHERS[backend]!;
-    const rawFloors = (size: number) => rawLibs.map((lib) => tp(r, 'floor', size, lib));
+    const rawFloors = (size: number) => [bestOf(rawLibs.map((lib) => tp(r, 'floor', size, lib)))];
     want(`${backend}: transport 65519 B vs noise-handshake`, tp(r, 'noisekit', 65519, backend), tp(r, 'noise-handshake', 65519), 1.5, rawFloors(65519));
     want(`${backend}: transport 65519 B vs raw node:crypto seal+open`, tp(r, 'noisekit', 65519, backend), tp(r, 'floor', 65519, 'node:crypto'), 0.85, rawFloors(65519));
     want(`${backend}: transport 64 B vs noise-handshake`, tp(r, 'noisekit', 64, backend), tp(r, 'noise-handshake', 64), 1.2, rawFloors(64));
