@@ -30,7 +30,7 @@ export { createUdpServer, udpConnect, UdpServer, UdpSession, DEFAULT_RETRANSMIT_
 export { HalfDuplexTransport, type HalfDuplexOptions } from './engine/half-duplex.js';
 export { pipesConnect, createPipesServer, PipesServer, type PipesConnectOptions, type PipesServerOptions, type PipesSocketOptions, type PipesResult } from './net/pipes.js';
 export type { FallbackOptions } from './engine/handshake-state.js';
-export { encodeFrame, FrameDecoder, FRAME_HEADER_LENGTH } from './net/framing.js';
+export { encodeFrame, writeFrame, FrameDecoder, FRAME_HEADER_LENGTH, FRAME_GATHER_MIN } from './net/framing.js';
 export { NoiseSocket, type TransportInfo, type NoiseSocketConstructorOptions } from './net/noise-socket.js';
 export { connect, type ConnectOptions, type ConnectTarget } from './net/connect.js';
 export { createServer, NoiseServer, type NoiseServerOptions, type ConnectionInfo, type NoiseServerStats } from './net/server.js';
