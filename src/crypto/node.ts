@@ -9,7 +9,7 @@
 import * as crypto from 'node:crypto';
 import type { Cipher, CipherKey, CryptoBackend, Dh, Hash, KeyPair } from './types.js';
 import { ChaCha20Poly1305 } from '@stablelib/chacha20poly1305';
-import { chachaNonce, aesGcmNonce } from './nonce.js';
+import { chachaNonceScratch, aesGcmNonceScratch } from './nonce.js';
 import { checkBytes, copyBytes, equalBytes } from '../bytes.js';
 import { PartsScratch } from './scratch.js';
 import { CiphertextSlab } from './alloc.js';
@@ -153,7 +153,7 @@ interface JsAead {
 function nodeAead(
   name: string,
   algorithm: 'chacha20-poly1305' | 'aes-256-gcm',
-  nonce: (n: bigint, out: Uint8Array) => Uint8Array,
+  nonce: (n: bigint) => Uint8Array,
   small?: (key: Uint8Array) => JsAead,
 ): Cipher {
   const slab = new CiphertextSlab();
@@ -162,15 +162,14 @@ function nodeAead(
     init(key: Uint8Array): CipherKey {
       checkBytes('cipher key', key, 32);
       const k = copyBytes(key);
-      const nonceBuf = new Uint8Array(12);
       let js: JsAead | undefined;
       // The KeyObject is made on first use by node:crypto: it saves OpenSSL a key import per
       // message, but cannot be zeroed from JavaScript (wipe() drops it; see docs/bench.md).
       let ko: crypto.KeyObject | undefined;
       return {
         encrypt(n, ad, plaintext) {
-          if (small && plaintext.length <= NODE_SMALL_MESSAGE_MAX) return (js ??= small(k)).seal(nonce(n, nonceBuf), plaintext, ad);
-          const c = crypto.createCipheriv(algorithm as 'chacha20-poly1305', (ko ??= crypto.createSecretKey(k)), nonce(n, nonceBuf), { authTagLength: 16 });
+          if (small && plaintext.length <= NODE_SMALL_MESSAGE_MAX) return (js ??= small(k)).seal(nonce(n), plaintext, ad);
+          const c = crypto.createCipheriv(algorithm as 'chacha20-poly1305', (ko ??= crypto.createSecretKey(k)), nonce(n), { authTagLength: 16 });
           // Zero-length ad (every transport message) is OpenSSL's default: one native call saved.
           if (ad.length) c.setAAD(ad, { plaintextLength: plaintext.length });
           const out = slab.alloc(plaintext.length + 16);
@@ -186,8 +185,8 @@ function nodeAead(
         decrypt(n, ad, ciphertext) {
           if (ciphertext.length < 16) return null;
           const bodyLen = ciphertext.length - 16;
-          if (small && bodyLen <= NODE_SMALL_MESSAGE_MAX) return (js ??= small(k)).open(nonce(n, nonceBuf), ciphertext, ad);
-          const d = crypto.createDecipheriv(algorithm as 'chacha20-poly1305', (ko ??= crypto.createSecretKey(k)), nonce(n, nonceBuf), { authTagLength: 16 });
+          if (small && bodyLen <= NODE_SMALL_MESSAGE_MAX) return (js ??= small(k)).open(nonce(n), ciphertext, ad);
+          const d = crypto.createDecipheriv(algorithm as 'chacha20-poly1305', (ko ??= crypto.createSecretKey(k)), nonce(n), { authTagLength: 16 });
           if (ad.length) d.setAAD(ad, { plaintextLength: bodyLen });
           d.setAuthTag(ciphertext.subarray(bodyLen));
           try {
@@ -256,8 +255,8 @@ const dhs: Record<string, Dh> = {
 };
 const ciphers: Record<string, Cipher> = {
   XChaChaPoly: xchachaPoly, // @noble/ciphers: node:crypto has no XChaCha20
-  ChaChaPoly: nodeAead('ChaChaPoly', 'chacha20-poly1305', chachaNonce, (k) => new ChaCha20Poly1305(k)),
-  AESGCM: nodeAead('AESGCM', 'aes-256-gcm', aesGcmNonce),
+  ChaChaPoly: nodeAead('ChaChaPoly', 'chacha20-poly1305', chachaNonceScratch(), (k) => new ChaCha20Poly1305(k)),
+  AESGCM: nodeAead('AESGCM', 'aes-256-gcm', aesGcmNonceScratch()),
 };
 const hashes: Record<string, Hash> = {
   SHA256: nodeHash('SHA256', 'sha256', 32, 64),

@@ -15,7 +15,7 @@ import { HMAC } from '@stablelib/hmac';
 import { HKDF } from '@stablelib/hkdf';
 import { x448 } from '@noble/curves/ed448.js';
 import type { Cipher, CipherKey, CryptoBackend, Dh, Hash, KeyPair } from './types.js';
-import { chachaNonce, aesGcmNonce } from './nonce.js';
+import { chachaNonceScratch, aesGcmNonceScratch } from './nonce.js';
 import { splitOutputs } from './hkdf.js';
 import { padHmac, type HashParts } from './hmac-pads.js';
 import { checkBytes, copyBytes } from '../bytes.js';
@@ -66,16 +66,15 @@ interface Aead {
   clean(): unknown;
 }
 
-function aeadCipher(name: string, make: (key: Uint8Array) => Aead, nonce: (n: bigint, out: Uint8Array) => Uint8Array): Cipher {
+function aeadCipher(name: string, make: (key: Uint8Array) => Aead, nonce: (n: bigint) => Uint8Array): Cipher {
   return {
     name,
     init(key: Uint8Array): CipherKey {
       checkBytes('cipher key', key, 32);
       const aead = make(key);
-      const nonceBuf = new Uint8Array(12);
       return {
-        encrypt: (n, ad, plaintext) => aead.seal(nonce(n, nonceBuf), plaintext, ad),
-        decrypt: (n, ad, ciphertext) => (ciphertext.length < 16 ? null : aead.open(nonce(n, nonceBuf), ciphertext, ad)),
+        encrypt: (n, ad, plaintext) => aead.seal(nonce(n), plaintext, ad),
+        decrypt: (n, ad, ciphertext) => (ciphertext.length < 16 ? null : aead.open(nonce(n), ciphertext, ad)),
         wipe: () => void aead.clean(),
       };
     },
@@ -83,9 +82,9 @@ function aeadCipher(name: string, make: (key: Uint8Array) => Aead, nonce: (n: bi
 }
 
 /** ChaCha20-Poly1305 (section 12.3). */
-const chachaPoly = aeadCipher('ChaChaPoly', (k) => new ChaCha20Poly1305(k), chachaNonce);
+const chachaPoly = aeadCipher('ChaChaPoly', (k) => new ChaCha20Poly1305(k), chachaNonceScratch());
 /** AES-256-GCM (section 12.4). */
-const aesGcm = aeadCipher('AESGCM', (k) => new GCM(new AES(k)), aesGcmNonce);
+const aesGcm = aeadCipher('AESGCM', (k) => new GCM(new AES(k)), aesGcmNonceScratch());
 
 type HashCtor = ConstructorParameters<typeof HMAC>[0];
 /** What reusedHash needs of a @stablelib hash class: each of ours has these (SerializableHash). */
