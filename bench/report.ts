@@ -6,7 +6,15 @@
 export interface Results {
   date: string;
   command: string;
-  machine: { cpus: number; cpu: string; node: string; loadAtStart: number[]; loadAtEnd: number[] };
+  machine: {
+    cpus: number;
+    cpu: string;
+    node: string;
+    loadAtStart: number[];
+    loadAtEnd: number[];
+    /** glibc malloc variables the run was started with (inherited by every contender); absent in older results. */
+    allocatorEnv?: Record<string, string>;
+  };
   rounds: number;
   msPerRound: number;
   /** CPU time each contender ran before the first round (JIT warm-up). */
@@ -191,10 +199,15 @@ export function targets(r: Results): { what: string; measured: string; bound: st
   return t;
 }
 
+function allocatorNote(r: Results): string {
+  const env = Object.entries(r.machine.allocatorEnv ?? {});
+  return env.length ? `; every process run with ${env.map(([k, v]) => `${k}=${v}`).join(' ')} (not glibc's defaults)` : '';
+}
+
 function header(r: Results): string[] {
   return [
     `Command: \`${r.command}\``,
-    `Date: ${r.date}; Node ${r.machine.node}; ${r.machine.cpus} × ${r.machine.cpu}; load average at start ${r.machine.loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${r.machine.loadAtEnd.map((l) => l.toFixed(2)).join(' ')}`,
+    `Date: ${r.date}; Node ${r.machine.node}; ${r.machine.cpus} × ${r.machine.cpu}; load average at start ${r.machine.loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${r.machine.loadAtEnd.map((l) => l.toFixed(2)).join(' ')}${allocatorNote(r)}`,
     `Each figure: median of ${r.rounds} rounds of ${r.msPerRound} ms, after ${r.warmCpuMs} ms of CPU time of warm-up per contender. Contenders that are compared run interleaved (each round runs all of them in turn, one at a time, order rotating)${r.processPer === 'group' ? ', all of a group in one process' : ', each in a process of its own (no shared heap or JIT state)'}, and every ratio is the median of the per-round ratios. Every handshake and every decryption is checked. Peers run Noise_*_${SUITE}; ratios compare the same pattern and suite.`,
   ];
 }

@@ -57,7 +57,8 @@ const warmCpuMs = Number(opt('warm') ?? (quick ? 300 : 1000));
 const patterns = (opt('patterns') ?? 'NN,XX,IK,KK').split(',').filter(Boolean);
 const backends = (opt('backends') ?? (loadSodiumBackend() ? 'node,stablelib,sodium,auto' : 'node,stablelib,auto')).split(',') as BackendChoice[];
 const suites = (opt('suites') ?? (quick ? '25519_ChaChaPoly_BLAKE2b' : '25519_ChaChaPoly_BLAKE2b,25519_ChaChaPoly_SHA256')).split(',');
-const SIZES = [64, 1024, 16384, 65519];
+const SIZES = (opt('sizes') ?? '64,1024,16384,65519').split(',').filter(Boolean).map(Number);
+if (SIZES.some((n) => !Number.isInteger(n) || n < 0 || n > 65519)) throw new Error('bench: --sizes takes transport plaintext sizes of 0 to 65519 bytes, comma-separated');
 const COMPARE_SUITE = '25519_ChaChaPoly_BLAKE2b';
 
 const log = (s: string) => process.stderr.write(s + '\n');
@@ -397,6 +398,15 @@ async function groupResult(spec: GroupSpec): Promise<GroupResult> {
   return JSON.parse(out) as GroupResult;
 }
 
+/**
+ * glibc malloc settings from the environment (MALLOC_TRIM_THRESHOLD_ and the like, GLIBC_TUNABLES):
+ * every contender process inherits them, and they change large-message rates (bench/report.ts
+ * pageFaultNote), so the report names them.
+ */
+function allocatorEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => /^(MALLOC_|GLIBC_TUNABLES$)/.test(e[0]) && e[1] !== undefined));
+}
+
 async function main() {
   const started = new Date();
   const load = os.loadavg();
@@ -424,7 +434,7 @@ async function main() {
   const results: Results = {
     date: started.toISOString(),
     command: `npm run bench${argv.length ? ' -- ' + argv.join(' ') : ''}`,
-    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '?', node: process.version, loadAtStart: load, loadAtEnd: os.loadavg() },
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '?', node: process.version, loadAtStart: load, loadAtEnd: os.loadavg(), allocatorEnv: allocatorEnv() },
     rounds,
     msPerRound: ms,
     warmCpuMs,

@@ -210,4 +210,28 @@ describe('bench', function () {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('--sizes picks the transport sizes, and glibc malloc variables the run inherits are named in the report', async function () {
+    this.timeout(120_000);
+    const dir = mkdtempSync(join(tmpdir(), 'noisekit-bench-'));
+    try {
+      const json = join(dir, 'r.json');
+      const md = join(dir, 'r.md');
+      const r = await runNode(
+        ['bench/run.ts', '--rounds', '1', '--ms', '5', '--warm', '10', '--patterns', '', '--sizes', '1024', '--backends', 'node', '--no-memory', '--json', json, '--markdown', md],
+        { timeoutMs: 110_000, env: { MALLOC_TRIM_THRESHOLD_: '67108864' } },
+      );
+      expect(r.status, r.stderr).to.equal(0);
+      const res = JSON.parse(readFileSync(json, 'utf8')) as Results;
+      expect(res.handshakes).to.deep.equal([]);
+      expect(new Set(res.transport.map((t) => t.size))).to.deep.equal(new Set([1024]));
+      expect(res.machine.allocatorEnv).to.deep.equal({ MALLOC_TRIM_THRESHOLD_: '67108864' });
+      expect(readFileSync(md, 'utf8')).to.contain("every process run with MALLOC_TRIM_THRESHOLD_=67108864 (not glibc's defaults)");
+      const bad = await runNode(['bench/run.ts', '--sizes', '70000', '--patterns', '', '--no-memory'], { timeoutMs: 60_000 });
+      expect(bad.status).to.not.equal(0);
+      expect(bad.stderr).to.contain('--sizes takes transport plaintext sizes of 0 to 65519 bytes');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -20,12 +20,14 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Running children are added here (and removed when they exit), so `after` hooks can kill them. */
   track?: Set<ChildProcess>;
+  /** Added to (and overriding) this process's environment. */
+  env?: Record<string, string>;
 }
 
 /** Runs `node --import tsx <args>` and resolves with its exit status and output. */
 export function runNode(args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: process.cwd() });
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: process.cwd(), env: { ...process.env, ...options.env } });
     options.track?.add(child);
     let stdout = '';
     let stderr = '';
