@@ -403,6 +403,11 @@ async function groupResult(spec: GroupSpec): Promise<GroupResult> {
  * every contender process inherits them, and they change large-message rates (bench/report.ts
  * pageFaultNote), so the report names them.
  */
+/** An argument as a POSIX shell needs it to pass it on unchanged (so the printed command reruns the run). */
+function shellQuote(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
 function allocatorEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => /^(MALLOC_|GLIBC_TUNABLES$)/.test(e[0]) && e[1] !== undefined));
 }
@@ -433,7 +438,7 @@ async function main() {
 
   const results: Results = {
     date: started.toISOString(),
-    command: `npm run bench${argv.length ? ' -- ' + argv.join(' ') : ''}`,
+    command: `npm run bench${argv.length ? ' -- ' + argv.map(shellQuote).join(' ') : ''}`,
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '?', node: process.version, loadAtStart: load, loadAtEnd: os.loadavg(), allocatorEnv: allocatorEnv() },
     rounds,
     msPerRound: ms,

@@ -54,6 +54,16 @@ describe('bench', function () {
     expect(row(r, 'sodium: transport 65519 B vs noise-handshake ≥ 1.5×')).to.deep.include({ bound: '1.11×', status: 'above bound' });
     // auto races libsodium against node:crypto, so node:crypto's 800 is its bound: 1.78x.
     expect(row(r, 'auto: transport 65519 B vs noise-handshake ≥ 1.5×')).to.deep.include({ measured: '1.56×', bound: '1.78×', status: 'met' });
+    // Only the parts a run measured have targets: no 64 B or 1 KiB rows here, and a run of
+    // transport alone has its transport targets and no handshake ones.
+    expect(targets(r).map((t) => t.what).filter((w) => / (64 B|1 KiB) /.test(w))).to.deep.equal([]);
+    const transportOnly = { ...r, handshakes: [] };
+    expect(targets(transportOnly).map((t) => t.what)).to.deep.equal([
+      'sodium: transport 65519 B vs noise-handshake ≥ 1.5×',
+      'sodium: transport 65519 B vs raw node:crypto seal+open ≥ 0.85×',
+      'auto: transport 65519 B vs noise-handshake ≥ 1.5×',
+      'auto: transport 65519 B vs raw node:crypto seal+open ≥ 0.85×',
+    ]);
   });
 
   it('bestOf(): a backend that can use several raw ciphers is bounded by the fastest one round by round', () => {
@@ -226,7 +236,11 @@ describe('bench', function () {
       expect(res.handshakes).to.deep.equal([]);
       expect(new Set(res.transport.map((t) => t.size))).to.deep.equal(new Set([1024]));
       expect(res.machine.allocatorEnv).to.deep.equal({ MALLOC_TRIM_THRESHOLD_: '67108864' });
-      expect(readFileSync(md, 'utf8')).to.contain("every process run with MALLOC_TRIM_THRESHOLD_=67108864 (not glibc's defaults)");
+      const report = readFileSync(md, 'utf8');
+      expect(report).to.contain("every process run with MALLOC_TRIM_THRESHOLD_=67108864 (not glibc's defaults)");
+      expect(report).to.contain("Command: `npm run bench -- --rounds 1 --ms 5 --warm 10 --patterns '' --sizes 1024");
+      expect(report).to.match(/\| node: transport 1 KiB vs noise-handshake ≥ 1.2× \| \d+\.\d+× \|/);
+      expect(report).to.not.contain('hs/s vs');
       const bad = await runNode(['bench/run.ts', '--sizes', '70000', '--patterns', '', '--no-memory'], { timeoutMs: 60_000 });
       expect(bad.status).to.not.equal(0);
       expect(bad.stderr).to.contain('--sizes takes transport plaintext sizes of 0 to 65519 bytes');
