@@ -178,7 +178,9 @@ export function targets(r: Results): { what: string; measured: string; bound: st
     const x = ratioOf(a, b);
     const ub = Math.max(...bounds.map((f) => ratioOf(f, b)).filter(isFinite));
     const status: TargetStatus = isFinite(x) && x >= min ? 'met' : isFinite(ub) && ub < min ? 'above bound' : 'not met';
-    t.push({ what: `${what} ≥ ${min}×`, measured: isFinite(x) ? x.toFixed(2) + '×' : 'n/a', bound: isFinite(ub) ? ub.toFixed(2) + '×' : '', status });
+    // Two decimals, or three where two would round a shortfall up to the target (1.4955 is not 1.50).
+    const fmt = (v: number) => (v < min && Number(v.toFixed(2)) >= min ? v.toFixed(3) : v.toFixed(2)) + '×';
+    t.push({ what: `${what} ≥ ${min}×`, measured: isFinite(x) ? fmt(x) : 'n/a', bound: isFinite(ub) ? fmt(ub) : '', status });
   };
   // Targets of the parts a run measured: a run of transport sizes only (--patterns '') reports
   // no handshake targets, and the other way round.
