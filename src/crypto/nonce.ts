@@ -1,20 +1,8 @@
 /**
  * Nonce encodings (Noise spec sections 12.3 and 12.4): a 64-bit counter placed after four zero
  * bytes, little-endian for ChaChaPoly and big-endian for AESGCM. Getting this wrong is a classic
- * interop bug, so both backends share these two functions.
+ * interop bug, so every backend takes its nonces from here.
  */
-
-/** 12-byte ChaChaPoly nonce: 32 bits of zeros then little-endian n (section 12.3). */
-export function chachaNonce(n: bigint, out: Uint8Array = new Uint8Array(12)): Uint8Array {
-  new DataView(out.buffer, out.byteOffset, 12).setBigUint64(4, n, true);
-  return out;
-}
-
-/** 12-byte AESGCM nonce: 32 bits of zeros then big-endian n (section 12.4). */
-export function aesGcmNonce(n: bigint, out: Uint8Array = new Uint8Array(12)): Uint8Array {
-  new DataView(out.buffer, out.byteOffset, 12).setBigUint64(4, n, false);
-  return out;
-}
 
 /**
  * A reusable 12-byte nonce with its own ArrayBuffer (off V8's heap, so native code can take it
