@@ -398,16 +398,16 @@ async function groupResult(spec: GroupSpec): Promise<GroupResult> {
   return JSON.parse(out) as GroupResult;
 }
 
-/**
- * glibc malloc settings from the environment (MALLOC_TRIM_THRESHOLD_ and the like, GLIBC_TUNABLES):
- * every contender process inherits them, and they change large-message rates (bench/report.ts
- * pageFaultNote), so the report names them.
- */
 /** An argument as a POSIX shell needs it to pass it on unchanged (so the printed command reruns the run). */
 function shellQuote(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * glibc malloc settings from the environment (MALLOC_TRIM_THRESHOLD_ and the like, GLIBC_TUNABLES):
+ * every contender process inherits them, and they change large-message rates (bench/report.ts
+ * pageFaultNote), so the report names them.
+ */
 function allocatorEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => /^(MALLOC_|GLIBC_TUNABLES$)/.test(e[0]) && e[1] !== undefined));
 }
