@@ -13,7 +13,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { calibrate, median, runSlot, warmUp, type Contender, type Rate } from './measure.js';
+import { calibrate, median, runSlot, warmUp, type Contender, type Rate } from '../src/bench/measure.js';
 
 export interface IsolatedContender {
   readonly name: string;

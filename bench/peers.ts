@@ -5,7 +5,7 @@
  * peers speak); noise-c.wasm runs the same name.
  */
 import { createRequire } from 'node:module';
-import { check, sameBytes } from './measure.js';
+import { check, sameBytes } from '../src/bench/measure.js';
 import { loadNoiseC, type NoiseC } from '../test/support/noise-c.js';
 
 const require = createRequire(import.meta.url);

@@ -9,14 +9,14 @@
  * calls are the same whichever backend makes them. It bounds the handshake targets more tightly
  * than the key work alone (`+keys`).
  */
-import { HandshakeState, type CryptoBackend, type KeyPair } from '../src/index.js';
+import { COMPARE_SUITE, handshakePair } from '../src/bench/workloads.js';
 import { loadSodium, makeSodiumBackend } from '../src/crypto/sodium.js';
 import type { SodiumCalls } from '../src/crypto/sodium-calls.js';
 import * as crypto from 'node:crypto';
 import { ChaCha20Poly1305 } from '@stablelib/chacha20poly1305';
 import { NODE_SMALL_MESSAGE_MAX } from '../src/crypto/node.js';
 import { RandomPool } from '../src/crypto/random-pool.js';
-import { check } from './measure.js';
+import { check } from '../src/bench/measure.js';
 
 export type PrimitiveCall =
   | { op: 'randomFill'; n: number }
@@ -40,27 +40,15 @@ function recording(lib: SodiumCalls, log: PrimitiveCall[]): SodiumCalls {
 }
 
 /**
- * The calls one pair of `protocol` makes in a steady state (both sides, static keys made
+ * The calls one pair of `Noise_<pattern>_<suite>` makes in a steady state (both sides, static keys made
  * beforehand and not counted, as in the bench's own handshakes), or undefined without
  * sodium-native.
  */
-export function tracePair(protocol: string, keys: { iStatic: boolean; rStatic: boolean; iKnowsR: boolean; rKnowsI: boolean }): PrimitiveCall[] | undefined {
+export function tracePair(pattern: string, suite: string = COMPARE_SUITE): PrimitiveCall[] | undefined {
   const lib = loadSodium();
   if (!lib) return undefined;
   const log: PrimitiveCall[] = [];
-  const backend: CryptoBackend = makeSodiumBackend(recording(lib, log));
-  const dh = backend.dh('25519')!;
-  const si: KeyPair = dh.generateKeyPair();
-  const sr: KeyPair = dh.generateKeyPair();
-  const pair = () => {
-    const i = new HandshakeState({ protocol, initiator: true, backend, staticKeyPair: keys.iStatic ? si : undefined, remoteStaticKey: keys.iKnowsR ? sr.publicKey : undefined });
-    const r = new HandshakeState({ protocol, initiator: false, backend, staticKeyPair: keys.rStatic ? sr : undefined, remoteStaticKey: keys.rKnowsI ? si.publicKey : undefined });
-    let [a, b] = [i, r];
-    while (!(i.isFinished && r.isFinished)) {
-      b.readMessage(a.writeMessage());
-      [a, b] = [b, a];
-    }
-  };
+  const pair = handshakePair(pattern, suite, makeSodiumBackend(recording(lib, log)));
   // The second pair is recorded: what is computed once per protocol name (the initial h and the
   // h after an empty prologue, engine/symmetric-state.ts) is not work per pair. Nor, mostly, is a
   // random fill: keys draw from a pool filled 1 KiB at a time (crypto/random-pool.ts), one fill

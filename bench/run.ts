@@ -14,20 +14,16 @@ import * as os from 'node:os';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import * as sx25519 from '@stablelib/x25519';
-import { ChaCha20Poly1305 } from '@stablelib/chacha20poly1305';
-import { HandshakeState, TransportState, builtinPatterns, generateKeyPair, parseProtocolName, resolveSuite, type BackendChoice, type KeyPair } from '../src/index.js';
+import { generateKeyPair, parseProtocolName, resolveSuite, type BackendChoice } from '../src/index.js';
 import { loadSodium, loadSodiumBackend } from '../src/crypto/sodium.js';
 import { replay, replayOnNode, tracePair } from './primitive-trace.js';
 import { AUTO_LARGE_MIN, autoLargeChoice } from '../src/crypto/auto.js';
 import { RandomPool } from '../src/crypto/random-pool.js';
-import { check, measureGroup, sameBytes, type Rate } from './measure.js';
+import { check, measureGroup, type Rate } from '../src/bench/measure.js';
+import { COMPARE_SUITE, aeadFloors, dhFloors, handshakePair, keyNeeds, sodiumNative, transportRoundTrip, type Floor, type KeyNeeds } from '../src/bench/workloads.js';
 import { measureIsolated, serveContender } from './isolated.js';
 import { loadPeers, LIBP2P_NOISE_NOTE } from './peers.js';
 import { pageFaultNote, renderMarkdown, renderSvg, renderText, type Results } from './report.js';
-
-const require = createRequire(import.meta.url);
 
 // ---- Options -------------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
@@ -59,57 +55,10 @@ const backends = (opt('backends') ?? (loadSodiumBackend() ? 'node,stablelib,sodi
 const suites = (opt('suites') ?? (quick ? '25519_ChaChaPoly_BLAKE2b' : '25519_ChaChaPoly_BLAKE2b,25519_ChaChaPoly_SHA256')).split(',');
 const SIZES = (opt('sizes') ?? '64,1024,16384,65519').split(',').filter(Boolean).map(Number);
 if (SIZES.some((n) => !Number.isInteger(n) || n < 0 || n > 65519)) throw new Error('bench: --sizes takes transport plaintext sizes of 0 to 65519 bytes, comma-separated');
-const COMPARE_SUITE = '25519_ChaChaPoly_BLAKE2b';
 
 const log = (s: string) => process.stderr.write(s + '\n');
 
-// ---- noisekit --------------------------------------------------------------------------------
-type Side = '->' | '<-';
-function keyNeeds(pattern: string) {
-  const p = builtinPatterns().get(pattern, []);
-  const pre = (side: Side) => p.preMessages.some((m) => m.direction === side && m.tokens.includes('s'));
-  const uses = (side: Side) =>
-    pre(side) || p.messages.some((m) => (m.direction === side && m.tokens.includes('s')) || m.tokens.includes('ss') || m.tokens.includes(side === '->' ? 'se' : 'es'));
-  // X25519 operations per handshake pair: each DH token costs one on each side, each `e` one
-  // (the key generation). XX: 3 × 2 + 2 = 8, as in issue #3.
-  const dhOps = p.messages.reduce((n, m) => n + m.tokens.filter((t) => t.length === 2).length * 2 + m.tokens.filter((t) => t === 'e').length, 0);
-  // What one pair really asks of a DH library: a key generation per `e`, a DH per DH token and
-  // side, and (node:crypto) one import per distinct remote key a side uses: token "xy" pairs
-  // Alice's key x with Bob's key y.
-  const tokens = p.messages.flatMap((m) => m.tokens);
-  const dhTokens = tokens.filter((t) => t.length === 2);
-  const keyGens = tokens.filter((t) => t === 'e').length;
-  const imports = new Set(dhTokens.map((t) => t[1])).size + new Set(dhTokens.map((t) => t[0])).size;
-  return { iStatic: uses('->'), rStatic: uses('<-'), iKnowsR: pre('<-'), rKnowsI: pre('->'), dhOps, keyGens, dhs: dhTokens.length * 2, imports };
-}
-
-function oursHandshake(pattern: string, suite: string, backend: BackendChoice): () => TransportState[] {
-  const protocol = `Noise_${pattern}_${suite}`;
-  const dh = suite.split('_')[0]!;
-  const need = keyNeeds(pattern);
-  const si: KeyPair = generateKeyPair(dh, backend);
-  const sr: KeyPair = generateKeyPair(dh, backend);
-  return () => {
-    const i = new HandshakeState({ protocol, initiator: true, backend, staticKeyPair: need.iStatic ? si : undefined, remoteStaticKey: need.iKnowsR ? sr.publicKey : undefined });
-    const r = new HandshakeState({ protocol, initiator: false, backend, staticKeyPair: need.rStatic ? sr : undefined, remoteStaticKey: need.rKnowsI ? si.publicKey : undefined });
-    let a = i;
-    let b = r;
-    for (let n = 0; n < 8 && !(i.isFinished && r.isFinished); n++) {
-      b.readMessage(a.writeMessage());
-      [a, b] = [b, a];
-    }
-    check(i.isFinished && r.isFinished && sameBytes(i.handshakeHash, r.handshakeHash), `${protocol} handshake (${String(backend)})`);
-    return [i.split(), r.split()];
-  };
-}
-
-function oursTransport(size: number, backend: BackendChoice): () => void {
-  const [a, b] = oursHandshake('NN', COMPARE_SUITE, backend)();
-  const msg = crypto.randomBytes(size);
-  const pt = new Uint8Array(msg.buffer, msg.byteOffset, size);
-  return () => check(sameBytes(b!.decrypt(a!.encrypt(pt)), pt), `transport ${size} B (${String(backend)})`);
-}
-
+// ---- noisekit ----------------------------------------------------------------------------------------
 /** Which ciphers auto chose for large ChaChaPoly messages, in the process that measured them. */
 function autoLargeNote(size: number): () => string | undefined {
   return () => {
@@ -127,57 +76,44 @@ function splitName(name: string): [string, string] {
 }
 
 // ---- Floors (measured inside each interleaved group) ----------------------------------------------
-/** A fresh X25519 key pair as JWK (via the node backend, which never exports job-born KeyObjects). */
-function jwkPair(): { kty: 'OKP'; crv: 'X25519'; d: string; x: string } {
-  const k = generateKeyPair('25519', 'node');
-  const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64url');
-  return { kty: 'OKP', crv: 'X25519', d: b64(k.privateKey), x: b64(k.publicKey) };
-}
-
 /**
  * Work functions doing the X25519 work of one handshake pair per call: `ops` scalar
- * multiplications (the floor of issue #3), and, as `<lib>+keys`, the primitive calls a pair
- * cannot avoid through that library (sodium-native: RNG and a fixed-base multiplication per
- * generated key, then the DHs; node:crypto: a key created per generated key from pooled random
- * bytes, one JWK import per remote key, then the DHs), which bound what any implementation on
- * that library can reach.
+ * multiplications with the keys ready (the floor of issue #3, src/bench/workloads.ts dhFloors),
+ * and, as `<lib>+keys`, the primitive calls a pair cannot avoid through that library
+ * (sodium-native: RNG and a fixed-base multiplication per generated key, then the DHs;
+ * node:crypto: a key created per generated key from pooled random bytes, one JWK import per
+ * remote key, then the DHs), which bound what any implementation on that library can reach.
  */
-function x25519Floors(ops: number, need: { keyGens: number; dhs: number; imports: number }): { lib: string; work: () => void }[] {
-  // KeyObjects imported from JWK, as the node backend does (keys straight out of
-  // generateKeyPairSync can deadlock Node 20 under GC; see src/crypto/node.ts).
-  const a = { privateKey: crypto.createPrivateKey({ key: jwkPair(), format: 'jwk' }) };
-  const { d: _d, ...pub } = jwkPair();
-  const b = { publicKey: crypto.createPublicKey({ key: pub, format: 'jwk' }) };
-  const ska = new Uint8Array(32).fill(3);
-  const pkb = sx25519.scalarMultBase(new Uint8Array(32).fill(5));
+function x25519Floors(need: KeyNeeds): Floor[] {
+  const out = dhFloors('25519', need.dhOps);
+  // KeyObjects imported from JWK, as the node backend does (see src/crypto/node.ts).
+  const a = generateKeyPair('25519', 'node');
+  const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64url');
+  const privateKey = crypto.createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64(a.privateKey), x: b64(a.publicKey) }, format: 'jwk' });
+  const pub = { kty: 'OKP', crv: 'X25519', x: b64(generateKeyPair('25519', 'node').publicKey) };
+  const publicKey = crypto.createPublicKey({ key: pub, format: 'jwk' });
   // Private-key randomness as the node backend draws it (crypto/random-pool.ts).
   const random = new RandomPool();
-  const out: { lib: string; work: () => void }[] = [
-    { lib: 'node:crypto', work: () => { for (let i = 0; i < ops; i++) check(crypto.diffieHellman({ privateKey: a.privateKey, publicKey: b.publicKey }).length === 32, 'x25519'); } },
-    { lib: '@stablelib/x25519', work: () => { for (let i = 0; i < ops; i++) check(sx25519.scalarMult(ska, pkb).length === 32, 'x25519'); } },
-    {
-      lib: 'node:crypto+keys',
-      work: () => {
-        for (let i = 0; i < need.keyGens; i++) {
-          const d = Buffer.from(random.take(32)).toString('base64url');
-          const ko = crypto.createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d, x: '' }, format: 'jwk' });
-          // x from the private key's JWK export, the cheapest way out (bench/primitive-trace.ts replayOnNode).
-          check(ko.export({ format: 'jwk' }).x?.length === 43, 'x25519 key');
-        }
-        for (let i = 0; i < need.imports; i++) crypto.createPublicKey({ key: pub, format: 'jwk' });
-        for (let i = 0; i < need.dhs; i++) check(crypto.diffieHellman({ privateKey: a.privateKey, publicKey: b.publicKey }).length === 32, 'x25519');
-      },
+  out.push({
+    lib: 'node:crypto+keys',
+    work: () => {
+      for (let i = 0; i < need.keyGens; i++) {
+        const d = Buffer.from(random.take(32)).toString('base64url');
+        const ko = crypto.createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d, x: '' }, format: 'jwk' });
+        // x from the private key's JWK export, the cheapest way out (bench/primitive-trace.ts replayOnNode).
+        check(ko.export({ format: 'jwk' }).x?.length === 43, 'x25519 key');
+      }
+      for (let i = 0; i < need.imports; i++) crypto.createPublicKey({ key: pub, format: 'jwk' });
+      for (let i = 0; i < need.dhs; i++) check(crypto.diffieHellman({ privateKey, publicKey }).length === 32, 'x25519');
     },
-  ];
+  });
   const na = sodiumNative();
   if (na) {
     // Off-heap arrays, as the sodium backend stages its arguments (src/crypto/sodium.ts).
     const q = new Uint8Array(new ArrayBuffer(32));
     const sk = new Uint8Array(new ArrayBuffer(32));
     const pk = new Uint8Array(new ArrayBuffer(32));
-    sk.set(ska);
-    pk.set(pkb);
-    out.push({ lib: 'sodium-native', work: () => { for (let i = 0; i < ops; i++) na.crypto_scalarmult(q, ska, pkb); } });
+    pk.set(generateKeyPair('25519', 'stablelib').publicKey);
     out.push({
       lib: 'sodium-native+keys',
       work: () => {
@@ -190,61 +126,6 @@ function x25519Floors(ops: number, need: { keyGens: number; dhs: number; imports
     });
   }
   return out;
-}
-
-/** Raw ChaCha20-Poly1305 seal+open of `size` bytes (checked) with node:crypto, @stablelib and sodium-native. */
-function aeadFloors(size: number): { lib: string; work: () => void }[] {
-  const key = crypto.randomBytes(32);
-  const ko = crypto.createSecretKey(key);
-  const iv = Buffer.alloc(12);
-  const m = crypto.randomBytes(size);
-  const out: { lib: string; work: () => void }[] = [
-    {
-      lib: 'node:crypto',
-      work: () => {
-        const c = crypto.createCipheriv('chacha20-poly1305', ko, iv, { authTagLength: 16 });
-        const ct = c.update(m);
-        c.final();
-        const d = crypto.createDecipheriv('chacha20-poly1305', ko, iv, { authTagLength: 16 });
-        d.setAuthTag(c.getAuthTag());
-        const pt = d.update(ct);
-        d.final();
-        check(sameBytes(pt, m), 'node aead');
-      },
-    },
-  ];
-  // The pure-JS cipher the node and stablelib backends use for small messages.
-  const js = new ChaCha20Poly1305(key);
-  out.push({
-    lib: '@stablelib/chacha20poly1305',
-    work: () => {
-      const pt = js.open(iv, js.seal(iv, m));
-      check(pt !== null && sameBytes(pt, m), 'stablelib aead');
-    },
-  });
-  const na = sodiumNative();
-  if (na) {
-    const ct = new Uint8Array(size + 16);
-    const pt = new Uint8Array(size);
-    out.push({
-      lib: 'sodium-native',
-      work: () => {
-        na.crypto_aead_chacha20poly1305_ietf_encrypt(ct, m, null, null, iv, key);
-        na.crypto_aead_chacha20poly1305_ietf_decrypt(pt, null, ct, null, iv, key);
-        check(sameBytes(pt, m), 'sodium aead');
-      },
-    });
-  }
-  return out;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function sodiumNative(): any {
-  try {
-    return require('sodium-native');
-  } catch {
-    return undefined;
-  }
 }
 
 // ---- Memory (child process with --expose-gc) ---------------------------------------------------------
@@ -285,7 +166,7 @@ async function buildGroup(spec: GroupSpec): Promise<{ entries: Entry[]; notes: s
     const { pattern, suite } = spec;
     const need = keyNeeds(pattern);
     const withStablelib = backends.includes('stablelib') && suite === COMPARE_SUITE;
-    const entries: Entry[] = x25519Floors(need.dhOps, need)
+    const entries: Entry[] = x25519Floors(need)
       .filter((f) => withStablelib || f.lib !== '@stablelib/x25519')
       .map((f) => ({ name: `floor:${f.lib}`, make: built(f.work) }));
     // Every primitive call of one pair (bench/primitive-trace.ts), recorded through libsodium and
@@ -293,7 +174,7 @@ async function buildGroup(spec: GroupSpec): Promise<{ entries: Entry[]; notes: s
     // (tracing runs the engine).
     const lib = suite === COMPARE_SUITE ? loadSodium() : undefined;
     if (lib) {
-      const trace = () => tracePair(`Noise_${pattern}_${suite}`, need)!;
+      const trace = () => tracePair(pattern, suite)!;
       entries.push({ name: 'floor:sodium-native+all', make: () => replay(trace(), lib) });
       entries.push({ name: 'floor:node:crypto+all', make: () => replayOnNode(trace(), need.imports) });
     }
@@ -305,7 +186,7 @@ async function buildGroup(spec: GroupSpec): Promise<{ entries: Entry[]; notes: s
         notes.push(`noisekit backend ${String(backend)} alone does not support ${suite} (auto chains it with node)`);
         continue;
       }
-      entries.push({ name: `noisekit:${String(backend)}`, make: () => oursHandshake(pattern, suite, backend) });
+      entries.push({ name: `noisekit:${String(backend)}`, make: () => handshakePair(pattern, suite, backend) });
     }
     if (suite === COMPARE_SUITE) {
       for (const peer of peers) {
@@ -321,7 +202,7 @@ async function buildGroup(spec: GroupSpec): Promise<{ entries: Entry[]; notes: s
   const entries: Entry[] = aeadFloors(size).map((f) => ({ name: `floor:${f.lib}`, make: built(f.work), opsPerCall: size }));
   for (const backend of backends) {
     const note = backend === 'auto' && size >= AUTO_LARGE_MIN ? autoLargeNote(size) : undefined;
-    entries.push({ name: `noisekit:${String(backend)}`, make: () => oursTransport(size, backend), opsPerCall: size, note });
+    entries.push({ name: `noisekit:${String(backend)}`, make: () => transportRoundTrip(size, backend), opsPerCall: size, note });
   }
   for (const peer of peers) {
     const work = peer.transport(size);

@@ -3,7 +3,7 @@
  * budget per round, several rounds, and each reports the median rate. Work functions check their own results and throw
  * on any mismatch, which fails the whole bench (a benchmark nobody checks measures nothing).
  */
-import { equalBytes } from '../src/bytes.js';
+import { equalBytes } from '../bytes.js';
 
 export interface Rate {
   /** Median operations per second over the rounds. */
