@@ -2,18 +2,22 @@
  * `npm run bench`: noisekit's handshakes/s and transport throughput per backend, the raw
  * primitive floor (X25519, ChaCha20-Poly1305 seal+open) and the peer libraries, all in one run,
  * several rounds each, medians reported, every result checked. Each contender runs in a process
- * of its own and the parent interleaves their time slots (bench/isolated.ts); `--in-process`
- * runs each group's contenders in one shared process instead (bench/measure.ts measureGroup).
+ * of its own and the parent interleaves their time slots (src/bench/isolated.ts); `--in-process`
+ * runs each group's contenders in one shared process instead (src/bench/measure.ts measureGroup).
+ * The work itself (handshake pairs, transport round trips, raw primitives) is src/bench/workloads.ts,
+ * shared with `noisekit bench`.
  *
  *   npm run bench -- [--quick] [--rounds N] [--ms N] [--warm N] [--patterns NN,XX,IK,KK]
  *                    [--backends node,stablelib,sodium,auto] [--suites 25519_ChaChaPoly_BLAKE2b,...]
- *                    [--json FILE] [--markdown FILE] [--svg FILE] [--no-memory] [--in-process]
+ *                    [--sizes 64,1024,16384,65519] [--json FILE] [--markdown FILE] [--svg FILE]
+ *                    [--no-memory] [--in-process]        (--help lists them)
  */
 import * as crypto from 'node:crypto';
 import * as os from 'node:os';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { generateKeyPair, parseProtocolName, resolveSuite, type BackendChoice } from '../src/index.js';
 import { loadSodium, loadSodiumBackend } from '../src/crypto/sodium.js';
 import { replay, replayOnNode, tracePair } from './primitive-trace.js';
@@ -21,7 +25,7 @@ import { AUTO_LARGE_MIN, autoLargeChoice } from '../src/crypto/auto.js';
 import { RandomPool } from '../src/crypto/random-pool.js';
 import { check, measureGroup, type Rate } from '../src/bench/measure.js';
 import { COMPARE_SUITE, aeadFloors, dhFloors, handshakePair, keyNeeds, sodiumNative, transportRoundTrip, type Floor, type KeyNeeds } from '../src/bench/workloads.js';
-import { measureIsolated, serveContender } from './isolated.js';
+import { measureIsolated, serveContender } from '../src/bench/isolated.js';
 import { loadPeers, LIBP2P_NOISE_NOTE } from './peers.js';
 import { pageFaultNote, renderMarkdown, renderSvg, renderText, type Results } from './report.js';
 
@@ -32,12 +36,35 @@ const userArgv = ((): string[] => {
   const i = argv.indexOf('--group');
   return i >= 0 ? [...argv.slice(0, i), ...argv.slice(i + 2)] : argv;
 })();
-const flag = (name: string) => argv.includes(`--${name}`);
-const opt = (name: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
+const num = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} takes a number, got ${JSON.stringify(v)}`);
+  return n;
 };
-const quick = flag('quick');
+const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
+const cli = new Command('npm run bench --')
+  .description('noisekit against the primitive floor and the peer libraries, every result checked (README, Speed)')
+  .option('--quick', 'fewer rounds (5), 300 ms of warm-up, one suite')
+  .option('--rounds <n>', 'rounds per group (default 21)', num('--rounds'))
+  .option('--ms <n>', 'milliseconds per contender per round', num('--ms'), 80)
+  .option('--warm <n>', 'CPU milliseconds of warm-up per contender (default 1000)', num('--warm'))
+  .addOption(new Option('--patterns <list>', 'handshake patterns, comma-separated').argParser(list).default(['NN', 'XX', 'IK', 'KK'], 'NN,XX,IK,KK'))
+  .option('--backends <list>', 'noisekit backends, comma-separated (default: node,stablelib,sodium,auto; sodium when installed)', list)
+  .option('--suites <list>', 'suites, comma-separated (default 25519_ChaChaPoly_BLAKE2b,25519_ChaChaPoly_SHA256)', list)
+  .addOption(new Option('--sizes <list>', 'transport plaintext sizes in bytes, comma-separated').argParser((v: string) => list(v).map(Number)).default([64, 1024, 16384, 65519], '64,1024,16384,65519'))
+  .option('--json <file>', 'write the results as JSON')
+  .option('--markdown <file>', 'write the tables as Markdown (and the chart next to it as .svg)')
+  .option('--svg <file>', 'write the chart here')
+  .option('--no-memory', 'skip the retained-memory measurement')
+  .option('--in-process', "run each group's contenders in one process instead of one process each")
+  .addOption(new Option('--group <json>').hideHelp())
+  .addOption(new Option('--contender <name>').hideHelp())
+  .parse(process.argv);
+const options = cli.opts<{
+  quick?: boolean; rounds?: number; ms: number; warm?: number; patterns: string[]; backends?: string[]; suites?: string[]; sizes: number[];
+  json?: string; markdown?: string; svg?: string; memory: boolean; inProcess?: boolean; group?: string; contender?: string;
+}>();
+const quick = options.quick === true;
 // 21 rounds of 80 ms take as long as 11 of 150 ms, but the slots a ratio pairs are closer in time
 // and the median is over more per-round ratios: steadier on a shared machine whose speed moves by
 // tens of percent within a second (per-round rates in bench/results/latest.json).
@@ -45,16 +72,17 @@ const quick = flag('quick');
 // noise-handshake's 1 KiB transport 30% faster (82 against 63 MB/s, per-slot medians) and ours 3%:
 // a slot shorter than a library's garbage-collection period leaves its collections out of the
 // median slot, so a slot must be long enough to pay for the garbage it makes.
-const rounds = Number(opt('rounds') ?? (quick ? 5 : 21));
-const ms = Number(opt('ms') ?? 80);
+const rounds = options.rounds ?? (quick ? 5 : 21);
+const ms = options.ms;
 // Each contender first runs for this much CPU time (ms), so that the rounds measure JIT-compiled
-// code (bench/measure.ts warmUp).
-const warmCpuMs = Number(opt('warm') ?? (quick ? 300 : 1000));
-const patterns = (opt('patterns') ?? 'NN,XX,IK,KK').split(',').filter(Boolean);
-const backends = (opt('backends') ?? (loadSodiumBackend() ? 'node,stablelib,sodium,auto' : 'node,stablelib,auto')).split(',') as BackendChoice[];
-const suites = (opt('suites') ?? (quick ? '25519_ChaChaPoly_BLAKE2b' : '25519_ChaChaPoly_BLAKE2b,25519_ChaChaPoly_SHA256')).split(',');
-const SIZES = (opt('sizes') ?? '64,1024,16384,65519').split(',').filter(Boolean).map(Number);
-if (SIZES.some((n) => !Number.isInteger(n) || n < 0 || n > 65519)) throw new Error('bench: --sizes takes transport plaintext sizes of 0 to 65519 bytes, comma-separated');
+// code (src/bench/measure.ts warmUp).
+const warmCpuMs = options.warm ?? (quick ? 300 : 1000);
+const patterns = options.patterns;
+const backends = (options.backends ?? (loadSodiumBackend() ? ['node', 'stablelib', 'sodium', 'auto'] : ['node', 'stablelib', 'auto'])) as BackendChoice[];
+const suites = options.suites ?? (quick ? [COMPARE_SUITE] : [COMPARE_SUITE, '25519_ChaChaPoly_SHA256']);
+const SIZES = options.sizes;
+if (SIZES.some((n) => !Number.isInteger(n) || n < 0 || n > 65519)) cli.error('bench: --sizes takes transport plaintext sizes of 0 to 65519 bytes, comma-separated');
+if (rounds < 1 || ms <= 0) cli.error('bench: --rounds and --ms must be at least 1');
 
 const log = (s: string) => process.stderr.write(s + '\n');
 
@@ -222,7 +250,7 @@ const groupName = (spec: GroupSpec) => (spec.kind === 'handshake' ? `handshakes 
  * rate moved by ~15% with noise-protocol and noise-c.wasm in its process, noisekit's did not).
  */
 async function measureSpec(spec: GroupSpec, entries: readonly Entry[], onNote: (note: string) => void): Promise<Map<string, Rate>> {
-  if (flag('in-process')) {
+  if (options.inProcess === true) {
     const rates = measureGroup(entries.map((e) => ({ name: e.name, opsPerCall: e.opsPerCall, work: e.make() })), { ms, rounds, warmCpuMs });
     for (const e of entries) {
       const n = e.note?.();
@@ -231,7 +259,7 @@ async function measureSpec(spec: GroupSpec, entries: readonly Entry[], onNote: (
     return rates;
   }
   return measureIsolated(
-    entries.map((e) => ({ name: e.name, opsPerCall: e.opsPerCall, argv: [new URL(import.meta.url).pathname, ...userArgv, '--group', JSON.stringify(spec), '--contender', e.name] })),
+    entries.map((e) => ({ name: e.name, opsPerCall: e.opsPerCall, argv: ['--import', 'tsx', new URL(import.meta.url).pathname, ...userArgv, '--group', JSON.stringify(spec), '--contender', e.name] })),
     { ms, rounds, onNote },
   );
 }
@@ -270,7 +298,7 @@ async function runGroup(spec: GroupSpec): Promise<GroupResult> {
  * default), the parent only orchestrates and runs the groups itself.
  */
 async function groupResult(spec: GroupSpec): Promise<GroupResult> {
-  if (!flag('in-process')) return runGroup(spec);
+  if (!options.inProcess === true) return runGroup(spec);
   const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', new URL(import.meta.url).pathname, ...userArgv, '--group', JSON.stringify(spec)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -315,7 +343,7 @@ async function main() {
   const faults = pageFaultNote({ transport, msPerRound: ms }, 65519);
   if (faults) notes.add(faults);
 
-  const mem = flag('no-memory') ? undefined : memory();
+  const mem = options.memory ? memory() : undefined;
 
   const results: Results = {
     date: started.toISOString(),
@@ -324,18 +352,18 @@ async function main() {
     rounds,
     msPerRound: ms,
     warmCpuMs,
-    processPer: flag('in-process') ? 'group' : 'contender',
+    processPer: options.inProcess === true ? 'group' : 'contender',
     handshakes,
     transport,
     memory: mem,
     notes: [...notes],
   };
   process.stdout.write(renderText(results));
-  const json = opt('json');
+  const json = options.json;
   if (json) write(json, JSON.stringify(results, null, 2) + '\n');
-  const md = opt('markdown');
+  const md = options.markdown;
   if (md) write(md, renderMarkdown(results));
-  const svg = opt('svg') ?? (md ? md.replace(/\.md$/, '.svg') : undefined);
+  const svg = options.svg ?? (md ? md.replace(/\.md$/, '.svg') : undefined);
   if (svg) write(svg, renderSvg(results));
 }
 
@@ -345,8 +373,8 @@ function write(file: string, text: string) {
   log(`wrote ${file}`);
 }
 
-const groupArg = opt('group');
-const contenderArg = opt('contender');
+const groupArg = options.group;
+const contenderArg = options.contender;
 const entry = !groupArg ? main() : contenderArg ? runContender(JSON.parse(groupArg) as GroupSpec, contenderArg) : runGroup(JSON.parse(groupArg) as GroupSpec).then((r) => void process.stdout.write(JSON.stringify(r)));
 entry.catch((e) => {
   console.error(e);

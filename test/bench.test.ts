@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, ratio, runSlot, warmUp } from '../src/bench/measure.js';
-import { measureIsolated } from '../bench/isolated.js';
+import { measureIsolated } from '../src/bench/isolated.js';
 import { runNode } from './support/run-node.js';
 import { loadSodiumBackend } from '../src/crypto/sodium.js';
 import { replayOnNode, tracePair } from '../bench/primitive-trace.js';
@@ -172,9 +172,9 @@ describe('bench', function () {
   it('contenders in processes of their own: every round measures each; a failed check in one fails the run', async function () {
     this.timeout(60_000);
     const fixture = new URL('./fixtures/bench-contender.ts', import.meta.url).pathname;
-    const ok = { name: 'ok', argv: [fixture, 'ok'] };
+    const ok = { name: 'ok', argv: ['--import', 'tsx', fixture, 'ok'] };
     const notes: string[] = [];
-    const rates = await measureIsolated([ok, { ...ok, name: 'ok too', opsPerCall: 10 }, { name: 'with a note', argv: [fixture, 'note'] }], { ms: 5, rounds: 3, onNote: (n) => notes.push(n) });
+    const rates = await measureIsolated([ok, { ...ok, name: 'ok too', opsPerCall: 10 }, { name: 'with a note', argv: ['--import', 'tsx', fixture, 'note'] }], { ms: 5, rounds: 3, onNote: (n) => notes.push(n) });
     expect([...rates.keys()]).to.deep.equal(['ok', 'ok too', 'with a note']);
     expect(notes, 'a contender reports a line after the last round').to.deep.equal(['measured after some calls']);
     for (const r of rates.values()) {
@@ -185,7 +185,7 @@ describe('bench', function () {
     }
     let err: unknown;
     try {
-      await measureIsolated([ok, { name: 'broken', argv: [fixture, 'fail'] }], { ms: 20, rounds: 200 });
+      await measureIsolated([ok, { name: 'broken', argv: ['--import', 'tsx', fixture, 'fail'] }], { ms: 20, rounds: 200 });
     } catch (e) {
       err = e;
     }
@@ -227,7 +227,7 @@ describe('bench', function () {
     }
   });
 
-  it('--sizes picks the transport sizes, and glibc malloc variables the run inherits are named in the report', async function () {
+  it('--sizes picks the transport sizes, glibc malloc variables the run inherits are named in the report, and bad or unknown options stop the run', async function () {
     this.timeout(120_000);
     const dir = mkdtempSync(join(tmpdir(), 'noisekit-bench-'));
     try {
@@ -250,6 +250,13 @@ describe('bench', function () {
       const bad = await runNode(['bench/run.ts', '--sizes', '70000', '--patterns', '', '--no-memory'], { timeoutMs: 60_000 });
       expect(bad.status).to.not.equal(0);
       expect(bad.stderr).to.contain('--sizes takes transport plaintext sizes of 0 to 65519 bytes');
+      // A mistyped option stops the run (it used to be ignored, and the whole bench ran without it).
+      const typo = await runNode(['bench/run.ts', '--round', '3'], { timeoutMs: 60_000 });
+      expect(typo.status).to.equal(1);
+      expect(typo.stderr).to.match(/unknown option '--round'/);
+      const help = await runNode(['bench/run.ts', '--help'], { timeoutMs: 60_000 });
+      expect(help.status).to.equal(0);
+      expect(help.stdout).to.match(/Usage: npm run bench -- \[options\][\s\S]*--sizes <list>/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

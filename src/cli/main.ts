@@ -13,6 +13,7 @@ import { serveCommand } from './serve.js';
 import { connectCommand } from './connect.js';
 import { patternsCommand } from './patterns.js';
 import { relayCommand } from './relay.js';
+import { benchCommand } from './bench.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   program.addCommand(connectCommand());
   program.addCommand(patternsCommand());
   program.addCommand(relayCommand());
+  program.addCommand(benchCommand());
   return program;
 }
 

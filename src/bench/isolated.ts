@@ -13,13 +13,16 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { calibrate, median, runSlot, warmUp, type Contender, type Rate } from '../src/bench/measure.js';
+import { calibrate, median, runSlot, warmUp, type Contender, type Rate } from './measure.js';
 
 export interface IsolatedContender {
   readonly name: string;
   /** Operations (or bytes) per call of the work; default 1. */
   readonly opsPerCall?: number;
-  /** The node arguments that start this contender's process (after `--import tsx`). */
+  /**
+   * The node arguments that start this contender's process (after `--expose-gc`), e.g.
+   * `['--import', 'tsx', 'bench/run.ts', ...]` or `['dist/cli/main.js', 'bench', ...]`.
+   */
   readonly argv: readonly string[];
 }
 
@@ -51,7 +54,7 @@ interface Child {
 }
 
 function startChild(contender: IsolatedContender): Child {
-  const proc = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', ...contender.argv], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--expose-gc', ...contender.argv], { stdio: ['pipe', 'pipe', 'pipe'] });
   // The child's stderr is kept (its tail) for the error message, not interleaved with the parent's.
   let stderr = '';
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => {

@@ -1,0 +1,108 @@
+/**
+ * `noisekit bench [--patterns NN,XX,IK,KK] [--suites S,...] [--backends node,...] [--sizes 64,...]
+ * [--rounds N] [--ms N] [--warm N] [--quick] [--in-process] [--json FILE]`: noisekit's handshakes/s and transport
+ * throughput on this machine, per backend, with the ratio to the raw primitives measured in the
+ * same rounds. Argument parsing only; the work is in src/bench/. The comparison with the other
+ * JavaScript Noise libraries is `npm run bench` in a checkout (they are devDependencies).
+ */
+import { Command, Option } from 'commander';
+import { writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import { DEFAULT_BENCH, availableBackends, benchGroups, groupContenders, inProcess, runBenchGroup, type BenchBackend, type BenchGroupResult, type BenchGroupSpec, type BenchOptions, type Measure } from '../bench/run.js';
+import { measureIsolated, serveContender } from '../bench/isolated.js';
+import { renderGroup, renderHeader } from '../bench/table.js';
+import { action, progress } from './output.js';
+
+const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+const num = (s: string) => Number(s);
+
+interface Flags {
+  patterns: string[];
+  suites: string[];
+  backends: BenchBackend[];
+  sizes: number[];
+  rounds?: number;
+  ms?: number;
+  warm?: number;
+  quick?: boolean;
+  json?: string;
+  inProcess?: boolean;
+  group?: string;
+  contender?: string;
+}
+
+/** What a contender's process is told: its group and the run's options. */
+interface ChildTask {
+  spec: BenchGroupSpec;
+  options: BenchOptions;
+}
+
+/**
+ * Each contender in a process of its own (src/bench/isolated.ts), this command re-run with the
+ * hidden --group/--contender: no contender runs on a heap or JIT state another one left.
+ */
+function isolated(o: BenchOptions, spec: BenchGroupSpec): Measure {
+  const task = JSON.stringify({ spec, options: o } satisfies ChildTask);
+  return (contenders) =>
+    measureIsolated(
+      contenders.map((c) => ({ name: c.name, opsPerCall: c.opsPerCall, argv: [...process.execArgv, process.argv[1]!, 'bench', '--group', task, '--contender', c.name] })),
+      { ms: o.ms, rounds: o.rounds },
+    );
+}
+
+/** In a contender's process: build that one contender and serve the parent's time slots. */
+async function serveChild(taskJson: string, name: string): Promise<void> {
+  const task = JSON.parse(taskJson) as ChildTask;
+  const c = groupContenders(task.spec, task.options).contenders.find((x) => x.name === name);
+  if (!c) throw new Error(`bench: no contender ${name} in this group`);
+  await serveContender({ name, work: c.make() }, task.options.ms, undefined, task.options.warmCpuMs);
+}
+
+/** `noisekit bench`. */
+export function benchCommand(): Command {
+  const d = DEFAULT_BENCH;
+  return new Command('bench')
+    .description('measure handshakes/s and transport MB/s per backend on this machine, against the raw primitives')
+    .option('--patterns <list>', 'handshake patterns, comma-separated (modifiers allowed, e.g. XXpsk3); empty for none', list, [...d.patterns])
+    .option('--suites <list>', 'suites <dh>_<cipher>_<hash>, comma-separated; transport uses the first', list, [...d.suites])
+    .addOption(new Option('--backends <list>', `backends, comma-separated (available: ${availableBackends().join(', ')})`).argParser(list).default([...d.backends]))
+    .option('--sizes <list>', 'transport plaintext sizes in bytes (0-65519), comma-separated; empty for none', (s: string) => list(s).map(num), [...d.sizes])
+    .option('--rounds <n>', `rounds per group (default ${d.rounds}; --quick 5)`, num)
+    .option('--ms <n>', `milliseconds per contender per round (default ${d.ms}; --quick 50)`, num)
+    .option('--warm <n>', `CPU milliseconds of warm-up per contender (default ${d.warmCpuMs}; --quick 500)`, num)
+    .option('--quick', 'fewer and shorter rounds: a rough figure in seconds')
+    .option('--json <file>', 'also write the results as JSON')
+    .option('--in-process', 'time all contenders of a group in this process (they then share a heap and JIT state) instead of one process each')
+    .addOption(new Option('--group <json>').hideHelp())
+    .addOption(new Option('--contender <name>').hideHelp())
+    .action(action(async (flags: Flags) => {
+      if (flags.group !== undefined && flags.contender !== undefined) return serveChild(flags.group, flags.contender);
+      const o: BenchOptions = {
+        patterns: flags.patterns,
+        suites: flags.suites,
+        backends: flags.backends,
+        sizes: flags.sizes,
+        rounds: flags.rounds ?? (flags.quick ? 5 : d.rounds),
+        ms: flags.ms ?? (flags.quick ? 50 : d.ms),
+        warmCpuMs: flags.warm ?? (flags.quick ? 500 : d.warmCpuMs),
+      };
+      const groups = benchGroups(o); // a typed error for any bad option, before measuring
+      console.log(renderHeader(o, flags.inProcess ? 'group' : 'contender'));
+      const bar = progress(groups.length, 'bench');
+      const results: BenchGroupResult[] = [];
+      for (const spec of groups) {
+        const g = await runBenchGroup(spec, o, flags.inProcess ? inProcess(o) : isolated(o, spec));
+        results.push(g);
+        bar.tick();
+        // Printed as each group finishes; the bar (a terminal only) is redrawn below the lines.
+        process.stdout.write(['', ...renderGroup(g), ''].join('\n'));
+      }
+      bar.stop();
+      if (flags.json) {
+        const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '?', node: process.version, load: os.loadavg() };
+        const processPer = flags.inProcess ? 'group' : 'contender';
+        writeFileSync(flags.json, JSON.stringify({ date: new Date().toISOString(), machine, options: o, processPer, groups: results }, null, 2) + '\n');
+        process.stderr.write(`noisekit: wrote ${flags.json}\n`);
+      }
+    }));
+}

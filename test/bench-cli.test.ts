@@ -1,0 +1,140 @@
+/**
+ * `noisekit bench` as a user runs it (speed is not asserted here: targets live in `npm run bench`):
+ * every backend and floor of a group measured, in processes of their own or in one, ratios to
+ * the floors from the same rounds, JSON output, checked results, and one-line typed errors for
+ * bad options before anything is measured.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './support/run-node.js';
+import { availableBackends, benchGroups, DEFAULT_BENCH, runBenchGroup } from '../src/bench/run.js';
+import { handshakePair, keyNeeds, transportRoundTrip } from '../src/bench/workloads.js';
+import { stablelibBackend } from '../src/index.js';
+import type { CryptoBackend } from '../src/index.js';
+
+const tiny = ['--rounds', '2', '--ms', '5', '--warm', '0'];
+
+describe('noisekit bench (CLI)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'noisekit-bench-cli-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('measures every available backend and floor per group, each in a process of its own, and writes --json', async () => {
+    const json = join(dir, 'r.json');
+    const r = await runCli(['bench', ...tiny, '--patterns', 'XX', '--sizes', '64', '--json', json, '--quick'], { timeoutMs: 110_000 });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/each contender in a process of its own/);
+    const out = JSON.parse(readFileSync(json, 'utf8'));
+    expect(out.processPer).to.equal('contender');
+    expect(out.options.rounds, 'explicit --rounds wins over --quick').to.equal(2);
+    const groups = out.groups as { title: string; rows: { name: string; perSecond: number; rounds: number[]; vsFloor: Record<string, number> }[] }[];
+    expect(groups.map((g) => g.title)).to.deep.equal(['Noise_XX_25519_ChaChaPoly_BLAKE2b', 'transport 64 B, ChaChaPoly']);
+    const backends = availableBackends();
+    for (const g of groups) {
+      const names = g.rows.map((x) => x.name);
+      expect(names.filter((n) => n.startsWith('noisekit '))).to.deep.equal(backends.map((b) => `noisekit ${b}`));
+      expect(names).to.include('floor node:crypto');
+      for (const row of g.rows) {
+        expect(row.rounds, row.name).to.have.length(2);
+        expect(row.perSecond, row.name).to.be.greaterThan(0);
+        if (row.name.startsWith('noisekit ')) {
+          expect(Object.keys(row.vsFloor)).to.deep.equal(names.filter((n) => n.startsWith('floor ')));
+          for (const v of Object.values(row.vsFloor)) expect(v).to.be.greaterThan(0);
+        }
+        // The table shows the row with its rate.
+        expect(r.stdout).to.match(new RegExp(`\\n  ${row.name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\s+\\d`));
+      }
+    }
+  });
+
+  it('--in-process times a group in one process; a suite a backend lacks is noted, not failed', async () => {
+    const json = join(dir, 'p.json');
+    const r = await runCli(['bench', ...tiny, '--in-process', '--patterns', 'NNpsk0', '--suites', '448_AESGCM_SHA512', '--sizes', '', '--json', json], { timeoutMs: 60_000 });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/all contenders of a group in one process/);
+    const out = JSON.parse(readFileSync(json, 'utf8'));
+    expect(out.processPer).to.equal('group');
+    expect(out.groups).to.have.length(1);
+    const names = out.groups[0].rows.map((x: { name: string }) => x.name);
+    // X448 floor through node:crypto; stablelib has no X448, so auto chains it (noted if alone).
+    expect(names).to.include('floor node:crypto');
+    expect(names).to.include('noisekit auto');
+    expect(r.stdout).to.match(/Noise_NNpsk0_448_AESGCM_SHA512 \(floor: 4 X448 scalar multiplications/);
+  });
+
+  it('bad options are one-line typed errors, before anything is measured', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--backends', 'nodee'], /^noisekit: ERR_NOISE_INVALID_ARGUMENT: bench: backend nodee is not available here \(have node, stablelib/],
+      [['--sizes', '64,70000'], /^noisekit: ERR_NOISE_INVALID_ARGUMENT: bench: transport size 70000: sizes are 0 to 65519 bytes/],
+      [['--sizes', '1k'], /^noisekit: ERR_NOISE_INVALID_ARGUMENT: bench: transport size NaN/],
+      [['--rounds', '0'], /^noisekit: ERR_NOISE_INVALID_ARGUMENT: bench: --rounds must be a number of at least 1, got 0/],
+      [['--patterns', 'ZZ'], /^noisekit: ERR_NOISE_\w+: .*ZZ/],
+      [['--patterns', 'XXfallback'], /^noisekit: ERR_NOISE_INVALID_ARGUMENT: XXfallback: a fallback pattern runs only after a failed first handshake/],
+      [['--suites', '25519_Foo_BLAKE2b'], /^noisekit: ERR_NOISE_\w+: .*Foo/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await runCli(['bench', ...args]);
+      expect(r.status, args.join(' ')).to.equal(1);
+      expect(r.stdout, args.join(' ')).to.equal('');
+      expect(r.stderr.trim().split('\n'), args.join(' ')).to.have.length(1);
+      expect(r.stderr, args.join(' ')).to.match(re);
+    }
+  });
+});
+
+describe('bench workloads (src/bench)', () => {
+  it('keyNeeds() counts one pair\'s work from the pattern: XX 8 DH operations, IK 10, NN 4, N 2', () => {
+    expect(keyNeeds('XX')).to.deep.include({ iStatic: true, rStatic: true, iKnowsR: false, rKnowsI: false, dhOps: 8, keyGens: 2, dhs: 6 });
+    expect(keyNeeds('IK')).to.deep.include({ iStatic: true, rStatic: true, iKnowsR: true, rKnowsI: false, dhOps: 10 });
+    expect(keyNeeds('NN')).to.deep.include({ iStatic: false, rStatic: false, dhOps: 4, imports: 2 });
+    expect(keyNeeds('N')).to.deep.include({ iStatic: false, rStatic: true, iKnowsR: true, dhOps: 3 });
+    expect(keyNeeds('XXpsk3').dhOps).to.equal(8);
+  });
+
+  it('a handshake pair finishes with split TransportStates that talk to each other (PSK patterns get their PSKs)', () => {
+    for (const p of ['XX', 'IKpsk2', 'N']) {
+      const [a, b] = handshakePair(p, '25519_ChaChaPoly_BLAKE2s', 'stablelib')();
+      const m = new TextEncoder().encode(p);
+      expect(b!.decrypt(a!.encrypt(m)), p).to.deep.equal(m);
+    }
+  });
+
+  it('a transport round trip whose decryption does not return the plaintext fails the bench', () => {
+    const base = stablelibBackend;
+    // ChaChaPoly whose decryption of 64-byte messages flips a bit (handshake payloads are shorter).
+    const broken: CryptoBackend = {
+      name: 'broken',
+      dh: (n) => base.dh(n),
+      hash: (n) => base.hash(n),
+      cipher: (n) => {
+        const c = base.cipher(n)!;
+        return {
+          name: c.name,
+          init: (key) => {
+            const k = c.init(key);
+            return { encrypt: k.encrypt.bind(k), wipe: k.wipe.bind(k), decrypt: (nonce, ad, ct) => {
+              const pt = k.decrypt(nonce, ad, ct);
+              if (pt && pt.length === 64) pt[0]! ^= 1;
+              return pt;
+            } };
+          },
+        };
+      },
+    };
+    expect(() => transportRoundTrip(63, [broken])()).not.to.throw();
+    expect(() => transportRoundTrip(64, [broken])()).to.throw(/bench check failed: transport 64 B/);
+  });
+
+  it('runBenchGroup() gives each noisekit row its ratio to every floor of the same rounds', async () => {
+    const o = { ...DEFAULT_BENCH, backends: ['stablelib' as const], patterns: [], sizes: [64], rounds: 3 };
+    const [spec] = benchGroups(o);
+    // A fake timing. Per round noisekit/floor is 10, 0.2 and 3: median 3 (the ratio of the medians would be 2).
+    const g = await runBenchGroup(spec!, o, async (cs) => new Map(cs.map((c) => [c.name, c.floor ? { perSecond: 10, rounds: [1, 100, 10] } : { perSecond: 20, rounds: [10, 20, 30] }])));
+    const ours = g.rows.find((r) => r.name === 'noisekit stablelib')!;
+    expect(ours.vsFloor['floor node:crypto']).to.equal(3);
+    expect(g.rows.filter((r) => r.name.startsWith('floor ')).every((r) => Object.keys(r.vsFloor).length === 0)).to.equal(true);
+  });
+});
