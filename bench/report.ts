@@ -28,6 +28,11 @@ export interface Results {
   handshakes: { library: string; backend: string; suite: string; pattern: string; perSecond: number; rounds: number[]; dhPerPair: number }[];
   /** `pageFaults`: each round's minor page faults in the contender's process, where recorded. */
   transport: { library: string; backend: string; size: number; mbPerSecond: number; rounds: number[]; pageFaults?: number[] }[];
+  /**
+   * TCP over loopback (src/bench/socket.ts): connections/s and one connection's one-way MB/s,
+   * noisekit against plain TCP doing the same in the same rounds; absent in older results.
+   */
+  socket?: { kind: 'connections' | 'throughput'; protocol: string; backend: string; what: string; noisekit: Measured; tcp: Measured; ratio: number }[];
   memory?: { sessions: number; bytesPerHandshakeState: number; bytesPerTransportState: number; bytesLeftAfterDrop: number; unreachable: boolean; backend: string };
   notes: string[];
 }
@@ -96,6 +101,16 @@ function tables(r: Results): Table[] {
       ];
     }),
   });
+  if (r.socket?.length) {
+    out.push({
+      title: 'TCP over loopback, client and server in one process (plain TCP: the same connections or bytes without Noise, in the same rounds; src/bench/socket.ts)',
+      head: ['what', 'backend', 'noisekit', 'plain TCP', 'ours/TCP'],
+      rows: r.socket.map((x) => {
+        const scale = x.kind === 'throughput' ? 1e6 : 1;
+        return [x.what, x.backend, f0(x.noisekit.perSecond / scale), f0(x.tcp.perSecond / scale), r2(x.ratio)];
+      }),
+    });
+  }
   const xxFloors = r.handshakes.filter((h) => h.library === 'floor' && h.suite === SUITE && h.pattern === (r.handshakes.some((x) => x.pattern === 'XX') ? 'XX' : h.pattern));
   const seenLib = new Set<string>();
   out.push({
@@ -133,7 +148,7 @@ function tables(r: Results): Table[] {
       ],
     });
   }
-  return out;
+  return out.filter((t) => t.rows.length > 0);
 }
 
 /**

@@ -26,6 +26,7 @@ import { RandomPool } from '../src/crypto/random-pool.js';
 import { check, measureGroup, type Rate } from '../src/bench/measure.js';
 import { COMPARE_SUITE, aeadFloors, dhFloors, handshakePair, keyNeeds, sodiumNative, transportRoundTrip, type Floor, type KeyNeeds } from '../src/bench/workloads.js';
 import { measureIsolated, serveContender } from '../src/bench/isolated.js';
+import { socketConnections, socketThroughput } from '../src/bench/socket.js';
 import { loadPeers, LIBP2P_NOISE_NOTE } from './peers.js';
 import { pageFaultNote, renderMarkdown, renderSvg, renderText, type Results } from './report.js';
 
@@ -52,6 +53,7 @@ const cli = new Command('npm run bench --')
   .option('--backends <list>', 'noisekit backends, comma-separated (default: node,stablelib,sodium,auto; sodium when installed)', list)
   .option('--suites <list>', 'suites, comma-separated (default 25519_ChaChaPoly_BLAKE2b,25519_ChaChaPoly_SHA256)', list)
   .addOption(new Option('--sizes <list>', 'transport plaintext sizes in bytes, comma-separated').argParser((v: string) => list(v).map(Number)).default([64, 1024, 16384, 65519], '64,1024,16384,65519'))
+  .addOption(new Option('--tcp <list>', "patterns for the TCP loopback benchmarks (connections/s, one connection's MB/s), comma-separated; empty for none").argParser(list).default(['XX'], 'XX'))
   .option('--json <file>', 'write the results as JSON')
   .option('--markdown <file>', 'write the tables as Markdown (and the chart next to it as .svg)')
   .option('--svg <file>', 'write the chart here')
@@ -62,7 +64,7 @@ const cli = new Command('npm run bench --')
   .parse(process.argv);
 const options = cli.opts<{
   quick?: boolean; rounds?: number; ms: number; warm?: number; patterns: string[]; backends?: string[]; suites?: string[]; sizes: number[];
-  json?: string; markdown?: string; svg?: string; memory: boolean; inProcess?: boolean; group?: string; contender?: string;
+  tcp: string[]; json?: string; markdown?: string; svg?: string; memory: boolean; inProcess?: boolean; group?: string; contender?: string;
 }>();
 const quick = options.quick === true;
 // 21 rounds of 80 ms take as long as 11 of 150 ms, but the slots a ratio pairs are closer in time
@@ -307,6 +309,34 @@ async function groupResult(spec: GroupSpec): Promise<GroupResult> {
   return JSON.parse(out) as GroupResult;
 }
 
+/** Connections in flight in the TCP connection benchmark, and bytes per round of the throughput one. */
+const TCP_CONCURRENCY = 8;
+const TCP_BYTES = 16 << 20;
+
+/**
+ * TCP over loopback per pattern (`--tcp`) and backend, in this process: noisekit's connections/s
+ * and one connection's throughput against plain TCP doing the same, in the same rounds
+ * (src/bench/socket.ts). The stablelib backend is left out: its X25519 alone caps it near 200
+ * connections/s, which says nothing about the socket layer.
+ */
+async function socketBench(): Promise<NonNullable<Results['socket']>> {
+  const plain = (x: Rate) => ({ perSecond: x.perSecond, rounds: [...x.rounds] });
+  const out: NonNullable<Results['socket']> = [];
+  for (const pattern of options.tcp) {
+    const protocol = `Noise_${pattern}_${COMPARE_SUITE}`;
+    for (const backend of backends.filter((b) => b !== 'stablelib')) {
+      const o = { protocol, backend, rounds, ms: Math.max(200, ms), concurrency: TCP_CONCURRENCY, bytes: TCP_BYTES, chunk: 65519 };
+      const c = await socketConnections(o);
+      out.push({ kind: 'connections', protocol, backend: String(backend), what: `${pattern} connections/s (TCP connect, handshake, one message; ${TCP_CONCURRENCY} in flight)`, noisekit: plain(c.noisekit), tcp: plain(c.tcp), ratio: c.ratio });
+      log(`  tcp ${pattern} ${String(backend)}: ${c.noisekit.perSecond.toFixed(0)} connections/s, plain TCP ${c.tcp.perSecond.toFixed(0)}`);
+      const t = await socketThroughput(o);
+      out.push({ kind: 'throughput', protocol, backend: String(backend), what: `${pattern} one connection, MB/s one way (writes of 65519 B, ${TCP_BYTES >> 20} MiB per round)`, noisekit: plain(t.noisekit), tcp: plain(t.tcp), ratio: t.ratio });
+      log(`  tcp ${pattern} ${String(backend)}: ${(t.noisekit.perSecond / 1e6).toFixed(0)} MB/s, plain TCP ${(t.tcp.perSecond / 1e6).toFixed(0)} MB/s`);
+    }
+  }
+  return out;
+}
+
 /** An argument as a POSIX shell needs it to pass it on unchanged (so the printed command reruns the run). */
 function shellQuote(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
@@ -340,6 +370,8 @@ async function main() {
     for (const n of part.notes) notes.add(n);
   }
 
+  const socket = await socketBench();
+
   const faults = pageFaultNote({ transport, msPerRound: ms }, 65519);
   if (faults) notes.add(faults);
 
@@ -355,6 +387,7 @@ async function main() {
     processPer: options.inProcess === true ? 'group' : 'contender',
     handshakes,
     transport,
+    socket,
     memory: mem,
     notes: [...notes],
   };
