@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { runCli } from './support/run-node.js';
 import { availableBackends, benchGroups, DEFAULT_BENCH, runBenchGroup } from '../src/bench/run.js';
 import { handshakePair, keyNeeds, transportRoundTrip } from '../src/bench/workloads.js';
-import { stablelibBackend } from '../src/index.js';
+import { socketConnections, socketThroughput, wireMessages } from '../src/bench/socket.js';
+import { NoiseSocket, stablelibBackend } from '../src/index.js';
 import type { CryptoBackend } from '../src/index.js';
 
 const tiny = ['--rounds', '2', '--ms', '5', '--warm', '0'];
@@ -30,6 +31,13 @@ describe('noisekit bench (CLI)', function () {
     const out = JSON.parse(readFileSync(json, 'utf8'));
     expect(out.processPer).to.equal('contender');
     expect(out.options.rounds, 'explicit --rounds wins over --quick').to.equal(2);
+    // TCP over loopback (default --tcp XX), every backend but stablelib, against plain TCP.
+    const socket = out.socket as { pattern: string; backend: string; kind: string; result: { ratio: number } }[];
+    expect(socket.map((x) => `${x.pattern} ${x.backend} ${x.kind}`)).to.deep.equal(
+      availableBackends().filter((b) => b !== 'stablelib').flatMap((b) => [`XX ${b} connections`, `XX ${b} throughput`]),
+    );
+    for (const x of socket) expect(x.result.ratio).to.be.greaterThan(0);
+    expect(r.stdout).to.match(/TCP over loopback, Noise_XX_25519_ChaChaPoly_BLAKE2b[^\n]*\n\s+measure\s+backend\s+noisekit\s+plain TCP\s+vs TCP\n\s+connections\/s\s+node\s+\d+\s+\d+\s+\d\.\d\d×/);
     const groups = out.groups as { title: string; rows: { name: string; perSecond: number; rounds: number[]; vsFloor: Record<string, number> }[] }[];
     expect(groups.map((g) => g.title)).to.deep.equal(['Noise_XX_25519_ChaChaPoly_BLAKE2b', 'transport 64 B, ChaChaPoly']);
     const backends = availableBackends();
@@ -52,7 +60,7 @@ describe('noisekit bench (CLI)', function () {
 
   it('--in-process times a group in one process; a suite a backend lacks is noted, not failed', async () => {
     const json = join(dir, 'p.json');
-    const r = await runCli(['bench', ...tiny, '--in-process', '--patterns', 'NNpsk0', '--suites', '448_AESGCM_SHA512', '--sizes', '', '--json', json], { timeoutMs: 60_000 });
+    const r = await runCli(['bench', ...tiny, '--in-process', '--patterns', 'NNpsk0', '--suites', '448_AESGCM_SHA512', '--sizes', '', '--tcp', '', '--json', json], { timeoutMs: 60_000 });
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/all contenders of a group in one process/);
     const out = JSON.parse(readFileSync(json, 'utf8'));
@@ -72,6 +80,7 @@ describe('noisekit bench (CLI)', function () {
       [['--sizes', '1k'], /^noisekit: ERR_NOISE_INVALID_ARGUMENT: bench: transport size NaN/],
       [['--rounds', '0'], /^noisekit: ERR_NOISE_INVALID_ARGUMENT: bench: --rounds must be a number of at least 1, got 0/],
       [['--patterns', 'ZZ'], /^noisekit: ERR_NOISE_\w+: .*ZZ/],
+      [['--tcp', 'QQ'], /^noisekit: ERR_NOISE_\w+: .*QQ/],
       [['--patterns', 'XXfallback'], /^noisekit: ERR_NOISE_INVALID_ARGUMENT: XXfallback: a fallback pattern runs only after a failed first handshake/],
       [['--suites', '25519_Foo_BLAKE2b'], /^noisekit: ERR_NOISE_\w+: .*Foo/],
     ];
@@ -136,5 +145,54 @@ describe('bench workloads (src/bench)', () => {
     const ours = g.rows.find((r) => r.name === 'noisekit stablelib')!;
     expect(ours.vsFloor['floor node:crypto']).to.equal(3);
     expect(g.rows.filter((r) => r.name.startsWith('floor ')).every((r) => Object.keys(r.vsFloor).length === 0)).to.equal(true);
+  });
+});
+
+describe('socket benchmarks (src/bench/socket.ts)', function () {
+  this.timeout(60_000);
+
+  it('the plain-TCP floor carries the messages of a real connection: XX is 34, 98, 66 bytes, then the 82-byte hash message', () => {
+    // By hand from sections 7.5 and 13: e (32); e (32), s (32 + 16 tag), empty payload (16 tag);
+    // s (48), empty payload (16); each with its 2-byte length; then BLAKE2b's 64-byte handshake
+    // hash in a transport message (+16 tag).
+    expect(wireMessages({ protocol: 'Noise_XX_25519_ChaChaPoly_BLAKE2b', backend: 'stablelib' })).to.deep.equal([
+      { fromInitiator: true, length: 34 },
+      { fromInitiator: false, length: 98 },
+      { fromInitiator: true, length: 66 },
+      { fromInitiator: false, length: 82 },
+    ]);
+    // IK: e, es, s (48), ss, payload (16): 2 + 32 + 48 + 16; e, ee, se, payload: 2 + 32 + 16; SHA256 hash 32 + 16 + 2.
+    expect(wireMessages({ protocol: 'Noise_IK_25519_ChaChaPoly_SHA256', backend: 'stablelib' }).map((m) => m.length)).to.deep.equal([98, 50, 50]);
+  });
+
+  it('measures noisekit and plain TCP in the same rounds, connections and throughput, each result checked', async () => {
+    const o = { protocol: 'Noise_XX_25519_ChaChaPoly_BLAKE2b', backend: 'auto' as const, rounds: 2, ms: 20, concurrency: 4, bytes: 1 << 20, chunk: 65519 };
+    for (const r of [await socketConnections(o), await socketThroughput({ ...o, chunk: 1000 })]) {
+      expect(r.noisekit.rounds).to.have.length(2);
+      expect(r.tcp.rounds).to.have.length(2);
+      for (const x of [...r.noisekit.rounds, ...r.tcp.rounds]) expect(x).to.be.greaterThan(0);
+      expect(r.ratio).to.be.greaterThan(0);
+    }
+  });
+
+  it('a connection whose server sends something other than its handshake hash fails the bench', async () => {
+    // The server's end(hash) sends a hash with one bit flipped: the handshake itself succeeds.
+    const proto = NoiseSocket.prototype as unknown as { end: (...a: unknown[]) => unknown };
+    const own = Object.getOwnPropertyDescriptor(proto, 'end');
+    const end = proto.end;
+    proto.end = function (this: unknown, ...a: unknown[]) {
+      if (Buffer.isBuffer(a[0]) && a[0].length === 64) a[0] = Buffer.from(a[0].map((b, i) => (i ? b : b ^ 1)));
+      return end.apply(this, a);
+    };
+    let err: unknown;
+    try {
+      await socketConnections({ protocol: 'Noise_NN_25519_ChaChaPoly_BLAKE2b', backend: 'auto', rounds: 1, ms: 5, concurrency: 1, bytes: 1, chunk: 1 });
+    } catch (e) {
+      err = e;
+    } finally {
+      if (own) Object.defineProperty(proto, 'end', own);
+      else delete (proto as { end?: unknown }).end;
+    }
+    expect(String(err)).to.match(/bench check failed: the server did not send this connection's handshake hash/);
   });
 });

@@ -216,6 +216,17 @@ describe('bench', function () {
         expect(res.notes.join('\n')).to.match(/auto, transport 65519 B: ChaChaPoly messages of 16384 B and more: encryption by (node:crypto|libsodium|undecided), decryption by (node:crypto|libsodium|undecided)/);
       }
       expect(new Set(res.transport.map((t) => t.size))).to.deep.equal(new Set([64, 1024, 16384, 65519]));
+      // TCP over loopback (--tcp, default XX) for every backend but stablelib, against plain TCP.
+      const socket = (res as unknown as Results).socket ?? [];
+      for (const b of ['node', 'auto']) {
+        for (const kind of ['connections', 'throughput']) {
+          const row = socket.find((x) => x.kind === kind && x.backend === b);
+          expect(row, `${kind} ${b}`).to.not.equal(undefined);
+          expect(row!.ratio, `${kind} ${b}`).to.be.greaterThan(0);
+        }
+      }
+      expect(socket.some((x) => x.backend === 'stablelib')).to.equal(false);
+      expect(r.stdout).to.match(/TCP over loopback[\s\S]*XX connections\/s \(TCP connect, handshake, one message; 8 in flight\)\s+auto\s+\d+\s+\d+\s+\d\.\d\d×/);
       expect(r.stdout).to.match(/Targets of issue #3/);
       expect(r.stdout).to.match(/all primitive calls of one XX pair \(keys, DHs, hashes, AEAD; recorded from ours\)\s+sodium-native\+all/);
       expect(r.stdout).to.match(/all primitive calls of one XX pair \(keys, DHs, hashes, AEAD; recorded from ours\)\s+node:crypto\+all/);

@@ -1,6 +1,6 @@
 /**
  * `noisekit bench [--patterns NN,XX,IK,KK] [--suites S,...] [--backends node,...] [--sizes 64,...]
- * [--rounds N] [--ms N] [--warm N] [--quick] [--in-process] [--json FILE]`: noisekit's handshakes/s and transport
+ * [--rounds N] [--ms N] [--warm N] [--quick] [--in-process] [--tcp XX] [--json FILE]`: noisekit's handshakes/s and transport
  * throughput on this machine, per backend, with the ratio to the raw primitives measured in the
  * same rounds. Argument parsing only; the work is in src/bench/. The comparison with the other
  * JavaScript Noise libraries is `npm run bench` in a checkout (they are devDependencies).
@@ -10,7 +10,9 @@ import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { DEFAULT_BENCH, availableBackends, benchGroups, groupContenders, inProcess, runBenchGroup, type BenchBackend, type BenchGroupResult, type BenchGroupSpec, type BenchOptions, type Measure } from '../bench/run.js';
 import { measureIsolated, serveContender } from '../bench/isolated.js';
-import { renderGroup, renderHeader } from '../bench/table.js';
+import { renderGroup, renderHeader, renderSocket } from '../bench/table.js';
+import { socketConnections, socketThroughput, type SocketResult } from '../bench/socket.js';
+import { COMPARE_SUITE, keyNeeds } from '../bench/workloads.js';
 import { action, progress } from './output.js';
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -26,6 +28,7 @@ interface Flags {
   warm?: number;
   quick?: boolean;
   json?: string;
+  tcp: string[];
   inProcess?: boolean;
   group?: string;
   contender?: string;
@@ -71,6 +74,7 @@ export function benchCommand(): Command {
     .option('--ms <n>', `milliseconds per contender per round (default ${d.ms}; --quick 50)`, num)
     .option('--warm <n>', `CPU milliseconds of warm-up per contender (default ${d.warmCpuMs}; --quick 500)`, num)
     .option('--quick', 'fewer and shorter rounds: a rough figure in seconds')
+    .option('--tcp <list>', "patterns for the TCP loopback benchmarks (connections/s, one connection's MB/s) on the first suite; empty for none", list, ['XX'])
     .option('--json <file>', 'also write the results as JSON')
     .option('--in-process', 'time all contenders of a group in this process (they then share a heap and JIT state) instead of one process each')
     .addOption(new Option('--group <json>').hideHelp())
@@ -87,6 +91,7 @@ export function benchCommand(): Command {
         warmCpuMs: flags.warm ?? (flags.quick ? 500 : d.warmCpuMs),
       };
       const groups = benchGroups(o); // a typed error for any bad option, before measuring
+      for (const p of flags.tcp) keyNeeds(p);
       console.log(renderHeader(o, flags.inProcess ? 'group' : 'contender'));
       const bar = progress(groups.length, 'bench');
       const results: BenchGroupResult[] = [];
@@ -97,11 +102,25 @@ export function benchCommand(): Command {
         // Printed as each group finishes; the bar (a terminal only) is redrawn below the lines.
         process.stdout.write(['', ...renderGroup(g), ''].join('\n'));
       }
+      // TCP over loopback, in this process (client and server both): not for stablelib, whose
+      // X25519 alone caps it near 200 connections/s whatever the socket layer does.
+      const socket: { pattern: string; backend: BenchBackend; kind: 'connections' | 'throughput'; result: SocketResult }[] = [];
+      for (const pattern of flags.tcp) {
+        const protocol = `Noise_${pattern}_${o.suites[0] ?? COMPARE_SUITE}`;
+        const part: typeof socket = [];
+        for (const backend of o.backends.filter((b) => b !== 'stablelib')) {
+          const so = { protocol, backend, rounds: o.rounds, ms: Math.max(200, o.ms), concurrency: 8, bytes: 16 << 20, chunk: 65519 };
+          part.push({ pattern, backend, kind: 'connections', result: await socketConnections(so) });
+          part.push({ pattern, backend, kind: 'throughput', result: await socketThroughput(so) });
+        }
+        process.stdout.write(['', ...renderSocket(protocol, part), ''].join('\n'));
+        socket.push(...part);
+      }
       bar.stop();
       if (flags.json) {
         const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '?', node: process.version, load: os.loadavg() };
         const processPer = flags.inProcess ? 'group' : 'contender';
-        writeFileSync(flags.json, JSON.stringify({ date: new Date().toISOString(), machine, options: o, processPer, groups: results }, null, 2) + '\n');
+        writeFileSync(flags.json, JSON.stringify({ date: new Date().toISOString(), machine, options: o, processPer, groups: results, socket }, null, 2) + '\n');
         process.stderr.write(`noisekit: wrote ${flags.json}\n`);
       }
     }));
