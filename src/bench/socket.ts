@@ -14,11 +14,9 @@ import { createServer, type NoiseServer } from '../net/server.js';
 import { connect } from '../net/connect.js';
 import type { NoiseSocket } from '../net/noise-socket.js';
 import type { BackendChoice } from '../crypto/resolve.js';
-import { generateKeyPair } from '../crypto/keys.js';
 import { parseProtocolName } from '../protocol-name.js';
 import { median, ratio, type Rate } from './measure.js';
-import { keyNeeds } from './workloads.js';
-import { HandshakeState } from '../engine/handshake-state.js';
+import { handshakePair, pairOptions } from './workloads.js';
 import { TAG_LENGTH } from '../engine/cipher-state.js';
 import { FRAME_HEADER_LENGTH } from '../net/framing.js';
 
@@ -71,20 +69,21 @@ function readAll(s: net.Socket | NoiseSocket): Promise<Buffer> {
   });
 }
 
+/** `Noise_<pattern>_<suite>` of the options, split into its pattern (with modifiers) and suite. */
+function patternAndSuite(protocol: string): [string, string] {
+  const name = parseProtocolName(protocol);
+  return [`${name.pattern}${name.modifiers.join('+')}`, `${name.dh}_${name.cipher}_${name.hash}`];
+}
+
 async function noiseEndpoint(o: SocketBenchOptions): Promise<Endpoint> {
-  const name = parseProtocolName(o.protocol);
-  const need = keyNeeds(`${name.pattern}${name.modifiers.length ? name.modifiers.join('+') : ''}`);
-  const si = generateKeyPair(name.dh, o.backend);
-  const sr = generateKeyPair(name.dh, o.backend);
-  const psks = Array.from({ length: name.modifiers.filter((m) => m.startsWith('psk')).length }, (_, i) => new Uint8Array(32).fill(i + 1));
-  const common = { protocol: o.protocol, backend: o.backend, psks };
+  const sides = pairOptions(...patternAndSuite(o.protocol), o.backend);
   let streamed: ((s: NoiseSocket) => void) | undefined;
-  const server = createServer({ ...common, staticKeyPair: need.rStatic ? sr : undefined, remoteStaticKey: need.rKnowsI ? si.publicKey : undefined }, (s) => {
+  const server = createServer({ ...sides.responder }, (s) => {
     if (streamed) return streamed(s);
     s.end(Buffer.from(s.handshakeHash!));
   });
   const port = await listen(server);
-  const client = () => connect({ ...common, host: '127.0.0.1', port, staticKeyPair: need.iStatic ? si : undefined, remoteStaticKey: need.iKnowsR ? sr.publicKey : undefined });
+  const client = () => connect({ ...sides.initiator, host: '127.0.0.1', port });
   return {
     async connection() {
       const c = client();
@@ -113,23 +112,9 @@ interface WireMessage {
  * (spec section 13). Taken from a real in-memory handshake of the same protocol.
  */
 export function wireMessages(o: Pick<SocketBenchOptions, 'protocol' | 'backend'>): WireMessage[] {
-  const name = parseProtocolName(o.protocol);
-  const pattern = `${name.pattern}${name.modifiers.join('+')}`;
   const lengths: WireMessage[] = [];
-  const need = keyNeeds(pattern);
-  const si = generateKeyPair(name.dh, o.backend);
-  const sr = generateKeyPair(name.dh, o.backend);
-  const psks = Array.from({ length: name.modifiers.filter((m) => m.startsWith('psk')).length }, () => new Uint8Array(32));
-  const i = new HandshakeState({ protocol: o.protocol, initiator: true, backend: o.backend, psks, staticKeyPair: need.iStatic ? si : undefined, remoteStaticKey: need.iKnowsR ? sr.publicKey : undefined });
-  const r = new HandshakeState({ protocol: o.protocol, initiator: false, backend: o.backend, psks, staticKeyPair: need.rStatic ? sr : undefined, remoteStaticKey: need.rKnowsI ? si.publicKey : undefined });
-  let [a, b] = [i, r];
-  while (!(i.isFinished && r.isFinished)) {
-    const m = a.writeMessage();
-    lengths.push({ fromInitiator: a === i, length: FRAME_HEADER_LENGTH + m.length });
-    b.readMessage(m);
-    [a, b] = [b, a];
-  }
-  lengths.push({ fromInitiator: false, length: FRAME_HEADER_LENGTH + r.handshakeHash.length + TAG_LENGTH });
+  const [, responder] = handshakePair(...patternAndSuite(o.protocol), o.backend, (fromInitiator, m) => lengths.push({ fromInitiator, length: FRAME_HEADER_LENGTH + m.length }))();
+  lengths.push({ fromInitiator: false, length: FRAME_HEADER_LENGTH + responder!.handshakeHash.length + TAG_LENGTH });
   return lengths;
 }
 

@@ -60,28 +60,52 @@ export function keyNeeds(pattern: string): KeyNeeds {
   return { iStatic: uses('->'), rStatic: uses('<-'), iKnowsR: pre('<-'), rKnowsI: pre('->'), dhOps: dhTokens.length * 2 + keyGens, keyGens, dhs: dhTokens.length * 2, imports };
 }
 
+/** What each side of a benchmarked pair of `protocol` is given (HandshakeState and socket options alike). */
+export interface SideOptions {
+  readonly protocol: string;
+  readonly backend: BackendChoice;
+  readonly psks: readonly Uint8Array[];
+  readonly staticKeyPair?: KeyPair;
+  readonly remoteStaticKey?: Uint8Array;
+}
+
 /**
- * A work function running one complete handshake pair of `Noise_<pattern>_<suite>` (initiator and
- * responder in this process) and returning both TransportStates; static keys are made once.
- * PSK patterns get a fixed 32-byte PSK per `psk` modifier.
+ * The options of both sides of `Noise_<pattern>_<suite>`: static keys made once (only where the
+ * pattern uses them), each side knowing the other's key where the pattern pre-shares it, and a
+ * fixed 32-byte PSK per `psk` modifier.
  */
-export function handshakePair(pattern: string, suite: string, backend: BackendChoice): () => TransportState[] {
+export function pairOptions(pattern: string, suite: string, backend: BackendChoice): { initiator: SideOptions; responder: SideOptions } {
   const protocol = `Noise_${pattern}_${suite}`;
   const dh = suite.split('_')[0]!;
   const need = keyNeeds(pattern);
   const si: KeyPair = generateKeyPair(dh, backend);
   const sr: KeyPair = generateKeyPair(dh, backend);
   const psks = Array.from({ length: pskCount(resolvePattern(parseProtocolName(protocol))) }, (_, i) => new Uint8Array(32).fill(i + 1));
+  return {
+    initiator: { protocol, backend, psks, staticKeyPair: need.iStatic ? si : undefined, remoteStaticKey: need.iKnowsR ? sr.publicKey : undefined },
+    responder: { protocol, backend, psks, staticKeyPair: need.rStatic ? sr : undefined, remoteStaticKey: need.rKnowsI ? si.publicKey : undefined },
+  };
+}
+
+/**
+ * A work function running one complete handshake pair of `Noise_<pattern>_<suite>` (initiator and
+ * responder in this process, {@link pairOptions}) and returning both TransportStates.
+ * `onMessage` sees every handshake message and who sent it.
+ */
+export function handshakePair(pattern: string, suite: string, backend: BackendChoice, onMessage?: (fromInitiator: boolean, message: Uint8Array) => void): () => TransportState[] {
+  const o = pairOptions(pattern, suite, backend);
   return () => {
-    const i = new HandshakeState({ protocol, initiator: true, backend, psks, staticKeyPair: need.iStatic ? si : undefined, remoteStaticKey: need.iKnowsR ? sr.publicKey : undefined });
-    const r = new HandshakeState({ protocol, initiator: false, backend, psks, staticKeyPair: need.rStatic ? sr : undefined, remoteStaticKey: need.rKnowsI ? si.publicKey : undefined });
+    const i = new HandshakeState({ ...o.initiator, initiator: true });
+    const r = new HandshakeState({ ...o.responder, initiator: false });
     let a = i;
     let b = r;
     for (let n = 0; n < 8 && !(i.isFinished && r.isFinished); n++) {
-      b.readMessage(a.writeMessage());
+      const m = a.writeMessage();
+      onMessage?.(a === i, m);
+      b.readMessage(m);
       [a, b] = [b, a];
     }
-    check(i.isFinished && r.isFinished && sameBytes(i.handshakeHash, r.handshakeHash), `${protocol} handshake (${String(backend)})`);
+    check(i.isFinished && r.isFinished && sameBytes(i.handshakeHash, r.handshakeHash), `${o.initiator.protocol} handshake (${String(backend)})`);
     return [i.split(), r.split()];
   };
 }
