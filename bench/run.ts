@@ -26,7 +26,7 @@ import { RandomPool } from '../src/crypto/random-pool.js';
 import { check, measureGroup, type Rate } from '../src/bench/measure.js';
 import { COMPARE_SUITE, aeadFloors, dhFloors, handshakePair, keyNeeds, sodiumNative, transportRoundTrip, type Floor, type KeyNeeds } from '../src/bench/workloads.js';
 import { measureIsolated, serveContender } from '../src/bench/isolated.js';
-import { socketConnections, socketThroughput } from '../src/bench/socket.js';
+import { SOCKET_BENCH, socketBench } from '../src/bench/socket.js';
 import { loadPeers, LIBP2P_NOISE_NOTE } from './peers.js';
 import { pageFaultNote, renderMarkdown, renderSvg, renderText, type Results } from './report.js';
 
@@ -309,29 +309,22 @@ async function groupResult(spec: GroupSpec): Promise<GroupResult> {
   return JSON.parse(out) as GroupResult;
 }
 
-/** Connections in flight in the TCP connection benchmark, and bytes per round of the throughput one. */
-const TCP_CONCURRENCY = 8;
-const TCP_BYTES = 16 << 20;
-
 /**
  * TCP over loopback per pattern (`--tcp`) and backend, in this process: noisekit's connections/s
  * and one connection's throughput against plain TCP doing the same, in the same rounds
- * (src/bench/socket.ts). The stablelib backend is left out: its X25519 alone caps it near 200
- * connections/s, which says nothing about the socket layer.
+ * (src/bench/socket.ts socketBench).
  */
-async function socketBench(): Promise<NonNullable<Results['socket']>> {
+async function tcpBench(): Promise<NonNullable<Results['socket']>> {
   const plain = (x: Rate) => ({ perSecond: x.perSecond, rounds: [...x.rounds] });
+  const { concurrency, chunk, bytes } = SOCKET_BENCH;
   const out: NonNullable<Results['socket']> = [];
   for (const pattern of options.tcp) {
     const protocol = `Noise_${pattern}_${COMPARE_SUITE}`;
-    for (const backend of backends.filter((b) => b !== 'stablelib')) {
-      const o = { protocol, backend, rounds, ms: Math.max(200, ms), concurrency: TCP_CONCURRENCY, bytes: TCP_BYTES, chunk: 65519 };
-      const c = await socketConnections(o);
-      out.push({ kind: 'connections', protocol, backend: String(backend), what: `${pattern} connections/s (TCP connect, handshake, one message; ${TCP_CONCURRENCY} in flight)`, noisekit: plain(c.noisekit), tcp: plain(c.tcp), ratio: c.ratio });
-      log(`  tcp ${pattern} ${String(backend)}: ${c.noisekit.perSecond.toFixed(0)} connections/s, plain TCP ${c.tcp.perSecond.toFixed(0)}`);
-      const t = await socketThroughput(o);
-      out.push({ kind: 'throughput', protocol, backend: String(backend), what: `${pattern} one connection, MB/s one way (writes of 65519 B, ${TCP_BYTES >> 20} MiB per round)`, noisekit: plain(t.noisekit), tcp: plain(t.tcp), ratio: t.ratio });
-      log(`  tcp ${pattern} ${String(backend)}: ${(t.noisekit.perSecond / 1e6).toFixed(0)} MB/s, plain TCP ${(t.tcp.perSecond / 1e6).toFixed(0)} MB/s`);
+    for (const { backend, kind, result } of await socketBench(protocol, backends, rounds, ms)) {
+      const what = kind === 'connections' ? `${pattern} connections/s (TCP connect, handshake, one message; ${concurrency} in flight)` : `${pattern} one connection, MB/s one way (writes of ${chunk} B, ${bytes >> 20} MiB per round)`;
+      out.push({ kind, protocol, backend, what, noisekit: plain(result.noisekit), tcp: plain(result.tcp), ratio: result.ratio });
+      const unit = kind === 'connections' ? 1 : 1e6;
+      log(`  tcp ${pattern} ${backend}: ${kind} ${(result.noisekit.perSecond / unit).toFixed(0)}, plain TCP ${(result.tcp.perSecond / unit).toFixed(0)}`);
     }
   }
   return out;
@@ -370,7 +363,7 @@ async function main() {
     for (const n of part.notes) notes.add(n);
   }
 
-  const socket = await socketBench();
+  const socket = await tcpBench();
 
   const faults = pageFaultNote({ transport, msPerRound: ms }, 65519);
   if (faults) notes.add(faults);

@@ -233,8 +233,21 @@ async function streamRound(client: net.Socket | NoiseSocket, server: net.Socket 
   return (bytes * 1000) / (performance.now() - t0);
 }
 
-function rate(rounds: number[]): Rate {
-  return { perSecond: median(rounds), rounds };
+/**
+ * Runs `ours` and `plain` once each per round for `rounds` rounds, alternating which goes first,
+ * and returns both rates and their median per-round ratio.
+ */
+async function interleave(rounds: number, ours: () => Promise<number>, plain: () => Promise<number>): Promise<Pick<SocketResult, 'noisekit' | 'tcp' | 'ratio'>> {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2) b.push(await plain());
+    a.push(await ours());
+    if (!(r % 2)) b.push(await plain());
+  }
+  const noisekit = { perSecond: median(a), rounds: a };
+  const tcp = { perSecond: median(b), rounds: b };
+  return { noisekit, tcp, ratio: ratio(noisekit, tcp) };
 }
 
 /**
@@ -247,17 +260,8 @@ export async function socketConnections(o: SocketBenchOptions): Promise<SocketRe
     // Warm-up: JIT and the first handshakes' one-time work.
     await connectionSlot(ours, Math.max(200, o.ms), o.concurrency);
     await connectionSlot(tcp, Math.max(200, o.ms), o.concurrency);
-    const a: number[] = [];
-    const b: number[] = [];
-    for (let r = 0; r < o.rounds; r++) {
-      // Alternate which goes first.
-      if (r % 2) b.push(await connectionSlot(tcp, o.ms, o.concurrency));
-      a.push(await connectionSlot(ours, o.ms, o.concurrency));
-      if (!(r % 2)) b.push(await connectionSlot(tcp, o.ms, o.concurrency));
-    }
-    const noisekit = rate(a);
-    const plain = rate(b);
-    return { what: `connections/s, ${o.protocol} (${String(o.backend)}), ${o.concurrency} in flight`, noisekit, tcp: plain, ratio: ratio(noisekit, plain) };
+    const rates = await interleave(o.rounds, () => connectionSlot(ours, o.ms, o.concurrency), () => connectionSlot(tcp, o.ms, o.concurrency));
+    return { what: `connections/s, ${o.protocol} (${String(o.backend)}), ${o.concurrency} in flight`, ...rates };
   } finally {
     await Promise.all([ours.close(), tcp.close()]);
   }
@@ -272,18 +276,34 @@ export async function socketThroughput(o: SocketBenchOptions): Promise<SocketRes
   try {
     await streamRound(os.client, oServer, block, Math.min(o.bytes, 8 << 20));
     await streamRound(ts.client, tServer, block, Math.min(o.bytes, 8 << 20));
-    const a: number[] = [];
-    const b: number[] = [];
-    for (let r = 0; r < o.rounds; r++) {
-      if (r % 2) b.push(await streamRound(ts.client, tServer, block, o.bytes));
-      a.push(await streamRound(os.client, oServer, block, o.bytes));
-      if (!(r % 2)) b.push(await streamRound(ts.client, tServer, block, o.bytes));
-    }
-    const noisekit = rate(a);
-    const plain = rate(b);
-    return { what: `MB/s one way, ${o.protocol} (${String(o.backend)}), writes of ${o.chunk} B`, noisekit, tcp: plain, ratio: ratio(noisekit, plain) };
+    const rates = await interleave(o.rounds, () => streamRound(os.client, oServer, block, o.bytes), () => streamRound(ts.client, tServer, block, o.bytes));
+    return { what: `MB/s one way, ${o.protocol} (${String(o.backend)}), writes of ${o.chunk} B`, ...rates };
   } finally {
     for (const s of [os.client, ts.client, oServer, tServer]) s.destroy();
     await Promise.all([ours.close(), tcp.close()]);
   }
+}
+
+/** The settings `noisekit bench` and `npm run bench` run the TCP benchmarks with. */
+export const SOCKET_BENCH = { concurrency: 8, bytes: 16 << 20, chunk: 65519, minMs: 200 } as const;
+
+export interface SocketRun {
+  readonly backend: string;
+  readonly kind: 'connections' | 'throughput';
+  readonly result: SocketResult;
+}
+
+/**
+ * Both TCP benchmarks of `protocol` for each backend, with {@link SOCKET_BENCH}'s settings and
+ * slots of at least 200 ms. The stablelib backend is left out: its X25519 alone caps it near 200
+ * connections/s, which says nothing about the socket layer.
+ */
+export async function socketBench(protocol: string, backends: readonly BackendChoice[], rounds: number, ms: number): Promise<SocketRun[]> {
+  const out: SocketRun[] = [];
+  for (const backend of backends.filter((b) => b !== 'stablelib')) {
+    const o = { protocol, backend, rounds, ms: Math.max(SOCKET_BENCH.minMs, ms), concurrency: SOCKET_BENCH.concurrency, bytes: SOCKET_BENCH.bytes, chunk: SOCKET_BENCH.chunk };
+    out.push({ backend: String(backend), kind: 'connections', result: await socketConnections(o) });
+    out.push({ backend: String(backend), kind: 'throughput', result: await socketThroughput(o) });
+  }
+  return out;
 }

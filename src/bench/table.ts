@@ -4,7 +4,7 @@
  * per-round ratios).
  */
 import type { BenchGroupResult, BenchOptions } from './run.js';
-import type { SocketResult } from './socket.js';
+import { SOCKET_BENCH, type SocketRun } from './socket.js';
 
 const pad = (s: string, n: number, right = false) => (right ? s.padEnd(n) : s.padStart(n));
 
@@ -36,7 +36,7 @@ export function renderHeader(o: BenchOptions, processPer: 'contender' | 'group')
 }
 
 /** TCP loopback results (src/bench/socket.ts) as lines of text. */
-export function renderSocket(protocol: string, results: readonly { backend: string; kind: 'connections' | 'throughput'; result: SocketResult }[]): string[] {
+export function renderSocket(protocol: string, results: readonly SocketRun[]): string[] {
   if (!results.length) return [];
   const rows = results.map(({ backend, kind, result }) => {
     const scale = kind === 'throughput' ? 1e6 : 1;
@@ -46,6 +46,6 @@ export function renderSocket(protocol: string, results: readonly { backend: stri
   const head = ['measure', 'backend', 'noisekit', 'plain TCP', 'vs TCP'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => '  ' + cells.map((c, i) => pad(c, widths[i]!, i < 2)).join('  ');
-  const title = `TCP over loopback, ${protocol}: connections/s (connect, handshake, one message; 8 in flight), one connection's MB/s (writes of 65519 B); plain TCP carries the same messages or bytes without Noise`;
+  const title = `TCP over loopback, ${protocol}: connections/s (connect, handshake, one message; ${SOCKET_BENCH.concurrency} in flight), one connection's MB/s (writes of ${SOCKET_BENCH.chunk} B); plain TCP carries the same messages or bytes without Noise`;
   return [title, line(head), ...rows.map(line)];
 }

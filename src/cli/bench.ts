@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import { DEFAULT_BENCH, availableBackends, benchGroups, groupContenders, inProcess, runBenchGroup, type BenchBackend, type BenchGroupResult, type BenchGroupSpec, type BenchOptions, type Measure } from '../bench/run.js';
 import { measureIsolated, serveContender } from '../bench/isolated.js';
 import { renderGroup, renderHeader, renderSocket } from '../bench/table.js';
-import { socketConnections, socketThroughput, type SocketResult } from '../bench/socket.js';
+import { socketBench, type SocketRun } from '../bench/socket.js';
 import { COMPARE_SUITE, keyNeeds } from '../bench/workloads.js';
 import { action, progress } from './output.js';
 
@@ -102,17 +102,11 @@ export function benchCommand(): Command {
         // Printed as each group finishes; the bar (a terminal only) is redrawn below the lines.
         process.stdout.write(['', ...renderGroup(g), ''].join('\n'));
       }
-      // TCP over loopback, in this process (client and server both): not for stablelib, whose
-      // X25519 alone caps it near 200 connections/s whatever the socket layer does.
-      const socket: { pattern: string; backend: BenchBackend; kind: 'connections' | 'throughput'; result: SocketResult }[] = [];
+      // TCP over loopback, in this process (client and server both).
+      const socket: (SocketRun & { pattern: string })[] = [];
       for (const pattern of flags.tcp) {
         const protocol = `Noise_${pattern}_${o.suites[0] ?? COMPARE_SUITE}`;
-        const part: typeof socket = [];
-        for (const backend of o.backends.filter((b) => b !== 'stablelib')) {
-          const so = { protocol, backend, rounds: o.rounds, ms: Math.max(200, o.ms), concurrency: 8, bytes: 16 << 20, chunk: 65519 };
-          part.push({ pattern, backend, kind: 'connections', result: await socketConnections(so) });
-          part.push({ pattern, backend, kind: 'throughput', result: await socketThroughput(so) });
-        }
+        const part = (await socketBench(protocol, o.backends, o.rounds, o.ms)).map((x) => ({ ...x, pattern }));
         process.stdout.write(['', ...renderSocket(protocol, part), ''].join('\n'));
         socket.push(...part);
       }
