@@ -195,6 +195,28 @@ describe('net socket: end of stream, verification, trust, rekey, timeouts', func
     c.destroy();
   });
 
+  it('frames written in one tick leave in one write: end(chunk) sends the last message and the authenticated end together', async () => {
+    const srv = await recordingServer();
+    const c = connect({ protocol, host: HOST, port: srv.port, staticKeyPair: clientKey });
+    c.on('error', () => {});
+    await once(c, 'secure');
+    await new Promise((resolve) => setImmediate(resolve)); // the handshake's last message has left
+    // Every write the TCP socket makes, as the number of chunks it carries (net.Socket sends
+    // one chunk with _write, several with _writev: one writev(2)).
+    const raw = c.rawSocket as net.Socket;
+    const writes: number[] = [];
+    const write = raw._write.bind(raw);
+    const writev = raw._writev!.bind(raw);
+    raw._write = (chunk, encoding, cb) => (writes.push(1), write(chunk, encoding, cb));
+    raw._writev = (chunks, cb) => (writes.push(chunks.length), writev(chunks, cb));
+    c.end('bye');
+    await within(waitFor(() => srv.events.length > 0), 5000, 'server end');
+    expect(srv.events).to.deep.equal(['end']);
+    expect(Buffer.concat(srv.received[0]!).toString()).to.equal('bye');
+    expect(writes, 'the data frame and the end frame in one writev').to.deep.equal([2]);
+    c.destroy();
+  });
+
   it('a TCP close without the end message is ERR_NOISE_TRUNCATED and never an end', async () => {
     const srv = await recordingServer();
     const c = connect({ protocol, host: HOST, port: srv.port, staticKeyPair: clientKey });

@@ -99,6 +99,8 @@ export class NoiseSocket extends Duplex {
   #pendingWrite: { chunk: Uint8Array; cb: Callback } | undefined;
   #pendingFinal: Callback | undefined;
   #drainCb: Callback | undefined;
+  /** Whether #rawWrite has corked the raw stream until the next tick. */
+  #corked = false;
   readonly #options: Partial<NoiseSocketOptions>;
   readonly #sendPolicy: RekeyPolicy;
   readonly #recvPolicy: RekeyPolicy;
@@ -440,19 +442,31 @@ export class NoiseSocket extends Duplex {
     }
   }
 
-  /** Writes one Noise message, framed (section 13). */
+  /**
+   * Writes one Noise message, framed (section 13). The raw stream stays corked until the next
+   * tick, so every frame written in one tick leaves in one writev(2): a chunk's frames, a last
+   * message and the authenticated end that `end(chunk)` sends after it, or the last handshake
+   * message and the first transport message waiting behind it.
+   */
   #rawWrite(message: Uint8Array): boolean {
     this.#idleTimer?.refresh();
+    if (!this.#corked) {
+      this.#corked = true;
+      this.rawSocket.cork();
+      process.nextTick(this.#uncork);
+    }
     return writeFrame(this.rawSocket, message);
   }
+
+  #uncork = (): void => {
+    this.#corked = false;
+    this.rawSocket.uncork();
+  };
 
   /** Encrypts `chunk` into transport messages; calls back when the raw stream can take more. */
   #sendData(chunk: Uint8Array, cb: Callback): void {
     const t = this.#transport!;
     let ok = true;
-    // Corked, the frames of one chunk leave in one writev(2) (framing.ts writeFrame).
-    const raw = this.rawSocket;
-    raw.cork();
     try {
       for (let off = 0; off < chunk.length; off += MAX_PLAINTEXT_LENGTH) {
         const piece = chunk.subarray(off, Math.min(chunk.length, off + MAX_PLAINTEXT_LENGTH));
@@ -461,11 +475,9 @@ export class NoiseSocket extends Duplex {
         ok = this.#rawWrite(ct);
       }
     } catch (err) {
-      raw.uncork();
       cb(asNoiseError(err));
       return;
     }
-    raw.uncork();
     if (ok) cb();
     else this.#drainCb = cb;
   }
@@ -534,9 +546,13 @@ export class NoiseSocket extends Duplex {
     this.#drainCb = undefined;
     const final = this.#pendingFinal;
     this.#pendingFinal = undefined;
-    const e = err ?? new NoiseError('ERR_NOISE_INVALID_STATE', 'the socket was destroyed');
-    pending?.(e);
-    final?.(e);
+    if (pending || final) {
+      // Made only when someone waits for it: an Error captures a stack trace, and a socket
+      // that ends normally has nobody to tell.
+      const e = err ?? new NoiseError('ERR_NOISE_INVALID_STATE', 'the socket was destroyed');
+      pending?.(e);
+      final?.(e);
+    }
     cb(err);
   }
 }
