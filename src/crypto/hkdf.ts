@@ -7,7 +7,8 @@
  *   output3  = HMAC-HASH(temp_key, output2 || byte(0x03))
  */
 import type { CipherKey, Hash } from './types.js';
-import { copyBytes, wipe } from '../bytes.js';
+import { checkBytes, copyBytes, wipe } from '../bytes.js';
+import { NoiseError } from '../errors.js';
 
 const ONE = Uint8Array.of(1);
 const TWO = Uint8Array.of(2);
@@ -15,6 +16,10 @@ const THREE = Uint8Array.of(3);
 
 /** HKDF(chaining_key, input_key_material, num_outputs) of section 4.3, built on the hash's HMAC. */
 export function hkdf(hash: Hash, chainingKey: Uint8Array, inputKeyMaterial: Uint8Array, numOutputs: 2 | 3): Uint8Array[] {
+  if (typeof hash !== 'object' || hash === null || typeof hash.hmac !== 'function') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'hkdf needs a Hash (e.g. suite.hash)');
+  checkBytes('chainingKey', chainingKey);
+  checkBytes('inputKeyMaterial', inputKeyMaterial);
+  if (numOutputs !== 2 && numOutputs !== 3) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'hkdf makes 2 or 3 outputs');
   if (hash.hkdf) return hash.hkdf(chainingKey, inputKeyMaterial, numOutputs);
   const tempKey = hash.hmac(chainingKey, inputKeyMaterial);
   const out1 = hash.hmac(tempKey, ONE);

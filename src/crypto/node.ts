@@ -18,6 +18,7 @@ import { p256Node } from './p256.js';
 import { secp256k1Dh } from './secp256k1.js';
 import { xchachaPoly } from './xchacha.js';
 import { RandomPool } from './random-pool.js';
+import { byName } from './table.js';
 
 const b64url = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
 const fromB64url = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64url'));
@@ -268,7 +269,7 @@ const hashes: Record<string, Hash> = {
 /** The node:crypto backend. */
 export const nodeBackend: CryptoBackend = {
   name: 'node',
-  dh: (name) => dhs[name],
-  cipher: (name) => ciphers[name],
-  hash: (name) => hashes[name],
+  dh: byName(dhs),
+  cipher: byName(ciphers),
+  hash: byName(hashes),
 };

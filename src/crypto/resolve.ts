@@ -32,22 +32,34 @@ export function backendChain(choice: BackendChoice = 'auto'): readonly CryptoBac
     return [sodium];
   }
   if (typeof choice === 'string') {
-    const b = (BACKENDS as Record<string, CryptoBackend>)[choice];
-    if (!b) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `unknown backend "${choice}" (known: auto, ${Object.keys(BACKENDS).join(', ')})`);
-    return [b];
+    if (!Object.hasOwn(BACKENDS, choice)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `unknown backend "${choice}" (known: auto, sodium, ${Object.keys(BACKENDS).join(', ')})`);
+    return [BACKENDS[choice as keyof typeof BACKENDS]];
   }
-  if (Array.isArray(choice)) return choice as readonly CryptoBackend[];
-  return [choice as CryptoBackend];
+  const chain = (Array.isArray(choice) ? choice : [choice]) as readonly unknown[];
+  if (chain.length === 0 || !chain.every(isBackend)) {
+    throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'backend must be "auto", "sodium", "node", "stablelib", a backend object ({ name, dh(), cipher(), hash() }) or a non-empty array of them');
+  }
+  return chain as readonly CryptoBackend[];
+}
+
+/** Whether `b` has the shape of a CryptoBackend (its lookups are called, so they must be functions). */
+function isBackend(b: unknown): b is CryptoBackend {
+  if (typeof b !== 'object' || b === null) return false;
+  const o = b as Record<string, unknown>;
+  return typeof o.dh === 'function' && typeof o.cipher === 'function' && typeof o.hash === 'function';
 }
 
 /** Suites resolved for a backend chosen by name (those chains never change once built). */
-const byName = new Map<string, Suite>();
+const suitesByName = new Map<string, Suite>();
 
 /** Resolves DH, cipher and hash names to implementations, or throws ERR_NOISE_UNSUPPORTED_ALGORITHM. */
 export function resolveSuite(names: { dh: string; cipher: string; hash: string }, choice: BackendChoice = 'auto'): Suite {
+  if (typeof names !== 'object' || names === null || ![names.dh, names.cipher, names.hash].every((n) => typeof n === 'string')) {
+    throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'resolveSuite needs { dh, cipher, hash } names (strings)');
+  }
   // Every HandshakeState resolves its suite: for a named backend, once per process is enough.
   const key = typeof choice === 'string' ? `${choice} ${names.dh} ${names.cipher} ${names.hash}` : undefined;
-  const cached = key === undefined ? undefined : byName.get(key);
+  const cached = key === undefined ? undefined : suitesByName.get(key);
   if (cached) return cached;
   const chain = backendChain(choice);
   const suite: Suite = Object.freeze({
@@ -55,7 +67,7 @@ export function resolveSuite(names: { dh: string; cipher: string; hash: string }
     cipher: find(chain, 'cipher', names.cipher),
     hash: find(chain, 'hash', names.hash),
   });
-  if (key !== undefined) byName.set(key, suite);
+  if (key !== undefined) suitesByName.set(key, suite);
   return suite;
 }
 

@@ -23,6 +23,7 @@ import { fusedHmac } from './hmac-fused.js';
 import { loadSodiumCalls, type SodiumCalls } from './sodium-calls.js';
 import type { Race } from './race.js';
 import { RandomPool } from './random-pool.js';
+import { byName } from './table.js';
 
 // Scratch arrays with their own ArrayBuffer (offHeap). V8 keeps typed arrays of up to 64 bytes on
 // its heap and moves one off it (about 0.8 µs, measured) the first time native code asks for its
@@ -208,9 +209,9 @@ export function makeSodiumBackend(lib: SodiumCalls, large?: LargeMessages): Cryp
   const hashes: Record<string, Hash> = { BLAKE2b: blake2b };
   return {
     name: 'sodium',
-    dh: (name) => dhs[name],
-    cipher: (name) => ciphers[name],
-    hash: (name) => hashes[name],
+    dh: byName(dhs),
+    cipher: byName(ciphers),
+    hash: byName(hashes),
   };
 }
 

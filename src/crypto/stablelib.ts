@@ -22,6 +22,7 @@ import { checkBytes, copyBytes } from '../bytes.js';
 import { p256Noble } from './p256.js';
 import { secp256k1Dh } from './secp256k1.js';
 import { xchachaPoly } from './xchacha.js';
+import { byName } from './table.js';
 
 /** Curve25519 (section 12.1). */
 const dh25519: Dh = {
@@ -56,7 +57,14 @@ const dh448: Dh = {
   },
   dh(keyPair, publicKey) {
     checkBytes('publicKey', publicKey, 56);
-    return x448.getSharedSecret(keyPair.privateKey, publicKey);
+    try {
+      return x448.getSharedSecret(keyPair.privateKey, publicKey);
+    } catch {
+      // @noble/curves refuses low-order points (0, 1, p-1 and their non-canonical encodings),
+      // whose DH output is all zeros. Section 12.2 allows all zeros, and the node backend
+      // (OpenSSL, which refuses them too) returns them, so both backends agree.
+      return new Uint8Array(56);
+    }
   },
 };
 
@@ -178,8 +186,8 @@ const ciphers: Record<string, Cipher> = { ChaChaPoly: chachaPoly, AESGCM: aesGcm
 /** The portable pure-JavaScript backend. */
 export const stablelibBackend: CryptoBackend = {
   name: 'stablelib',
-  dh: (name) => dhs[name],
-  cipher: (name) => ciphers[name],
-  hash: (name) => hashes[name],
+  dh: byName(dhs),
+  cipher: byName(ciphers),
+  hash: byName(hashes),
 };
 

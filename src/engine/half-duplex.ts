@@ -8,8 +8,7 @@
  * It wraps a TransportState (which is not changed) and takes it over.
  */
 import { CipherState } from './cipher-state.js';
-import type { TransportState } from './transport-state.js';
-import { MAX_PLAINTEXT_LENGTH } from './transport-state.js';
+import { MAX_PLAINTEXT_LENGTH, TransportState } from './transport-state.js';
 import { MAX_MESSAGE_LENGTH } from './cipher-state.js';
 import { NoiseError } from '../errors.js';
 import { checkBytes, EMPTY } from '../bytes.js';
@@ -37,6 +36,10 @@ export class HalfDuplexTransport {
   constructor(transport: TransportState, options: HalfDuplexOptions) {
     if (!options || options.acknowledgeStrictAlternation !== true) {
       throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'half-duplex mode needs { acknowledgeStrictAlternation: true } (spec 11.5: nonce reuse if the parties do not strictly alternate)');
+    }
+    if (!(transport instanceof TransportState)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'half-duplex wraps a TransportState (from split())');
+    if (!transport.canSend || !transport.canReceive) {
+      throw new NoiseError('ERR_NOISE_ONE_WAY', 'a one-way pattern\'s transport only goes from sender to recipient; it cannot be half-duplex');
     }
     if (typeof options.initiator !== 'boolean') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'options.initiator must be a boolean');
     const first = options.firstSender ?? 'initiator';
@@ -91,7 +94,7 @@ export class HalfDuplexTransport {
     this.#c1.rekey();
   }
 
-  /** Wipes the key. */
+  /** Wipes the key; encrypt and decrypt then throw ERR_NOISE_INVALID_STATE. */
   destroy(): void {
     this.#c1.wipe();
   }

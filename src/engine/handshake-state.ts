@@ -16,7 +16,7 @@ import { checkBytes, concat, copyBytes, EMPTY, ON_HEAP_MAX, viewBytes, wipe } fr
 import { formatProtocolName, parseProtocolName, type ProtocolName } from '../protocol-name.js';
 import { builtinPatterns } from '../patterns/registry.js';
 import { applyModifiers } from '../patterns/modifiers.js';
-import { validatePattern } from '../patterns/validate.js';
+import { checkPatternShape, validatePattern } from '../patterns/validate.js';
 import { isOneWay, pskCount, usesPsk, type Direction, type HandshakePattern, type Token } from '../patterns/types.js';
 import { SymmetricState } from './symmetric-state.js';
 import { MAX_MESSAGE_LENGTH, TAG_LENGTH } from './cipher-state.js';
@@ -76,6 +76,7 @@ type KeyName = 'e' | 's';
 /** Resolves a protocol name to its validated pattern (built-in or caller-supplied). */
 export function resolvePattern(name: ProtocolName, custom?: HandshakePattern): HandshakePattern {
   if (!custom) return builtinPatterns().get(name.pattern, name.modifiers);
+  checkPatternShape(custom);
   if (custom.name !== name.pattern) {
     throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `pattern ${custom.name} does not match the protocol name's pattern ${name.pattern}`);
   }
@@ -105,6 +106,8 @@ export class HandshakeState {
   #messageIndex = 0;
   #transport: TransportState | undefined;
   #split = false;
+  /** Set by destroy(): the state refuses every further message, split and fallback. */
+  #destroyed = false;
   #handshakeHash: Uint8Array | undefined;
   readonly #fixedEphemeral: KeyPair | undefined;
   readonly #onFinalChainingKey: ((ck: Uint8Array) => void) | undefined;
@@ -239,9 +242,9 @@ export class HandshakeState {
     }
   }
 
-  /** What to do next: write a message, read one, split, or done (after split). */
+  /** What to do next: write a message, read one, split, or done (after split or destroy()). */
   get action(): HandshakeAction {
-    if (this.#split) return 'done';
+    if (this.#split || this.#destroyed) return 'done';
     if (this.#transport) return 'split';
     return this.#sentByMe(this.pattern.messages[this.#messageIndex]!.direction) ? 'write' : 'read';
   }
@@ -279,6 +282,7 @@ export class HandshakeState {
   /** WriteMessage(payload): returns the handshake message. On error the state is unchanged. */
   writeMessage(payload: Uint8Array = EMPTY): Uint8Array {
     checkBytes('payload', payload);
+    this.#checkAlive('write a message');
     if (this.action !== 'write') throw new NoiseError('ERR_NOISE_INVALID_STATE', `cannot write now (next action: ${this.action})`);
     const m = this.pattern.messages[this.#messageIndex]!;
     const expected = this.#messageLength(m.tokens, payload.length);
@@ -327,6 +331,7 @@ export class HandshakeState {
   /** ReadMessage(message): returns the payload. On error the state is unchanged. */
   readMessage(message: Uint8Array): Uint8Array {
     checkBytes('message', message);
+    this.#checkAlive('read a message');
     if (this.action !== 'read') throw new NoiseError('ERR_NOISE_INVALID_STATE', `cannot read now (next action: ${this.action})`);
     if (message.length > MAX_MESSAGE_LENGTH) {
       throw new NoiseError('ERR_NOISE_MESSAGE_TOO_LONG', `handshake message of ${message.length} bytes (max ${MAX_MESSAGE_LENGTH})`);
@@ -433,6 +438,7 @@ export class HandshakeState {
    * so a forged reply cannot spoil it: destroy() whichever of the two states you stop using.
    */
   fallback(options: FallbackOptions = {}): HandshakeState {
+    this.#checkAlive('fall back');
     if (!options || typeof options !== 'object') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'fallback options must be an object');
     const first = this.pattern.messages[0]!;
     if (first.tokens.find((t) => t !== 'psk') !== 'e') {
@@ -478,6 +484,7 @@ export class HandshakeState {
 
   /** Split(): the transport state, once finished. Can be called once. */
   split(): TransportState {
+    this.#checkAlive('split');
     const t = this.#transport;
     if (!t) throw new NoiseError('ERR_NOISE_INVALID_STATE', this.#split ? 'split() was already called' : 'the handshake is not finished');
     this.#transport = undefined;
@@ -485,8 +492,18 @@ export class HandshakeState {
     return t;
   }
 
-  /** Wipes every secret this state holds (ephemeral private key, ck, k, psks). */
+  /** ERR_NOISE_INVALID_STATE once destroy() has been called. */
+  #checkAlive(what: string): void {
+    if (this.#destroyed) throw new NoiseError('ERR_NOISE_INVALID_STATE', `cannot ${what}: this handshake state was destroyed`);
+  }
+
+  /**
+   * Wipes every secret this state holds (ephemeral private key, ck, k, psks). The state is then
+   * finished with: writeMessage, readMessage, split and fallback throw ERR_NOISE_INVALID_STATE,
+   * and `action` is `done`. A TransportState already returned by split() is not affected.
+   */
   destroy(): void {
+    this.#destroyed = true;
     this.#ss.wipe();
     if (this.#ownsEphemeral) wipe(this.#e?.privateKey);
     this.#e = undefined;

@@ -27,6 +27,16 @@ export class TransportState {
     this.#canReceive = init.canReceive ?? true;
   }
 
+  /** False for the recipient of a one-way pattern (section 7.4), which only receives. */
+  get canSend(): boolean {
+    return this.#canSend;
+  }
+
+  /** False for the sender of a one-way pattern, which only sends. */
+  get canReceive(): boolean {
+    return this.#canReceive;
+  }
+
   /** The handshake hash (section 11.2): a unique, public identifier of this session. */
   get handshakeHash(): Uint8Array {
     return copyBytes(this.#handshakeHash);
@@ -63,7 +73,7 @@ export class TransportState {
     this.receive.rekey();
   }
 
-  /** Wipes both keys. */
+  /** Wipes both keys; encrypt and decrypt then throw ERR_NOISE_INVALID_STATE. */
   destroy(): void {
     this.send.wipe();
     this.receive.wipe();

@@ -9,6 +9,7 @@
  */
 import { NoiseError } from '../errors.js';
 import type { HandshakePattern, MessagePattern, Token } from './types.js';
+import { checkPatternShape } from './validate.js';
 
 function modifierError(pattern: string, modifier: string, why: string): NoiseError {
   return new NoiseError('ERR_NOISE_INVALID_MODIFIER', `cannot apply "${modifier}" to ${pattern}: ${why}`);
@@ -60,6 +61,10 @@ function appendModifier(name: string, mod: string): string {
  * of modifiers does not matter they are sorted alphabetically) and may not repeat.
  */
 export function applyModifiers(base: HandshakePattern, modifiers: readonly string[]): HandshakePattern {
+  checkPatternShape(base);
+  if (!Array.isArray(modifiers) || !modifiers.every((m) => typeof m === 'string')) {
+    throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'modifiers must be an array of strings');
+  }
   let p = base;
   let lastPsk = -1;
   for (const mod of modifiers) {

@@ -20,6 +20,7 @@ function syntaxError(source: string, line: number, column: number, why: string):
 
 /** Parses every pattern in `text`. `source` names the text in errors (e.g. a file path). */
 export function parsePatterns(text: string, source = '<pattern>'): HandshakePattern[] {
+  if (typeof text !== 'string') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'pattern text must be a string');
   const patterns: HandshakePattern[] = [];
   let current: { name: string; pre: MessagePattern[]; msgs: MessagePattern[]; sawDots: boolean; line: number } | undefined;
 

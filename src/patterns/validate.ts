@@ -4,14 +4,41 @@
  * rule and points at the message and token that break it.
  */
 import { NoiseError } from '../errors.js';
-import { isOneWay, usesPsk, type Direction, type HandshakePattern, type Token } from './types.js';
+import { isOneWay, TOKENS, usesPsk, type Direction, type HandshakePattern, type Token } from './types.js';
 
 type Party = 'alice' | 'bob';
 const partyOf = (d: Direction): Party => (d === '->' ? 'alice' : 'bob');
 const other = (p: Party): Party => (p === 'alice' ? 'bob' : 'alice');
 
+/**
+ * Throws ERR_NOISE_PATTERN_INVALID unless `p` has the shape of a HandshakePattern: a name,
+ * arrays of pre-messages and messages, each with a direction (`->` or `<-`) and known tokens.
+ * For pattern objects built in code rather than parsed from text.
+ */
+export function checkPatternShape(p: unknown): asserts p is HandshakePattern {
+  const bad = (why: string): never => {
+    throw new NoiseError('ERR_NOISE_PATTERN_INVALID', `not a handshake pattern: ${why}`);
+  };
+  if (typeof p !== 'object' || p === null) bad('expected { name, preMessages, messages }');
+  const o = p as Record<string, unknown>;
+  if (typeof o.name !== 'string' || o.name === '') bad('name must be a non-empty string');
+  for (const list of ['preMessages', 'messages'] as const) {
+    const ms = o[list];
+    if (!Array.isArray(ms)) bad(`${list} must be an array`);
+    (ms as unknown[]).forEach((m, i) => {
+      const where = `${list}[${i}]`;
+      if (typeof m !== 'object' || m === null) bad(`${where} must be { direction, tokens }`);
+      const { direction, tokens } = m as Record<string, unknown>;
+      if (direction !== '->' && direction !== '<-') bad(`${where}.direction must be "->" or "<-"`);
+      if (!Array.isArray(tokens)) bad(`${where}.tokens must be an array`);
+      for (const t of tokens as unknown[]) if (!TOKENS.includes(t as Token)) bad(`${where}: unknown token ${JSON.stringify(t)}`);
+    });
+  }
+}
+
 /** Throws ERR_NOISE_PATTERN_INVALID if the pattern is not valid; returns it otherwise. */
 export function validatePattern(p: HandshakePattern): HandshakePattern {
+  checkPatternShape(p);
   const fail = (where: string, rule: string): never => {
     throw new NoiseError('ERR_NOISE_PATTERN_INVALID', `pattern ${p.name}: ${where}: ${rule}`);
   };
