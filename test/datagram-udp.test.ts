@@ -175,6 +175,18 @@ describe('UDP datagram mode on loopback', function () {
     expect(hex(cache.get('srv')!)).to.equal(hex(key.publicKey));
   });
 
+  it('a port in use: listen rejects with ERR_NOISE_SOCKET (the system error as cause), and the server can listen elsewhere', async () => {
+    const { port } = await server();
+    const second = createUdpServer({ staticKeyPair: serverKey });
+    const err = await second.listen(port, '127.0.0.1').then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(NoiseError);
+    expect((err as NoiseError).code).to.equal('ERR_NOISE_SOCKET');
+    expect(((err as NoiseError).cause as NodeJS.ErrnoException).code).to.equal('EADDRINUSE');
+    const a = await second.listen(0, '127.0.0.1');
+    expect(a.port).to.be.greaterThan(0);
+    await second.close();
+  });
+
   it('no answer: connect rejects with ERR_NOISE_HANDSHAKE_TIMEOUT within the time given', async () => {
     const silent = createSocket('udp4');
     cleanup.push(() => new Promise<void>((r) => silent.close(() => r())));

@@ -131,6 +131,14 @@ describe('net socket: handshake and echo over loopback TCP', function () {
     }
   });
 
+  it('createServer checks the rekey policy once, at creation, as connect() does', () => {
+    for (const rekey of [{ messages: 0 }, { bytes: -1 }, { messages: 1.5 }]) {
+      expect(() => createServer({ protocol: 'Noise_XX_25519_ChaChaPoly_BLAKE2s', staticKeyPair: rKey, rekey }), JSON.stringify(rekey))
+        .to.throw(NoiseError).with.property('code', 'ERR_NOISE_INVALID_ARGUMENT');
+    }
+    createServer({ protocol: 'Noise_XX_25519_ChaChaPoly_BLAKE2s', staticKeyPair: rKey, rekey: { messages: 1000 } });
+  });
+
   it('refuses one-way patterns (N, K, X) with ERR_NOISE_ONE_WAY', () => {
     const a = new net.Socket();
     expect(() => new NoiseSocket(a, { protocol: 'Noise_N_25519_ChaChaPoly_BLAKE2s', initiator: true, remoteStaticKey: rKey.publicKey }))
@@ -357,6 +365,35 @@ describe('net socket: end of stream, verification, trust, rekey, timeouts', func
     expect(srv.errors[0]!.code).to.equal('ERR_NOISE_IDLE_TIMEOUT');
     c.destroy();
   });
+
+  for (const when of ['first', 'after pause and resume'] as const) {
+    it(`an exception in the application's 'data' listener (${when}) closes that connection only: ERR_NOISE_SOCKET, the exception as cause`, async () => {
+      const errors: NoiseError[] = [];
+      const { server, port } = await startServer({ protocol, staticKeyPair: serverKey }, (s) => {
+        if (when === 'after pause and resume') {
+          s.pause();
+          setTimeout(() => s.resume(), 50);
+        }
+        s.on('data', (d: Buffer) => {
+          if (d.toString().startsWith('boom')) throw new Error('application bug');
+        });
+        s.on('end', () => s.end('ok'));
+      });
+      server.on('connectionError', (e) => errors.push(e));
+      servers.push(server);
+      // Written before the handshake ends: it leaves with message 3, in one TCP segment, so the
+      // server's first chunk of data is pushed before its first read and emitted by Node later.
+      const c = connect({ protocol, host: HOST, port, staticKeyPair: clientKey });
+      c.on('error', () => {});
+      c.write('boom');
+      await within(waitFor(() => errors.length > 0), 5000, 'connectionError');
+      expect(errors[0]!.code).to.equal('ERR_NOISE_SOCKET');
+      expect((errors[0]!.cause as Error).message).to.equal('application bug');
+      c.destroy();
+      const r = await roundTrip({ protocol, port, staticKeyPair: clientKey }, new TextEncoder().encode('fine'));
+      expect(Buffer.from(r.data).toString()).to.equal('ok'); // the server still serves others
+    });
+  }
 
   it('a refused TCP connection is ERR_NOISE_SOCKET with the system error as cause', async () => {
     const probe = net.createServer();

@@ -145,6 +145,34 @@ describe('Noise Pipes over TCP (loopback)', () => {
     expect(errors.map((e) => e.code)).to.deep.equal(['ERR_NOISE_TRUNCATED']);
   });
 
+  it('a reset during the handshake is ERR_NOISE_TRUNCATED (as on NoiseSocket), and the server keeps serving', async () => {
+    const serverKey = generateKeyPair();
+    const { port, errors } = await start(serverKey);
+    const alice = new PipesInitiator({ staticKeyPair: client });
+    const raw = net.connect(port, '127.0.0.1');
+    raw.on('error', () => undefined);
+    await new Promise((r) => raw.once('connect', r));
+    const m1 = alice.writeMessage();
+    raw.write(m1.subarray(0, 5)); // part of message 1, then a reset
+    await new Promise((r) => setTimeout(r, 50));
+    raw.resetAndDestroy();
+    for (let i = 0; i < 200 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(errors.map((e) => e.code), errors.map((e) => e.message).join('; ')).to.deep.equal(['ERR_NOISE_TRUNCATED']);
+    const r = await exchange({ port, staticKeyPair: client }, 'still here');
+    expect(r.reply).to.equal('got:still here');
+  });
+
+  it("a listen error (port in use) is the PipesServer's 'error' event, not an uncaught exception", async () => {
+    const serverKey = generateKeyPair();
+    const { port } = await start(serverKey);
+    const second = createPipesServer({ staticKeyPair: serverKey });
+    const err = await new Promise<NodeJS.ErrnoException>((resolve) => {
+      second.once('error', resolve);
+      second.listen(port, '127.0.0.1');
+    });
+    expect(err.code).to.equal('EADDRINUSE');
+  });
+
   it('the server refuses an unknown negotiation byte and a silent client, and keeps serving', async () => {
     const serverKey = generateKeyPair();
     const { port, errors } = await start(serverKey, { handshakeTimeout: 300 });

@@ -19,7 +19,7 @@ import type { KeyPair } from '../src/crypto/types.js';
 import type { NoiseSocket } from '../src/net/noise-socket.js';
 import type { NoiseServer } from '../src/net/server.js';
 import { createRelay, kRelayTap, type RelayServer, type RelayTap } from '../src/net/relay-server.js';
-import { connectVia, serveVia, relayConnect, relayStream, type RelayListener } from '../src/net/relay-client.js';
+import { connectVia, serveVia, relayConnect, relayListen, relayStream, type RelayListener } from '../src/net/relay-client.js';
 import { connect } from '../src/net/connect.js';
 import { RELAY_STATUS, encodeRelayRequest } from '../src/net/relay-protocol.js';
 import { HOST, within } from './support/net-helpers.js';
@@ -106,6 +106,26 @@ describe('relay: end to end through an untrusted relay (loopback)', function () 
     for (const s of services.splice(0)) await stopService(s);
     await stopRelay(relay);
     relay = undefined;
+  });
+
+  it('waiting counts only connections that reached the relay: none while it is unreachable', async () => {
+    const probe = net.createServer();
+    probe.listen(0, HOST);
+    await once(probe, 'listening');
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const listener = relayListen({ relay: `${HOST}:${port}`, service: 'nobody', retryDelay: 20 });
+    const errors: NoiseError[] = [];
+    listener.on('error', (e: NoiseError) => errors.push(e));
+    const seen: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      seen.push(listener.waiting);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    listener.close();
+    expect(errors.length).to.be.greaterThan(0);
+    expect(errors[0]!.code).to.equal('ERR_NOISE_SOCKET');
+    expect(Math.max(...seen)).to.equal(0);
   });
 
   it('a client reaches a named service; the handshake is end to end (the client pins the service key)', async () => {

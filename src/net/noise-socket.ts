@@ -34,6 +34,7 @@ import {
   DEFAULT_IDLE_TIMEOUT,
   type NoiseSocketOptions,
 } from './options.js';
+import { streamError } from './stream-error.js';
 
 /** What `NoiseSocket.fromTransport` needs to know about a handshake run elsewhere. */
 export interface TransportInfo {
@@ -241,12 +242,7 @@ export class NoiseSocket extends Duplex {
       this.#onRawClose();
       return;
     }
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ECONNRESET' || code === 'EPIPE') {
-      this.#fail(new NoiseError('ERR_NOISE_TRUNCATED', `the connection was reset (${code})${this.#remoteEnded ? ' after the end of stream' : ''}`, { cause: err }));
-    } else {
-      this.#fail(new NoiseError('ERR_NOISE_SOCKET', `the underlying stream failed: ${err.message}`, { cause: err }));
-    }
+    this.#fail(streamError(err, this.#remoteEnded));
   };
 
   #onRawClose = (): void => {
@@ -509,6 +505,25 @@ export class NoiseSocket extends Duplex {
   }
 
   // ---- Duplex implementation ---------------------------------------------------------------
+
+  /**
+   * The application's `'data'`, `'readable'` and `'end'` listeners run inside a try/catch: an
+   * exception there closes this connection with ERR_NOISE_SOCKET (the exception is the cause)
+   * instead of escaping to the event loop and ending the process, server and all. #process
+   * catches what is thrown while it pushes, but Node's Readable emits buffered chunks later,
+   * from its own process.nextTick (the first chunk, chunks pushed before the first _read, and
+   * after a pause and resume), where no caller of ours could catch it.
+   */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (event !== 'data' && event !== 'readable' && event !== 'end') return super.emit(event, ...args);
+    try {
+      return super.emit(event, ...args);
+    } catch (err) {
+      if (this.destroyed) throw err; // nothing left to report it on
+      this.#fail(err);
+      return true;
+    }
+  }
 
   override _read(): void {
     this.#readWanted = true;

@@ -6,6 +6,7 @@ import type { KeyPair } from '../crypto/types.js';
 import type { BackendChoice } from '../crypto/resolve.js';
 import { NoiseError } from '../errors.js';
 import { MAX_MESSAGE_LENGTH } from '../engine/cipher-state.js';
+import { RekeyPolicy } from './rekey-policy.js';
 
 /** Default time allowed for a handshake (connection set-up included), in milliseconds. */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
@@ -84,6 +85,7 @@ export function checkSocketOptions(options: Partial<NoiseSocketOptions>): void {
   if (m !== undefined && (!Number.isInteger(m) || m < 0 || m > MAX_MESSAGE_LENGTH)) {
     throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `maxHandshakeMessageLength must be an integer in [0, ${MAX_MESSAGE_LENGTH}]`);
   }
+  if (options.rekey !== undefined) new RekeyPolicy(options.rekey); // throws on invalid limits
 }
 
 function checkMillis(name: string, v: unknown): void {

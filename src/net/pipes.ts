@@ -30,6 +30,7 @@ import type { PipesMode } from '../pipes/negotiation.js';
 import { encodeFrame } from './framing.js';
 import { NoiseSocket } from './noise-socket.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT, type RekeyOptions, type VerifyRemote } from './options.js';
+import { streamError } from './stream-error.js';
 
 /** Options of both ends of a Noise Pipe over TCP. */
 export interface PipesSocketOptions extends Omit<PipesOptions, 'staticKeyPair'> {
@@ -135,7 +136,7 @@ function runHandshake(raw: Duplex, timeoutMs: number, step: (frame: Uint8Array) 
       void pump();
     };
     const onEnd = () => finish(new NoiseError('ERR_NOISE_TRUNCATED', 'the connection closed during the handshake'));
-    const onError = (err: Error) => finish(new NoiseError('ERR_NOISE_SOCKET', err.message, { cause: err }));
+    const onError = (err: Error) => finish(streamError(err));
     raw.on('data', onData);
     raw.on('end', onEnd);
     raw.on('close', onEnd);
@@ -204,7 +205,8 @@ export interface PipesServerOptions extends PipesSocketOptions {
 
 /**
  * A Noise Pipes server. Events: 'secureConnection' (NoiseSocket with `pipes`), 'connectionError'
- * (err), 'listening', 'close'. A bad connection never affects the others.
+ * (err), 'listening', 'close', 'error' (listen errors only, e.g. EADDRINUSE; as with net.Server,
+ * an 'error' without a listener ends the process). A bad connection never affects the others.
  */
 export class PipesServer extends EventEmitter {
   readonly netServer: net.Server;
@@ -228,6 +230,7 @@ export class PipesServer extends EventEmitter {
     });
     this.netServer.on('listening', () => this.emit('listening'));
     this.netServer.on('close', () => this.emit('close'));
+    this.netServer.on('error', (err) => this.emit('error', err)); // listen errors, as NoiseServer
   }
 
   /** Starts listening (see net.Server#listen). */

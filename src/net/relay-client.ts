@@ -125,6 +125,8 @@ export class RelayListener extends EventEmitter {
   readonly #pool: number;
   readonly #retryDelay: number;
   readonly #waiting = new Set<net.Socket>();
+  /** Those of #waiting whose TCP connection to the relay is established (the request is on its way). */
+  readonly #connected = new Set<net.Socket>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #opening = 0;
   #closed = false;
@@ -144,7 +146,7 @@ export class RelayListener extends EventEmitter {
 
   /** Connections waiting at the relay now. */
   get waiting(): number {
-    return this.#waiting.size;
+    return this.#connected.size;
   }
 
   /** Opens the pool (called by relayListen). */
@@ -161,6 +163,7 @@ export class RelayListener extends EventEmitter {
     this.#timers.clear();
     for (const s of this.#waiting) s.destroy();
     this.#waiting.clear();
+    this.#connected.clear();
     this.emit('close');
   }
 
@@ -172,9 +175,13 @@ export class RelayListener extends EventEmitter {
       sock = s;
       this.#waiting.add(s);
       this.#opening--;
+      s.once('connect', () => {
+        if (this.#waiting.has(s)) this.#connected.add(s);
+      });
     }).then(
       (raw) => {
         this.#waiting.delete(raw);
+        this.#connected.delete(raw);
         if (this.#closed) {
           raw.destroy();
           return;
@@ -183,7 +190,10 @@ export class RelayListener extends EventEmitter {
         this.emit('connection', raw);
       },
       (err: NoiseError) => {
-        if (sock) this.#waiting.delete(sock);
+        if (sock) {
+          this.#waiting.delete(sock);
+          this.#connected.delete(sock);
+        }
         if (this.#closed) return;
         if (this.listenerCount('error') > 0) this.emit('error', err);
         const t = setTimeout(() => {

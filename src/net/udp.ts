@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events';
 import type { KeyPair } from '../crypto/types.js';
 import type { BackendChoice } from '../crypto/resolve.js';
 import { HandshakeState } from '../engine/handshake-state.js';
+import { isOneWay } from '../patterns/types.js';
 import { NoiseError } from '../errors.js';
 import { checkBytes, equalBytes } from '../bytes.js';
 import { DatagramSession, type HandshakeLike, type SessionStats } from '../datagram/session.js';
@@ -184,6 +185,15 @@ function checkOptions(o: UdpOptions): void {
 }
 
 function handshakeFor(o: UdpOptions, initiator: boolean, cachedKey?: Uint8Array): HandshakeLike {
+  const hs = makeHandshake(o, initiator, cachedKey);
+  if (hs instanceof HandshakeState && isOneWay(hs.pattern)) {
+    hs.destroy();
+    throw new NoiseError('ERR_NOISE_ONE_WAY', `${hs.pattern.name} is a one-way pattern (spec 7.4); UDP sessions need an interactive pattern (the server must answer)`);
+  }
+  return hs;
+}
+
+function makeHandshake(o: UdpOptions, initiator: boolean, cachedKey?: Uint8Array): HandshakeLike {
   if (o.pipes) {
     const suite = typeof o.pipes === 'object' ? o.pipes.suite : undefined;
     const common = { suite, staticKeyPair: o.staticKeyPair!, psks: o.psks, prologue: o.prologue, backend: o.backend };
@@ -325,9 +335,14 @@ export class UdpServer extends EventEmitter {
     this.#socket = socket;
     socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.#packet(u8(msg), rinfo));
     return new Promise((resolve, reject) => {
-      socket.once('error', reject);
+      const failed = (err: NodeJS.ErrnoException): void => {
+        this.#socket = undefined;
+        socket.close();
+        reject(new NoiseError('ERR_NOISE_SOCKET', `cannot listen on ${host}:${port}: ${err.code ?? err.message}`, { cause: err }));
+      };
+      socket.once('error', failed);
       socket.bind(port, host, () => {
-        socket.off('error', reject);
+        socket.off('error', failed);
         socket.on('error', (err) => this.emit('error', err));
         const a = socket.address();
         resolve({ address: a.address, port: a.port });
