@@ -69,9 +69,11 @@ export function toHex(bytes: Uint8Array): string {
 
 /** Strict hex decoding: even length, hex digits only. */
 export function fromHex(hex: string): Uint8Array {
-  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
-    throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `not a hex string: ${hex.length > 20 ? hex.slice(0, 20) + '...' : hex}`);
-  }
+  if (typeof hex !== 'string') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'hex must be a string');
+  // The message never quotes the text: it may be a private key.
+  const bad = hex.search(/[^0-9a-fA-F]/);
+  if (bad >= 0) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `not a hex string: character ${bad + 1} of ${hex.length} is not a hex digit`);
+  if (hex.length % 2 !== 0) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `not a hex string: odd length ${hex.length}`);
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 

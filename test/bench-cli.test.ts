@@ -76,9 +76,13 @@ describe('noisekit bench (CLI)', function () {
   it('bad options are one-line typed errors, before anything is measured', async () => {
     const cases: [string[], RegExp][] = [
       [['--backends', 'nodee'], /^noisekit: ERR_NOISE_INVALID_ARGUMENT: bench: backend nodee is not available here \(have node, stablelib/],
-      [['--sizes', '64,70000'], /^noisekit: ERR_NOISE_INVALID_ARGUMENT: bench: transport size 70000: sizes are 0 to 65519 bytes/],
-      [['--sizes', '1k'], /^noisekit: ERR_NOISE_INVALID_ARGUMENT: bench: transport size NaN/],
-      [['--rounds', '0'], /^noisekit: ERR_NOISE_INVALID_ARGUMENT: bench: --rounds must be a number of at least 1, got 0/],
+      [['--sizes', '64,70000'], /^noisekit: ERR_NOISE_CONFIG: option '--sizes <list>' argument '64,70000' is invalid\. expected a whole number from 0 to 65519/],
+      [['--sizes', '1k'], /^noisekit: ERR_NOISE_CONFIG: option '--sizes <list>' argument '1k' is invalid/],
+      [['--rounds', '0'], /^noisekit: ERR_NOISE_CONFIG: option '--rounds <n>' argument '0' is invalid\. expected a whole number of at least 1/],
+      [['--ms', 'abc'], /^noisekit: ERR_NOISE_CONFIG: option '--ms <n>' argument 'abc' is invalid/],
+      [['--bogus'], /^noisekit: ERR_NOISE_CONFIG: unknown option '--bogus'/],
+      [['--tcp', 'N'], /^noisekit: ERR_NOISE_ONE_WAY: bench --tcp N: a one-way pattern/],
+      [['--json', '/nonexistent-dir/x.json'], /^noisekit: ERR_NOISE_INVALID_ARGUMENT: --json \/nonexistent-dir\/x\.json: cannot write there \(ENOENT\)/],
       [['--patterns', 'ZZ'], /^noisekit: ERR_NOISE_\w+: .*ZZ/],
       [['--tcp', 'QQ'], /^noisekit: ERR_NOISE_\w+: .*QQ/],
       [['--patterns', 'XXfallback'], /^noisekit: ERR_NOISE_INVALID_ARGUMENT: XXfallback: a fallback pattern runs only after a failed first handshake/],

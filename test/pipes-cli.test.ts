@@ -31,6 +31,24 @@ describe('CLI: noisekit pipes-serve / pipes-connect', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('a port in use is one line (ERR_NOISE_SOCKET ... EADDRINUSE) and exit status 1, for pipes-serve and serve --pipes', async () => {
+    const first = await serve(['--port', '0']);
+    procs.push(first.proc);
+    const keyFile = join(dir, 'busy.key');
+    expect((await run(['keygen', '--out', keyFile])).code).to.equal(0);
+    for (const args of [
+      ['pipes-serve', '--host', '127.0.0.1', '--port', String(first.port)],
+      ['serve', '--pipes', '--protocol', 'Noise_XX_25519_ChaChaPoly_BLAKE2b', '--listen', `127.0.0.1:${first.port}`, '--key', keyFile, '--echo'],
+    ]) {
+      const r = await run(args);
+      expect(r.code, r.err).to.equal(1);
+      // (serve may first warn that it trusts any client key)
+      expect(r.err.trim().split('\n').pop(), args.join(' ')).to.match(/^noisekit: ERR_NOISE_SOCKET: cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE$/);
+      expect(r.err).not.to.match(/^\s+at /m); // no stack trace
+    }
+    first.proc.kill();
+  });
+
   it('XX, then IK with 0-RTT, then XXfallback after the server key changed', async () => {
     const cache = join(dir, 'servers.json');
     const keyA = join(dir, 'a.key');

@@ -54,6 +54,6 @@ describe('noisekit vectors (CLI)', () => {
     const r = cli(join(VECTORS_DIR, 'no-such-file.txt'));
     expect(r.status).to.equal(1);
     expect(r.stderr.trim().split('\n')).to.have.length(1);
-    expect(r.stderr).to.match(/^noisekit: ENOENT/);
+    expect(r.stderr.trim()).to.match(/^noisekit: ERR_NOISE_INVALID_ARGUMENT: cannot read vector file .*no-such-file\.txt: ENOENT$/);
   });
 });

@@ -6,7 +6,8 @@
  * JavaScript Noise libraries is `npm run bench` in a checkout (they are devDependencies).
  */
 import { Command, Option } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import * as os from 'node:os';
 import { DEFAULT_BENCH, availableBackends, benchGroups, groupContenders, inProcess, runBenchGroup, type BenchBackend, type BenchGroupResult, type BenchGroupSpec, type BenchOptions, type Measure } from '../bench/run.js';
 import { measureIsolated, serveContender } from '../bench/isolated.js';
@@ -14,9 +15,31 @@ import { renderGroup, renderHeader, renderSocket } from '../bench/table.js';
 import { socketBench, type SocketRun } from '../bench/socket.js';
 import { COMPARE_SUITE, keyNeeds } from '../bench/workloads.js';
 import { action, progress } from './output.js';
+import { wholeNumber } from './args.js';
+import { NoiseError } from '../errors.js';
+import { isOneWay } from '../patterns/types.js';
+import { resolvePattern } from '../engine/handshake-state.js';
+import { parseProtocolName } from '../protocol-name.js';
+
+/** Refuses a --json path whose directory cannot be written, before minutes of measuring. */
+function checkWritable(path: string): void {
+  try {
+    accessSync(dirname(resolve(path)), constants.W_OK);
+  } catch (err) {
+    throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `--json ${path}: cannot write there (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
+  }
+}
+
+function writeOrFail(path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (err) {
+    throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `--json ${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
+  }
+}
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
-const num = (s: string) => Number(s);
+const size = wholeNumber(0, 65519);
 
 interface Flags {
   patterns: string[];
@@ -69,10 +92,10 @@ export function benchCommand(): Command {
     .addOption(new Option('--patterns <list>', 'handshake patterns, comma-separated (modifiers allowed, e.g. XXpsk3); empty for none').argParser(list).default([...d.patterns], d.patterns.join(',')))
     .addOption(new Option('--suites <list>', 'suites <dh>_<cipher>_<hash>, comma-separated; transport uses the first').argParser(list).default([...d.suites], d.suites.join(',')))
     .addOption(new Option('--backends <list>', 'backends, comma-separated').argParser(list).default([...d.backends], `all available: ${availableBackends().join(',')}`))
-    .addOption(new Option('--sizes <list>', 'transport plaintext sizes in bytes (0-65519), comma-separated; empty for none').argParser((s: string) => list(s).map(num)).default([...d.sizes], d.sizes.join(',')))
-    .option('--rounds <n>', `rounds per group (default ${d.rounds}; --quick 5)`, num)
-    .option('--ms <n>', `milliseconds per contender per round (default ${d.ms}; --quick 50)`, num)
-    .option('--warm <n>', `CPU milliseconds of warm-up per contender (default ${d.warmCpuMs}; --quick 500)`, num)
+    .addOption(new Option('--sizes <list>', 'transport plaintext sizes in bytes (0-65519), comma-separated; empty for none').argParser((s: string) => list(s).map(size)).default([...d.sizes], d.sizes.join(',')))
+    .option('--rounds <n>', `rounds per group (default ${d.rounds}; --quick 5)`, wholeNumber(1))
+    .option('--ms <n>', `milliseconds per contender per round (default ${d.ms}; --quick 50)`, wholeNumber(1))
+    .option('--warm <n>', `CPU milliseconds of warm-up per contender (default ${d.warmCpuMs}; --quick 500)`, wholeNumber(0))
     .option('--quick', 'fewer and shorter rounds: a rough figure in seconds')
     .addOption(new Option('--tcp <list>', "patterns for the TCP loopback benchmarks (connections/s, one connection's MB/s) on the first suite; empty for none").argParser(list).default(['XX'], 'XX'))
     .option('--json <file>', 'also write the results as JSON')
@@ -91,7 +114,13 @@ export function benchCommand(): Command {
         warmCpuMs: flags.warm ?? (flags.quick ? 500 : d.warmCpuMs),
       };
       const groups = benchGroups(o); // a typed error for any bad option, before measuring
-      for (const p of flags.tcp) keyNeeds(p);
+      for (const p of flags.tcp) {
+        keyNeeds(p);
+        if (isOneWay(resolvePattern(parseProtocolName(`Noise_${p}_${COMPARE_SUITE}`)))) {
+          throw new NoiseError('ERR_NOISE_ONE_WAY', `bench --tcp ${p}: a one-way pattern has no TCP round trip to measure`);
+        }
+      }
+      if (flags.json) checkWritable(flags.json);
       console.log(renderHeader(o, flags.inProcess ? 'group' : 'contender'));
       const bar = progress(groups.length, 'bench');
       const results: BenchGroupResult[] = [];
@@ -114,7 +143,7 @@ export function benchCommand(): Command {
       if (flags.json) {
         const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '?', node: process.version, load: os.loadavg() };
         const processPer = flags.inProcess ? 'group' : 'contender';
-        writeFileSync(flags.json, JSON.stringify({ date: new Date().toISOString(), machine, options: o, processPer, groups: results, socket }, null, 2) + '\n');
+        writeOrFail(flags.json, JSON.stringify({ date: new Date().toISOString(), machine, options: o, processPer, groups: results, socket }, null, 2) + '\n');
         process.stderr.write(`noisekit: wrote ${flags.json}\n`);
       }
     }));

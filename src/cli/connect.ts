@@ -27,8 +27,9 @@ export function connectCommand(): Command {
     .option('--key-cache <file>', 'with --pipes: JSON file of cached server keys (created and updated)')
     .action(action(async (target: string, flags: DeploymentFlags & { via?: string; verbose?: boolean; udp?: boolean; pipes?: boolean; keyCache?: string }) => {
       if (flags.via && (flags.udp || flags.pipes)) throw new NoiseError('ERR_NOISE_CONFIG', '--via (relay) is TCP only: it does not combine with --udp or --pipes');
+      if (flags.keyCache !== undefined && !flags.pipes) throw new NoiseError('ERR_NOISE_CONFIG', '--key-cache is for --pipes (it caches the server keys Noise Pipes uses for IK)');
       const { host, port } = flags.via ? { host: target, port: 0 } : parseHostPort(target);
-      const { options, warnings } = resolveDeployment(deploymentFromFlags(flags), 'initiator', flags.via ? `${target}@${flags.via}` : `${host}:${port}`);
+      const { options, warnings } = resolveDeployment(deploymentFromFlags(flags), 'initiator', flags.via ? `${target}@${flags.via}` : hostPort(host, port));
       if (flags.verbose) for (const w of warnings) process.stderr.write(`noisekit: warning: ${w}\n`);
       if (flags.udp) return connectUdp(options, host, port, flags);
       if (flags.pipes) return connectPipes(options, host, port, flags);
@@ -59,4 +60,9 @@ export function connectCommand(): Command {
         process.stdin.pipe(s); // stdin EOF -> s.end() -> authenticated end of stream
       });
     }));
+}
+
+/** `HOST:PORT` as written on the command line: an IPv6 address in brackets (`[::1]:4000`). */
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

@@ -16,7 +16,7 @@ export interface DeploymentFlags extends Omit<DeploymentSettings, 'handshakeTime
   handshakeTimeout?: string;
 }
 
-/** Adds the deployment flags and the `noisekit: ERR_NOISE_CONFIG: ...` format for flag errors. */
+/** Adds the deployment flags (commander's errors become one line: cli/args.ts oneLineErrors). */
 export function withDeploymentFlags(cmd: Command): Command {
   return cmd
     .option('--protocol <name>', 'Noise protocol name, e.g. Noise_XX_25519_ChaChaPoly_BLAKE2s')
@@ -28,11 +28,7 @@ export function withDeploymentFlags(cmd: Command): Command {
     .option('--prologue <hex>', 'prologue bytes in hex (must match on both sides)')
     .option('--config <file>', 'deployment file (JSON, see docs/cli.md); flags override it')
     .addOption(new Option('--backend <name>', 'crypto backend').choices(['auto', 'node', 'stablelib', 'sodium']))
-    .option('--handshake-timeout <ms>', 'handshake time limit in milliseconds (default 10000)')
-    .configureOutput({
-      // commander's own errors (unknown flag, missing value) as one noisekit line
-      outputError: (str, write) => write(`noisekit: ERR_NOISE_CONFIG: ${str.replace(/^error: /, '').trim()}\n`),
-    });
+    .option('--handshake-timeout <ms>', 'handshake time limit in milliseconds (default 10000)');
 }
 
 /** The settings of the flags, on top of the --config file when given. */

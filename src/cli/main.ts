@@ -14,6 +14,7 @@ import { connectCommand } from './connect.js';
 import { patternsCommand } from './patterns.js';
 import { relayCommand } from './relay.js';
 import { benchCommand } from './bench.js';
+import { oneLineErrors } from './args.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -30,7 +31,7 @@ export function buildProgram(): Command {
   program.addCommand(patternsCommand());
   program.addCommand(relayCommand());
   program.addCommand(benchCommand());
-  return program;
+  return oneLineErrors(program);
 }
 
 await buildProgram().parseAsync(process.argv);

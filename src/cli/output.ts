@@ -8,7 +8,8 @@ import { isNoiseError } from '../errors.js';
 /** Prints an error as one line (`noisekit: ERR_CODE: message`) and sets a failing exit code. */
 export function reportError(err: unknown): void {
   const code = isNoiseError(err) ? err.code : (err as { code?: string })?.code;
-  const message = err instanceof Error ? err.message : String(err);
+  // One line: a message quoting a parser's error (e.g. JSON.parse) may hold line breaks.
+  const message = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ').trim();
   const prefix = code && !message.startsWith(code) ? `${code}: ` : '';
   process.stderr.write(`noisekit: ${prefix}${message}\n`);
   process.exitCode = process.exitCode || 1;

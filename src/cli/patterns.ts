@@ -9,6 +9,8 @@ import { formatPattern } from '../patterns/types.js';
 import { parseProtocolName } from '../protocol-name.js';
 import { describePattern, summarizePattern, SOURCE_TEXT, DESTINATION_TEXT, IDENTITY_TEXT, type PartyProperties } from '../patterns/describe.js';
 import { action } from './output.js';
+import { NoiseError } from '../errors.js';
+import { resolveSuite } from '../crypto/resolve.js';
 
 const FAMILIES = ['one-way', 'fundamental', 'deferred'];
 
@@ -33,8 +35,10 @@ export function patternsCommand(): Command {
         return;
       }
       // Accept `XXpsk3` or a full protocol name.
-      const section = name.startsWith('Noise') ? name : `Noise_${name}_25519_ChaChaPoly_BLAKE2s`;
-      const p = parseProtocolName(section);
+      if (!/^\S+$/.test(name)) throw new NoiseError('ERR_NOISE_UNKNOWN_PATTERN', `not a pattern name: ${JSON.stringify(name)}`);
+      const full = name.startsWith('Noise');
+      const p = parseProtocolName(full ? name : `Noise_${name}_25519_ChaChaPoly_BLAKE2s`);
+      if (full) resolveSuite(p); // a full name's algorithms must exist too
       const pattern = reg.get(p.pattern, p.modifiers);
       const d = describePattern(pattern);
       process.stdout.write(formatPattern(pattern));

@@ -4,34 +4,28 @@
  * the cache is stale. Argument parsing only; the work is in net/pipes.ts.
  */
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createPipesServer, pipesConnect, type PipesSocketOptions } from '../net/pipes.js';
 import type { NoiseSocketOptions } from '../net/options.js';
 import { NoiseError } from '../errors.js';
 import { parseProtocolName } from '../protocol-name.js';
 import { FileKeyCache } from '../pipes/key-cache.js';
-import { generateKeyPair, keyPairFromPrivate } from '../crypto/keys.js';
-import { fromHex, toHex } from '../bytes.js';
-import type { KeyPair } from '../crypto/types.js';
+import { toHex } from '../bytes.js';
 import { action } from './output.js';
-
-function loadKey(path: string | undefined): KeyPair {
-  if (!path) return generateKeyPair();
-  return keyPairFromPrivate(fromHex(readFileSync(path, 'utf8').trim()));
-}
+import { listenOn } from './listen.js';
+import { keyFromFile, port, wholeNumber } from './args.js';
 
 /** `noisekit pipes-serve`: prints `listening tcp HOST:PORT key HEX`, then per connection its mode and data. */
 export function pipesServeCommand(): Command {
   return new Command('pipes-serve')
     .description('serve Noise Pipes over TCP (XX, IK with 0-RTT, XXfallback)')
     .option('--host <host>', 'address', '127.0.0.1')
-    .requiredOption('--port <port>', 'TCP port (0: any free port)')
-    .option('--key <file>', 'file with the static private key in hex (default: a fresh key)')
+    .requiredOption('--port <port>', 'TCP port (0: any free port)', port)
+    .option('--key <file>', 'private key file (noisekit keygen --out FILE; default: a fresh key)')
     .option('--suite <dh_cipher_hash>', 'algorithms', '25519_ChaChaPoly_BLAKE2s')
     .option('--echo', 'send everything back, then end')
-    .action(action(async (flags: { host: string; port: string; key?: string; suite: string; echo?: boolean }) => {
-      const key = loadKey(flags.key);
+    .action(action(async (flags: { host: string; port: number; key?: string; suite: string; echo?: boolean }) => {
+      const key = keyFromFile(flags.key);
       const server = createPipesServer({ staticKeyPair: key, suite: flags.suite }, (s) => {
         console.log(`session ${s.pipes.mode} early-data ${s.pipes.earlyDataAccepted ? '0-rtt' : 'after-handshake'} remote-key ${toHex(s.remoteStaticKey!)}`);
         const chunks: Buffer[] = [];
@@ -43,7 +37,7 @@ export function pipesServeCommand(): Command {
         });
       });
       server.on('connectionError', (err: Error & { code?: string }) => console.error(`connection error ${err.code ?? ''}: ${err.message}`));
-      await new Promise<void>((resolve) => server.listen(Number(flags.port), flags.host, resolve));
+      await listenOn(server, flags.port, flags.host, `${flags.host}:${flags.port}`);
       const a = server.address() as AddressInfo;
       console.log(`listening tcp ${a.address}:${a.port} key ${toHex(key.publicKey)}`);
       await new Promise<void>((resolve) => {
@@ -59,22 +53,22 @@ export function pipesConnectCommand(): Command {
   return new Command('pipes-connect')
     .description('connect to a Noise Pipes server (IK when --key-cache knows it, XX otherwise)')
     .option('--host <host>', 'address', '127.0.0.1')
-    .requiredOption('--port <port>', 'TCP port')
-    .option('--key <file>', 'file with the static private key in hex (default: a fresh key)')
+    .requiredOption('--port <port>', 'TCP port', port)
+    .option('--key <file>', 'private key file (noisekit keygen --out FILE; default: a fresh key)')
     .option('--suite <dh_cipher_hash>', 'algorithms', '25519_ChaChaPoly_BLAKE2s')
     .option('--key-cache <file>', 'JSON file of cached server keys (created and updated)')
     .option('--early-data <text>', 'sent zero-RTT when possible, otherwise right after the handshake')
     .option('--message <text>', 'sent after the handshake', '')
-    .option('--handshake-timeout <ms>', 'handshake time limit', '10000')
-    .action(action(async (flags: { host: string; port: string; key?: string; suite: string; keyCache?: string; earlyData?: string; message: string; handshakeTimeout: string }) => {
+    .option('--handshake-timeout <ms>', 'handshake time limit', wholeNumber(0, 2 ** 31 - 1), 10000)
+    .action(action(async (flags: { host: string; port: number; key?: string; suite: string; keyCache?: string; earlyData?: string; message: string; handshakeTimeout: number }) => {
       const s = await pipesConnect({
         host: flags.host,
-        port: Number(flags.port),
-        staticKeyPair: loadKey(flags.key),
+        port: flags.port,
+        staticKeyPair: keyFromFile(flags.key),
         suite: flags.suite,
         keyCache: flags.keyCache ? new FileKeyCache(flags.keyCache) : undefined,
         earlyData: flags.earlyData === undefined ? undefined : new TextEncoder().encode(flags.earlyData),
-        handshakeTimeout: Number(flags.handshakeTimeout),
+        handshakeTimeout: flags.handshakeTimeout,
       });
       console.log(`connected ${s.pipes.mode} early-data ${s.pipes.earlyDataAccepted ? '0-rtt' : 'after-handshake'} server-key ${toHex(s.remoteStaticKey!)}`);
       const chunks: Buffer[] = [];
@@ -122,7 +116,7 @@ export async function servePipes(options: NoiseSocketOptions, host: string, port
     s.pipe(s);
   });
   server.on('connectionError', (err: Error & { code?: string }) => log(`connection-error ${err.code ?? 'ERR_NOISE_SOCKET'}: ${err.message}`));
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  await listenOn(server, port, host, `${host}:${port}`);
   const a = server.address() as AddressInfo;
   log(`listening pipes ${a.address}:${a.port} suite ${o.suite} key ${toHex(o.staticKeyPair.publicKey)}`);
   await new Promise<void>((resolve) => {

@@ -19,6 +19,8 @@ import type { NoiseSocketOptions } from '../net/options.js';
 import { NoiseError, isNoiseError } from '../errors.js';
 import { toHex } from '../bytes.js';
 import { action } from './output.js';
+import { listenOn } from './listen.js';
+import { wholeNumber } from './args.js';
 
 const log = (line: string) => process.stderr.write(`noisekit: ${line}\n`);
 
@@ -34,19 +36,14 @@ export function relayCommand(): Command {
   return new Command('relay')
     .description('run an untrusted relay: services behind NAT register names, clients connect by name (docs/relay.md)')
     .requiredOption('--listen <host:port>', 'address to listen on, e.g. 0.0.0.0:7000 (port 0: any free port)')
-    .option('--connect-wait <ms>', 'how long a client waits for a free service connection', '3000')
-    .action(action(async (flags: { listen: string; connectWait: string }) => {
+    .option('--connect-wait <ms>', 'how long a client waits for a free service connection', wholeNumber(0, 2 ** 31 - 1), 3000)
+    .action(action(async (flags: { listen: string; connectWait: number }) => {
       const { host, port } = parseHostPort(flags.listen);
-      const connectWait = Number(flags.connectWait);
+      const connectWait = flags.connectWait;
       const relay = createRelay({ connectWait });
       relay.on('splice', (name: string) => log(`splice ${name}`));
       relay.on('peerError', (err: unknown) => log(`peer-error ${isNoiseError(err) ? err.code : 'ERR_NOISE_SOCKET'}: ${(err as Error).message}`));
-      await new Promise<void>((resolve, reject) => {
-        relay.once('error', reject);
-        relay.listen(port, host, () => resolve());
-      }).catch((err: NodeJS.ErrnoException) => {
-        throw new NoiseError('ERR_NOISE_SOCKET', `cannot listen on ${flags.listen}: ${err.code ?? err.message}`, { cause: err });
-      });
+      await listenOn(relay, port, host, flags.listen);
       const a = relay.address() as AddressInfo;
       log(`relay listening ${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`);
       await untilSignal();

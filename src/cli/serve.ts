@@ -20,6 +20,7 @@ import { withDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from '
 import { serveUdp } from './udp.js';
 import { servePipes } from './pipes.js';
 import { relayServe } from './relay.js';
+import { listenOn } from './listen.js';
 
 const log = (line: string) => process.stderr.write(`noisekit: ${line}\n`);
 
@@ -53,12 +54,7 @@ export function serveCommand(): Command {
         log(`connection-error ${info.remoteAddress ?? '?'}:${info.remotePort ?? '?'} ${code}: ${(err as Error).message}`);
       });
       if (flags.via) return relayServe(server, flags.via, flags.name, options, trust, log);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => resolve());
-      }).catch((err: NodeJS.ErrnoException) => {
-        throw new NoiseError('ERR_NOISE_SOCKET', `cannot listen on ${flags.listen}: ${err.code ?? err.message}`, { cause: err });
-      });
+      await listenOn(server, port, host, flags.listen);
       const a = server.address() as AddressInfo;
       const key = options.staticKeyPair ? toHex(options.staticKeyPair.publicKey) : '-';
       log(`listening ${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port} protocol ${options.protocol} key ${key} trust ${trust}`);

@@ -8,33 +8,27 @@
  * udp-connect sends `--count` datagrams of `--message` (or each stdin line), prints what comes
  * back, and ends with `sent N, received M` (exit 1 if the handshake fails).
  */
-import { Command, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { createUdpServer, udpConnect, type UdpOptions } from '../net/udp.js';
 import { FileKeyCache } from '../pipes/key-cache.js';
-import { generateKeyPair, keyPairFromPrivate } from '../crypto/keys.js';
-import { fromHex, toHex } from '../bytes.js';
+import { toHex } from '../bytes.js';
+import { parsePublicKey } from '../net/trust.js';
 import type { KeyPair } from '../crypto/types.js';
 import type { NoiseSocketOptions } from '../net/options.js';
 import { action } from './output.js';
+import { keyFromFile, port, wholeNumber } from './args.js';
 import { NoiseError } from '../errors.js';
 import { parseProtocolName } from '../protocol-name.js';
 
 interface CommonFlags {
   host: string;
-  port: string;
+  port: number;
   key?: string;
   protocol?: string;
   pipes?: boolean;
-  rekeyInterval?: string;
-  handshakeTimeout: string;
-}
-
-/** The static key pair from `--key FILE` (private key in hex), or a fresh one. */
-function loadKey(path: string | undefined): KeyPair {
-  if (!path) return generateKeyPair();
-  return keyPairFromPrivate(fromHex(readFileSync(path, 'utf8').trim()));
+  rekeyInterval?: number;
+  handshakeTimeout: number;
 }
 
 function common(flags: CommonFlags, staticKeyPair: KeyPair): UdpOptions {
@@ -42,20 +36,20 @@ function common(flags: CommonFlags, staticKeyPair: KeyPair): UdpOptions {
     protocol: flags.protocol,
     pipes: flags.pipes,
     staticKeyPair,
-    handshakeTimeout: Number(flags.handshakeTimeout),
-    datagram: flags.rekeyInterval ? { rekeyInterval: BigInt(flags.rekeyInterval) } : undefined,
+    handshakeTimeout: flags.handshakeTimeout,
+    datagram: flags.rekeyInterval !== undefined ? { rekeyInterval: BigInt(flags.rekeyInterval) } : undefined,
   };
 }
 
 function withCommonOptions(cmd: Command): Command {
   return cmd
     .option('--host <host>', 'address', '127.0.0.1')
-    .requiredOption('--port <port>', 'UDP port (0: any free port, for udp-serve)')
-    .option('--key <file>', 'file with this side\'s static private key in hex (default: a fresh key)')
+    .requiredOption('--port <port>', 'UDP port (0: any free port, for udp-serve)', port)
+    .option('--key <file>', 'this side\'s private key file (noisekit keygen --out FILE; default: a fresh key)')
     .option('--protocol <name>', 'Noise protocol name (default Noise_XX_25519_ChaChaPoly_BLAKE2s)')
     .option('--pipes', 'Noise Pipes: IK with a cached server key, XX otherwise, XXfallback when the cache is stale')
-    .option('--rekey-interval <n>', 'rekey every N nonces (both sides must agree)')
-    .option('--handshake-timeout <ms>', 'handshake time limit', '10000');
+    .option('--rekey-interval <n>', 'rekey every N nonces (both sides must agree)', wholeNumber(1))
+    .option('--handshake-timeout <ms>', 'handshake time limit', wholeNumber(0, 2 ** 31 - 1), 10000);
 }
 
 /** `noisekit udp-serve`. */
@@ -63,7 +57,7 @@ export function udpServeCommand(): Command {
   return withCommonOptions(new Command('udp-serve').description('serve Noise over UDP (datagram mode: explicit nonces, replay window)'))
     .option('--echo', 'send every datagram back')
     .action(action(async (flags: CommonFlags & { echo?: boolean }) => {
-      const key = loadKey(flags.key);
+      const key = keyFromFile(flags.key);
       const server = createUdpServer(common(flags, key), (s) => {
         const from = `${s.remoteAddress.address}:${s.remoteAddress.port}`;
         console.log(`session ${from}${s.mode ? ` ${s.mode}` : ''} remote-key ${s.remoteStaticKey ? toHex(s.remoteStaticKey) : '-'}`);
@@ -72,7 +66,7 @@ export function udpServeCommand(): Command {
           if (flags.echo) s.send(m);
         });
       });
-      const a = await server.listen(Number(flags.port), flags.host);
+      const a = await server.listen(flags.port, flags.host);
       console.log(`listening udp ${a.address}:${a.port} key ${toHex(key.publicKey)}`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
@@ -85,17 +79,17 @@ export function udpServeCommand(): Command {
 /** `noisekit udp-connect`. */
 export function udpConnectCommand(): Command {
   return withCommonOptions(new Command('udp-connect').description('connect to a Noise UDP server and exchange datagrams'))
-    .option('--server-key <hex>', 'the server\'s static public key (for IK, NK, ...)')
+    .option('--server-key <key>', 'the server\'s static public key, hex or base64 (for IK, NK, ...)')
     .option('--key-cache <file>', 'with --pipes: JSON file of cached server keys')
     .option('--message <text>', 'datagram to send (default: one per stdin line)')
-    .addOption(new Option('--count <n>', 'how many times to send --message').default('1'))
-    .option('--wait <ms>', 'how long to wait for replies after the last send', '500')
-    .action(action(async (flags: CommonFlags & { serverKey?: string; keyCache?: string; message?: string; count: string; wait: string }) => {
+    .option('--count <n>', 'how many times to send --message', wholeNumber(0), 1)
+    .option('--wait <ms>', 'how long to wait for replies after the last send', wholeNumber(0, 2 ** 31 - 1), 500)
+    .action(action(async (flags: CommonFlags & { serverKey?: string; keyCache?: string; message?: string; count: number; wait: number }) => {
       const session = await udpConnect({
-        ...common(flags, loadKey(flags.key)),
+        ...common(flags, keyFromFile(flags.key)),
         host: flags.host,
-        port: Number(flags.port),
-        remoteStaticKey: flags.serverKey ? fromHex(flags.serverKey) : undefined,
+        port: flags.port,
+        remoteStaticKey: flags.serverKey ? parsePublicKey(flags.serverKey) : undefined,
         keyCache: flags.keyCache ? new FileKeyCache(flags.keyCache) : undefined,
       });
       console.log(`connected${session.mode ? ` ${session.mode}` : ''} server-key ${session.remoteStaticKey ? toHex(session.remoteStaticKey) : '-'}`);
@@ -107,7 +101,7 @@ export function udpConnectCommand(): Command {
       });
       const enc = new TextEncoder();
       if (flags.message !== undefined) {
-        for (let i = 0; i < Number(flags.count); i++, sent++) session.send(enc.encode(flags.message));
+        for (let i = 0; i < flags.count; i++, sent++) session.send(enc.encode(flags.message));
       } else {
         for await (const line of createInterface({ input: process.stdin })) {
           if (line.length === 0) continue;
@@ -115,7 +109,7 @@ export function udpConnectCommand(): Command {
           sent++;
         }
       }
-      await new Promise((r) => setTimeout(r, Number(flags.wait)));
+      await new Promise((r) => setTimeout(r, flags.wait));
       console.log(`sent ${sent}, received ${received}`);
       session.close();
     }));

@@ -19,8 +19,8 @@ export function vectorsCommand(): Command {
     .option('--verbose', 'list every failed and skipped vector')
     .action(action((files: string[], opts: { backend: BackendChoice; verbose?: boolean }) => {
       const total: Tally = { passed: 0, failed: 0, skipped: 0 };
-      for (const file of files) {
-        const vectors = loadVectorFile(file);
+      const loaded = files.map((file) => ({ file, vectors: loadVectorFile(file) })); // every file readable before any runs
+      for (const { file, vectors } of loaded) {
         const bar = progress(vectors.length, basename(file));
         const results: VectorResult[] = [];
         for (const v of vectors) {

@@ -72,5 +72,11 @@ export function parseVectors(text: string, source = '<vectors>'): NoiseVector[] 
 
 /** Reads and parses a vector file. */
 export function loadVectorFile(path: string): NoiseVector[] {
-  return parseVectors(readFileSync(path, 'utf8'), path);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `cannot read vector file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+  }
+  return parseVectors(text, path);
 }
