@@ -92,6 +92,10 @@ describe('CLI arguments: one typed line for every bad input', function () {
     expectOneLine(await runCli(['patterns', 'Noise_XX_25519_Foo_BLAKE2s']), /^noisekit: ERR_NOISE_UNSUPPORTED_ALGORITHM: cipher "Foo"/, 'patterns');
     expectOneLine(await runCli(['patterns', 'X X']), /^noisekit: ERR_NOISE_UNKNOWN_PATTERN: not a pattern name: "X X"$/, 'patterns space');
     expect((await runCli(['patterns', 'Noise_XX_448_AESGCM_SHA512'])).status).to.equal(0);
+    const key = join(dir, 'serve.key');
+    await runCli(['keygen', '--out', key]);
+    // Without a trust flag serve warns that anyone can connect; an unknown cipher must be the only line.
+    expectOneLine(await runCli(['serve', '--listen', '127.0.0.1:0', '--protocol', 'Noise_XX_25519_Foo_BLAKE2s', '--key', key, '--echo']), /^noisekit: ERR_NOISE_UNSUPPORTED_ALGORITHM: cipher "Foo"/, 'serve');
   });
 
   it('settings that cannot work are refused up front: a one-way pattern over UDP, --key-cache without --pipes', async () => {

@@ -21,6 +21,8 @@ import { serveUdp } from './udp.js';
 import { servePipes } from './pipes.js';
 import { relayServe } from './relay.js';
 import { listenOn } from './listen.js';
+import { resolveSuite } from '../crypto/resolve.js';
+import { parseProtocolName } from '../protocol-name.js';
 
 const log = (line: string) => process.stderr.write(`noisekit: ${line}\n`);
 
@@ -40,6 +42,7 @@ export function serveCommand(): Command {
       if (flags.via && (flags.udp || flags.pipes)) throw new NoiseError('ERR_NOISE_CONFIG', '--via (relay) is TCP only: it does not combine with --udp or --pipes');
       const { host, port } = flags.via ? { host: '', port: 0 } : parseHostPort(flags.listen);
       const { options, trust, warnings } = resolveDeployment(deploymentFromFlags(flags), 'responder', 'client');
+      resolveSuite(parseProtocolName(options.protocol), options.backend); // an unknown algorithm is the only line, not after the warnings
       for (const w of warnings) log(`warning: ${w}`);
       if (flags.udp) return serveUdp(options, host, port, flags, log);
       if (flags.pipes) return servePipes(options, host, port, flags, log);
