@@ -172,6 +172,19 @@ describe('relay: end to end through an untrusted relay (loopback)', function () 
     expect(socket.secure).to.not.equal(true);
   });
 
+  it('connect({ via, service }) with a malformed relay address or service name throws ERR_NOISE_INVALID_ARGUMENT at once', () => {
+    const key = generateKeyPair().publicKey;
+    for (const [via, service] of [['nonsense', 'svc'], ['127.0.0.1:1', 'bad name'], ['127.0.0.1:1', '']]) {
+      let code: string | undefined;
+      try {
+        connect({ via: via!, service: service!, protocol: PROTOCOL, remoteStaticKey: key });
+      } catch (err) {
+        code = (err as NoiseError).code;
+      }
+      expect(code, `${via} ${service}`).to.equal('ERR_NOISE_INVALID_ARGUMENT');
+    }
+  });
+
   it('connect({ via, service }) reaches the service through the relay with the normal connect() API', async () => {
     const r = await startRelay();
     relay = r.relay;

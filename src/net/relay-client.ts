@@ -229,6 +229,10 @@ class RelayStream extends Duplex {
   #wantRead = false;
 
   constructor(options: RelayConnectOptions) {
+    // Bad arguments throw here, typed, rather than surfacing later as a failed stream.
+    if (!options || typeof options !== 'object') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'options are required');
+    relayAddress(options.relay);
+    checkServiceName(options.service);
     super({ allowHalfOpen: true });
     relayConnect(options).then(
       (socket) => {
