@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import {
   applyModifiers, BACKENDS, CipherState, generateKeyPair, HalfDuplexTransport, HandshakeState, hkdf, NoiseError,
-  parsePattern, resolveSuite, validatePattern, type BackendChoice, type TransportState,
+  parsePattern, resolveSuite, validatePattern, type BackendChoice, type TransportState, builtinPatterns, PatternRegistry,
 } from '../src/index.js';
 import { loadSodiumBackend } from '../src/crypto/sodium.js';
 
@@ -219,6 +219,22 @@ describe('API misuse', () => {
       expect(codeOf(() => applyModifiers(nn, 'psk0' as never))).to.equal('ERR_NOISE_INVALID_ARGUMENT');
       expect(codeOf(() => parsePattern(5 as never))).to.equal('ERR_NOISE_INVALID_ARGUMENT');
       expect(new HandshakeState({ protocol, initiator: true, pattern: nn }).writeMessage()).to.have.length(32);
+    });
+
+    it('the registry hands out frozen patterns, so no caller can change XX for the others; bad get() arguments are typed', () => {
+      const xx = builtinPatterns().get('XX');
+      expect(Object.isFrozen(xx) && Object.isFrozen(xx.messages) && Object.isFrozen(xx.messages[0]!.tokens)).to.equal(true);
+      expect(() => (xx.messages as unknown as unknown[]).push({ direction: '->', tokens: ['e'] })).to.throw(TypeError);
+      expect(Object.isFrozen(builtinPatterns().get('XX', ['psk3']).messages[2]!.tokens)).to.equal(true);
+      const i = new HandshakeState({ protocol: 'Noise_XX_25519_ChaChaPoly_BLAKE2s', initiator: true, staticKeyPair: generateKeyPair() });
+      expect(i.writeMessage()).to.have.length(32);
+      expect(codeOf(() => builtinPatterns().get('XX', 'psk3' as never))).to.equal('ERR_NOISE_INVALID_ARGUMENT');
+      expect(codeOf(() => new PatternRegistry().add(null as never))).to.equal('ERR_NOISE_PATTERN_INVALID');
+      // A registered pattern is a copy: changing the caller's object afterwards changes nothing.
+      const mine = parsePattern('ZZ:\n  -> e\n  <- e, ee\n');
+      const reg = new PatternRegistry().add(mine);
+      (mine.messages[0]!.tokens as unknown as string[]).push('s');
+      expect(reg.get('ZZ').messages[0]!.tokens).to.deep.equal(['e']);
     });
 
     it('resolveSuite and hkdf with missing arguments: ERR_NOISE_INVALID_ARGUMENT', () => {

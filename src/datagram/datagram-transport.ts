@@ -13,7 +13,7 @@
  * of the next epoch; the skipped nonces are simply never used.
  */
 import type { CipherKey, Cipher } from '../crypto/types.js';
-import type { TransportState } from '../engine/transport-state.js';
+import { TransportState } from '../engine/transport-state.js';
 import { MAX_MESSAGE_LENGTH, MAX_NONCE, TAG_LENGTH } from '../engine/cipher-state.js';
 import { defaultRekey } from '../crypto/hkdf.js';
 import { NoiseError } from '../errors.js';
@@ -31,6 +31,24 @@ export interface DatagramOptions {
   rekeyInterval?: number | bigint;
   /** Most epochs a received nonce may jump ahead (bounds the REKEY work a packet can cause; default 1024). */
   maxRekeySkip?: number;
+}
+
+/**
+ * Throws ERR_NOISE_INVALID_ARGUMENT unless `options` are valid DatagramOptions. The UDP server and
+ * client call it when they are created: a bad option found only when the first handshake
+ * completes would fail inside packet handling, far from the call that caused it.
+ */
+export function checkDatagramOptions(options: unknown): asserts options is DatagramOptions | undefined {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'datagram options must be an object');
+  const o = options as DatagramOptions;
+  if (o.replayWindow !== undefined) new ReplayWindow(o.replayWindow); // its own checks
+  const r = o.rekeyInterval;
+  if (r !== undefined && !((typeof r === 'bigint' && r >= 1n) || (Number.isSafeInteger(r) && (r as number) >= 1))) {
+    throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'rekeyInterval must be a whole number of at least 1');
+  }
+  const skip = o.maxRekeySkip;
+  if (skip !== undefined && (!Number.isSafeInteger(skip) || skip < 1)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'maxRekeySkip must be a positive integer');
 }
 
 /** Counters of what the receiving side did, for tests and monitoring. */
@@ -68,6 +86,8 @@ export class DatagramTransport {
   readonly stats: DatagramStats = { sent: 0, received: 0, replayed: 0, tooOld: 0, forged: 0 };
 
   constructor(transport: TransportState, options: DatagramOptions = {}) {
+    checkDatagramOptions(options);
+    if (!(transport instanceof TransportState)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'a DatagramTransport wraps a TransportState (from split())');
     const key = transport.receive.snapshot().key;
     if (!key || transport.send.nonce !== 0n || transport.receive.nonce !== 0n) {
       throw new NoiseError('ERR_NOISE_INVALID_STATE', 'a DatagramTransport needs a fresh TransportState (straight from split())');

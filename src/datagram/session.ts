@@ -13,7 +13,7 @@ import type { HandshakeAction } from '../engine/handshake-state.js';
 import type { TransportState } from '../engine/transport-state.js';
 import { NoiseError, isNoiseError } from '../errors.js';
 import { copyBytes, equalBytes, EMPTY } from '../bytes.js';
-import { DatagramTransport, type DatagramOptions, type DatagramStats } from './datagram-transport.js';
+import { checkDatagramOptions, DatagramTransport, type DatagramOptions, type DatagramStats } from './datagram-transport.js';
 import { decodePacket, encodeHandshake, encodeTransport } from './packet.js';
 
 /** What a handshake object must offer: HandshakeState, PipesInitiator and PipesResponder all do. */
@@ -64,6 +64,10 @@ export class DatagramSession {
 
   /** Wraps a fresh handshake object (it is owned and destroyed by this session). */
   constructor(hs: HandshakeLike, initiator: boolean, options: DatagramOptions = {}) {
+    if (typeof hs !== 'object' || hs === null || typeof hs.writeMessage !== 'function' || typeof hs.readMessage !== 'function') {
+      throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'a DatagramSession runs a handshake (HandshakeState, PipesInitiator or PipesResponder)');
+    }
+    checkDatagramOptions(options);
     this.#hs = hs;
     this.initiator = initiator;
     this.#options = options;
@@ -191,7 +195,13 @@ export class DatagramSession {
     if (this.#dt) return;
     this.#remoteStatic = this.#hs.remoteStaticKey;
     this.#hash = this.#hs.handshakeHash;
-    this.#dt = new DatagramTransport(this.#hs.split(), this.#options);
+    const transport = this.#hs.split();
+    try {
+      this.#dt = new DatagramTransport(transport, this.#options);
+    } catch (err) {
+      transport.destroy(); // never leave its keys behind
+      throw err;
+    }
   }
 
   #ack(): Uint8Array {

@@ -3,7 +3,7 @@
  * tls.connect(). Framing and termination follow spec section 13; see noise-socket.ts.
  */
 import net from 'node:net';
-import type { Duplex } from 'node:stream';
+import { PassThrough, type Duplex } from 'node:stream';
 import { NoiseError } from '../errors.js';
 import { NoiseSocket } from './noise-socket.js';
 import type { NoiseSocketOptions } from './options.js';
@@ -36,6 +36,8 @@ export function connect(options: ConnectOptions, onSecureConnect?: (s: NoiseSock
   if ('socket' in options && options.socket !== undefined) {
     raw = options.socket;
   } else if ('via' in options && options.via !== undefined) {
+    // The relay stream sends its request as soon as it exists: check the Noise options first.
+    new NoiseSocket(new PassThrough(), { ...socketOptions(options), initiator: true }).destroy();
     raw = relayStream({ relay: options.via, service: options.service, timeout: options.relayTimeout });
     try {
       return wrap(raw, options, onSecureConnect);
@@ -62,11 +64,16 @@ export function connect(options: ConnectOptions, onSecureConnect?: (s: NoiseSock
   return wrap(raw, options, onSecureConnect);
 }
 
-function wrap(raw: Duplex, options: ConnectOptions, onSecureConnect?: (s: NoiseSocket) => void): NoiseSocket {
+/** The NoiseSocket options of connect()'s options (without the transport's own). */
+function socketOptions(options: ConnectOptions): NoiseSocketOptions {
   const { socket: _s, host: _h, port: _p, via: _v, service: _n, relayTimeout: _t, ...rest } = options as ConnectOptions & {
     socket?: unknown; host?: unknown; port?: unknown; via?: unknown; service?: unknown; relayTimeout?: unknown;
   };
-  const s = new NoiseSocket(raw, { ...(rest as NoiseSocketOptions), initiator: true });
+  return rest as NoiseSocketOptions;
+}
+
+function wrap(raw: Duplex, options: ConnectOptions, onSecureConnect?: (s: NoiseSocket) => void): NoiseSocket {
+  const s = new NoiseSocket(raw, { ...socketOptions(options), initiator: true });
   s.once('secure', () => s.emit('secureConnect'));
   if (onSecureConnect) s.once('secureConnect', () => onSecureConnect(s));
   return s;

@@ -25,7 +25,7 @@ import { TransportState, MAX_PLAINTEXT_LENGTH } from '../engine/transport-state.
 import { MAX_MESSAGE_LENGTH } from '../engine/cipher-state.js';
 import { isOneWay } from '../patterns/types.js';
 import { NoiseError, isNoiseError } from '../errors.js';
-import { copyBytes, EMPTY } from '../bytes.js';
+import { checkBytes, copyBytes, EMPTY } from '../bytes.js';
 import { FrameDecoder, writeFrame } from './framing.js';
 import { RekeyPolicy } from './rekey-policy.js';
 import {
@@ -59,6 +59,9 @@ export type NoiseSocketConstructorOptions = NoiseSocketOptions & {
 };
 
 const kFromTransport = Symbol('noisekit.fromTransport');
+
+/** Options that act only during a handshake; fromTransport() refuses them rather than ignore them. */
+const HANDSHAKE_ONLY_OPTIONS = ['staticKeyPair', 'remoteStaticKey', 'psks', 'prologue', 'handshakePayload', 'verifyRemote', 'handshakeTimeout', 'maxHandshakeMessageLength'] as const;
 
 interface FromTransport {
   transport: TransportState;
@@ -187,6 +190,15 @@ export class NoiseSocket extends Duplex {
     if (!(transport instanceof TransportState)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'transport must be a TransportState');
     if (!info || typeof info.protocol !== 'string' || !(info.handshakeHash instanceof Uint8Array) || typeof info.initiator !== 'boolean') {
       throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'info must be { protocol, initiator, handshakeHash, ... }');
+    }
+    if (info.remoteStaticKey !== undefined) checkBytes('info.remoteStaticKey', info.remoteStaticKey);
+    if (info.remoteHandshakePayloads !== undefined && !(Array.isArray(info.remoteHandshakePayloads) && info.remoteHandshakePayloads.every((p) => p instanceof Uint8Array))) {
+      throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'info.remoteHandshakePayloads must be an array of Uint8Array');
+    }
+    // The handshake is over: options that only act during one would be silently ignored.
+    const handshakeOnly = HANDSHAKE_ONLY_OPTIONS.filter((k) => options && (options as Record<string, unknown>)[k] !== undefined);
+    if (handshakeOnly.length > 0) {
+      throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `fromTransport wraps a finished handshake; ${handshakeOnly.join(', ')} would have no effect (verify the peer before calling it)`);
     }
     const sock = new NoiseSocket(raw, {
       ...options,
@@ -507,7 +519,7 @@ export class NoiseSocket extends Duplex {
   // ---- Duplex implementation ---------------------------------------------------------------
 
   /**
-   * The application's `'data'`, `'readable'` and `'end'` listeners run inside a try/catch: an
+   * The application's `'secure'`, `'data'`, `'readable'` and `'end'` listeners run inside a try/catch: an
    * exception there closes this connection with ERR_NOISE_SOCKET (the exception is the cause)
    * instead of escaping to the event loop and ending the process, server and all. #process
    * catches what is thrown while it pushes, but Node's Readable emits buffered chunks later,
@@ -515,7 +527,7 @@ export class NoiseSocket extends Duplex {
    * after a pause and resume), where no caller of ours could catch it.
    */
   override emit(event: string | symbol, ...args: unknown[]): boolean {
-    if (event !== 'data' && event !== 'readable' && event !== 'end') return super.emit(event, ...args);
+    if (event !== 'data' && event !== 'readable' && event !== 'end' && event !== 'secure') return super.emit(event, ...args);
     try {
       return super.emit(event, ...args);
     } catch (err) {

@@ -28,8 +28,9 @@ import type { PipesOptions } from '../pipes/options.js';
 import type { KeyCache } from '../pipes/key-cache.js';
 import type { PipesMode } from '../pipes/negotiation.js';
 import { encodeFrame } from './framing.js';
-import { NoiseSocket } from './noise-socket.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT, type RekeyOptions, type VerifyRemote } from './options.js';
+import { NoiseSocket, type TransportInfo } from './noise-socket.js';
+import type { TransportState } from '../engine/transport-state.js';
+import { checkSocketOptions, DEFAULT_HANDSHAKE_TIMEOUT, type NoiseSocketOptions, type RekeyOptions, type VerifyRemote } from './options.js';
 import { streamError } from './stream-error.js';
 
 /** Options of both ends of a Noise Pipe over TCP. */
@@ -155,6 +156,17 @@ async function verify(fn: VerifyRemote | undefined, key: Uint8Array | undefined,
   if (ok !== true) throw new NoiseError('ERR_NOISE_REMOTE_REJECTED');
 }
 
+/** NoiseSocket.fromTransport, destroying the stream and the keys if it throws. */
+function wrapTransport(raw: Duplex, transport: TransportState, info: TransportInfo, options: Partial<NoiseSocketOptions>, rest: Uint8Array): NoiseSocket & { pipes: PipesResult } {
+  try {
+    return NoiseSocket.fromTransport(raw, transport, info, options, rest) as NoiseSocket & { pipes: PipesResult };
+  } catch (err) {
+    transport.destroy();
+    raw.destroy();
+    throw err;
+  }
+}
+
 function socketOptions(o: PipesSocketOptions) {
   return { idleTimeout: o.idleTimeout, rekey: o.rekey, backend: o.backend };
 }
@@ -166,6 +178,16 @@ function socketOptions(o: PipesSocketOptions) {
  */
 export async function pipesConnect(options: PipesConnectOptions): Promise<NoiseSocket & { pipes: PipesResult }> {
   if (!options || typeof options !== 'object') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'options are required');
+  // Every option is checked before anything is sent: a bad one found after the handshake would
+  // come after the early data had reached the server.
+  checkSocketOptions(options as Partial<NoiseSocketOptions>);
+  if ((!Number.isInteger(options.port) || options.port! < 1 || options.port! > 65535)) {
+    throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'port must be an integer from 1 to 65535');
+  }
+  const kc = options.keyCache as unknown;
+  if (kc !== undefined && (typeof kc !== 'object' || kc === null || typeof (kc as KeyCache).get !== 'function' || typeof (kc as KeyCache).set !== 'function')) {
+    throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'keyCache must have get() and set() (MemoryKeyCache, FileKeyCache)');
+  }
   const host = options.host ?? '127.0.0.1';
   const peer = options.peer ?? `${host}:${options.port}`;
   const early = options.earlyData ?? EMPTY;
@@ -191,7 +213,7 @@ export async function pipesConnect(options: PipesConnectOptions): Promise<NoiseS
   }
   const result: PipesResult = { mode: alice.mode, earlyDataAccepted: alice.earlyDataAccepted };
   const info = { protocol: alice.protocol, initiator: alice.mode !== 'XXfallback', remoteStaticKey: alice.remoteStaticKey, handshakeHash: alice.handshakeHash, remoteHandshakePayloads: payloads };
-  const sock = NoiseSocket.fromTransport(raw, alice.split(), info, socketOptions(options), rest) as NoiseSocket & { pipes: PipesResult };
+  const sock = wrapTransport(raw, alice.split(), info, socketOptions(options), rest);
   sock.pipes = result;
   raw.resume();
   return sock;
@@ -219,6 +241,9 @@ export class PipesServer extends EventEmitter {
   constructor(options: PipesServerOptions, onSecureConnection?: (s: NoiseSocket & { pipes: PipesResult }) => void) {
     super();
     new PipesResponder(options).destroy(); // checks keys, suite and psks once
+    checkSocketOptions(options as Partial<NoiseSocketOptions>); // timeouts, rekey, verifyRemote
+    const max = options.maxConcurrentHandshakes;
+    if (max !== undefined && (!Number.isInteger(max) || max < 1)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'maxConcurrentHandshakes must be a positive integer');
     this.#options = { ...options };
     if (onSecureConnection) this.on('secureConnection', onSecureConnection);
     this.netServer = net.createServer({ allowHalfOpen: true }, (raw) => {
@@ -279,7 +304,7 @@ export class PipesServer extends EventEmitter {
     // The early data: the IK payload, or the payload of XX/XXfallback message 3.
     const early = mode === 'IK' ? payloads[0]! : payloads[payloads.length - 1]!;
     const info = { protocol: bob.protocol!, initiator: mode === 'XXfallback', remoteStaticKey: bob.remoteStaticKey, handshakeHash: bob.handshakeHash, remoteHandshakePayloads: payloads };
-    const sock = NoiseSocket.fromTransport(raw, bob.split(), info, socketOptions(o), rest) as NoiseSocket & { pipes: PipesResult };
+    const sock = wrapTransport(raw, bob.split(), info, socketOptions(o), rest);
     sock.pipes = { mode, earlyDataAccepted: bob.earlyDataAccepted };
     if (early.length > 0) sock.unshift(early);
     raw.resume();

@@ -130,7 +130,7 @@ export class RelayServer extends EventEmitter {
     socket.on('error', (err) => this.emit('peerError', err));
     if (this.#sockets.size >= this.#maxConnections) {
       this.#stats.refused++;
-      socket.end(Uint8Array.of(RELAY_STATUS.BUSY));
+      refuse(socket, RELAY_STATUS.BUSY);
       return;
     }
     this.#stats.accepted++;
@@ -151,7 +151,7 @@ export class RelayServer extends EventEmitter {
         cleanup();
         this.#stats.refused++;
         this.emit('peerError', err);
-        socket.end(Uint8Array.of(RELAY_STATUS.BAD_REQUEST));
+        refuse(socket, RELAY_STATUS.BAD_REQUEST);
         return;
       }
       if (!parsed) return;
@@ -175,6 +175,12 @@ export class RelayServer extends EventEmitter {
   #route(socket: net.Socket, request: RelayRequest, rest: Uint8Array): void {
     const { name } = request;
     if (request.op === 'listen') {
+      if (rest.length > 0) {
+        // A service sends nothing before SPLICED (docs/relay.md), in the request's segment or later.
+        this.#stats.refused++;
+        socket.destroy();
+        return;
+      }
       const queue = this.#pending.get(name);
       const client = queue?.shift();
       if (queue && queue.length === 0) this.#pending.delete(name);
@@ -186,7 +192,7 @@ export class RelayServer extends EventEmitter {
       const list = this.#waiting.get(name) ?? [];
       if (list.length >= this.#maxWaiting) {
         this.#stats.refused++;
-        socket.end(Uint8Array.of(RELAY_STATUS.BUSY));
+        refuse(socket, RELAY_STATUS.BUSY);
         return;
       }
       const entry: Waiting = { socket, rest };
@@ -217,7 +223,7 @@ export class RelayServer extends EventEmitter {
       timer: setTimeout(() => {
         this.#unpend(name, pending);
         this.#stats.refused++;
-        socket.end(Uint8Array.of(RELAY_STATUS.UNKNOWN_SERVICE));
+        refuse(socket, RELAY_STATUS.UNKNOWN_SERVICE);
       }, this.#connectWait),
     };
     const list = this.#pending.get(name) ?? [];
@@ -315,4 +321,13 @@ function positive(name: string, v: number | undefined, dflt: number): number {
 /** Creates a relay server (call listen()). */
 export function createRelay(options: RelayOptions = {}): RelayServer {
   return new RelayServer(options);
+}
+
+/**
+ * Answers a refused peer with one status byte and closes the connection once the byte is
+ * written: with allowHalfOpen, end() alone would keep every refused socket open until the peer
+ * closed it, so refused peers would hold the descriptors maxConnections is meant to bound.
+ */
+function refuse(socket: net.Socket, status: number): void {
+  socket.end(Uint8Array.of(status), () => socket.destroy());
 }

@@ -12,18 +12,19 @@
  * Files are read at each verification, so edits take effect for the next connection.
  */
 import { promises as fsp } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { NoiseError } from '../errors.js';
 import { equalBytes, toHex } from '../bytes.js';
 import type { VerifyRemote } from './options.js';
+import { serialized, writeAtomic } from '../file-store.js';
 
-/** Public key lengths of the DH functions of spec section 12 (25519, 448). */
-const KEY_LENGTHS = [32, 56];
+// Public key lengths of every DH noisekit speaks: X25519, X448, secp256k1 (compressed, BOLT 8;
+// SECP256K1_PUBLIC_KEY_LENGTH) and P-256 (uncompressed; P256_PUBLIC_KEY_LENGTH). Numbers, not
+// imports: those modules load the curve code, which trust files do not need.
+const KEY_LENGTHS = [32, 56, 33, 65];
 
 /**
  * Decodes one public key written as hex or base64. Throws ERR_NOISE_INVALID_KEY when it is
- * neither or has a length no DH function uses (32 or 56 bytes).
+ * neither or has a length no DH function uses (32, 56, 33 or 65 bytes).
  */
 export function parsePublicKey(text: string): Uint8Array {
   const t = text.trim();
@@ -102,15 +103,15 @@ export function parseKnownHosts(text: string): Map<string, Uint8Array> {
  * Trust on first use: a verifyRemote that pins the first static key seen for `hostId` in the
  * known-hosts file at `path` (created if missing, mode 0600) and afterwards accepts only that
  * key; a different one is refused with ERR_NOISE_REMOTE_KEY_CHANGED and the file is left as is.
- * Verifications through the same returned function are serialized; do not share one file
- * between processes writing at the same time.
+ * Verifications of one file are serialized within the process (also through different tofu()
+ * functions on the same path, e.g. one per connect()); do not share one file between processes
+ * writing at the same time.
  */
 export function tofu(path: string, hostId: string): VerifyRemote {
   checkPath(path);
   if (typeof hostId !== 'string' || hostId.length === 0 || /[\s#]/.test(hostId)) {
     throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'hostId must be a non-empty string without whitespace or "#"');
   }
-  let chain: Promise<unknown> = Promise.resolve();
   return (remoteStaticKey) => {
     const run = async (): Promise<boolean> => {
       if (!remoteStaticKey) throw new NoiseError('ERR_NOISE_REMOTE_REJECTED', 'the peer has no static key to pin');
@@ -124,9 +125,9 @@ export function tofu(path: string, hostId: string): VerifyRemote {
       await writeAtomic(path, `${text}${sep}${hostId} ${toHex(remoteStaticKey)}\n`);
       return true;
     };
-    const p = chain.then(run, run);
-    chain = p.catch(() => undefined);
-    return p;
+    // One chain per file, not per function: two read-modify-writes of the same file must not
+    // interleave, or one pin is lost and that host's next key is accepted as new.
+    return serialized(path, run);
   };
 }
 
@@ -148,20 +149,3 @@ async function readText(path: string, missingIsEmpty: boolean): Promise<string> 
   }
 }
 
-/** Writes `text` to a temporary file next to `path`, fsyncs it, then renames it over `path`. */
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const fh = await fsp.open(tmp, 'wx', 0o600);
-    try {
-      await fh.writeFile(text, 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fsp.rename(tmp, path);
-  } catch (err) {
-    await fsp.rm(tmp, { force: true }).catch(() => undefined);
-    throw new NoiseError('ERR_NOISE_TRUST_STORE', `cannot write ${path}: ${(err as Error).message}`, { cause: err });
-  }
-}

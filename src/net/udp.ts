@@ -16,7 +16,7 @@ import { isOneWay } from '../patterns/types.js';
 import { NoiseError } from '../errors.js';
 import { checkBytes, equalBytes } from '../bytes.js';
 import { DatagramSession, type HandshakeLike, type SessionStats } from '../datagram/session.js';
-import type { DatagramOptions } from '../datagram/datagram-transport.js';
+import { checkDatagramOptions, type DatagramOptions } from '../datagram/datagram-transport.js';
 import { PACKET_HANDSHAKE } from '../datagram/packet.js';
 import { PipesInitiator } from '../pipes/initiator.js';
 import { PipesResponder } from '../pipes/responder.js';
@@ -96,6 +96,7 @@ export class UdpSession extends EventEmitter {
   readonly #session: DatagramSession;
   readonly #sendPacket: (p: Uint8Array) => void;
   readonly #onClose: () => void;
+  readonly #onListenerError: ((err: NoiseError) => void) | undefined;
   #closed = false;
   #idleTimer: NodeJS.Timeout | undefined;
   /** The peer's UDP address. */
@@ -104,11 +105,12 @@ export class UdpSession extends EventEmitter {
   readonly mode: PipesMode | undefined;
 
   /** @internal Built by udpConnect and createUdpServer. */
-  constructor(session: DatagramSession, sendPacket: (p: Uint8Array) => void, onClose: () => void, remote: { address: string; port: number }, mode?: PipesMode, idleTimeout = DEFAULT_UDP_IDLE_TIMEOUT) {
+  constructor(session: DatagramSession, sendPacket: (p: Uint8Array) => void, onClose: () => void, remote: { address: string; port: number }, mode?: PipesMode, idleTimeout = DEFAULT_UDP_IDLE_TIMEOUT, onListenerError?: (err: NoiseError) => void) {
     super();
     this.#session = session;
     this.#sendPacket = sendPacket;
     this.#onClose = onClose;
+    this.#onListenerError = onListenerError;
     this.remoteAddress = remote;
     this.mode = mode;
     if (idleTimeout > 0) this.#idleTimer = setTimeout(() => this.close(), idleTimeout);
@@ -156,13 +158,34 @@ export class UdpSession extends EventEmitter {
     this.#session.transport!.rekeyNow();
   }
 
-  /** @internal Handles a packet from the peer. */
-  receive(packet: Uint8Array): void {
-    if (this.#closed) return;
+  /**
+   * @internal Handles a packet from the peer; true when it was authentic for this session. Only
+   * authentic transport packets keep the session alive: a replayed handshake packet (answered
+   * as a retransmission) does not.
+   */
+  receive(packet: Uint8Array): boolean {
+    if (this.#closed) return false;
     const r = this.#session.handle(packet);
-    if (!r.dropped) this.#idleTimer?.refresh();
+    if (!r.dropped && packet[0] !== PACKET_HANDSHAKE) this.#idleTimer?.refresh();
     for (const p of r.reply) this.#sendPacket(p);
     if (r.data) this.emit('message', r.data);
+    return !r.dropped;
+  }
+
+  /**
+   * On a server, an exception in the application's 'message' listener closes this session and
+   * is reported as the server's 'sessionError', instead of ending the process with every other
+   * session (as on TCP, docs/net.md).
+   */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (event !== 'message' || !this.#onListenerError) return super.emit(event, ...args);
+    try {
+      return super.emit(event, ...args);
+    } catch (err) {
+      this.close();
+      this.#onListenerError(listenerError(err));
+      return true;
+    }
   }
 
   /** Closes the session and wipes its keys. */
@@ -182,6 +205,7 @@ function checkOptions(o: UdpOptions): void {
     const v = o[k];
     if (v !== undefined && (typeof v !== 'number' || !(v > 0 || (k === 'idleTimeout' && v === 0)) || v > 2 ** 31 - 1)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `${k} must be a positive number of milliseconds`);
   }
+  checkDatagramOptions(o.datagram);
 }
 
 function handshakeFor(o: UdpOptions, initiator: boolean, cachedKey?: Uint8Array): HandshakeLike {
@@ -282,7 +306,13 @@ export async function udpConnect(options: UdpConnectOptions): Promise<UdpSession
     socket.on('message', (msg: Buffer) => {
       if (udp) return udp.receive(u8(msg));
       if (settled) return;
-      const r = session.handle(u8(msg));
+      let r: ReturnType<DatagramSession['handle']>;
+      try {
+        r = session.handle(u8(msg));
+      } catch (err) {
+        fail(err instanceof NoiseError ? err : new NoiseError('ERR_NOISE_PROTOCOL', `the handshake failed: ${String(err)}`, { cause: err }));
+        return;
+      }
       for (const p of r.reply) send(p);
       if (r.data && held.length < MAX_HELD) held.push(r.data);
       if (!session.confirmed || verifying) return;
@@ -298,6 +328,11 @@ export async function udpConnect(options: UdpConnectOptions): Promise<UdpSession
   });
 }
 
+/** An application listener's exception as the NoiseError reported for it (the exception is the cause). */
+function listenerError(err: unknown): NoiseError {
+  return err instanceof NoiseError ? err : new NoiseError('ERR_NOISE_SOCKET', `a session listener threw: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}
+
 /** A handshake in progress on the server (until verified and announced). */
 interface Pending {
   session: DatagramSession;
@@ -308,7 +343,11 @@ interface Pending {
   held: Uint8Array[];
 }
 
-/** A UDP Noise server. Events: `session` (UdpSession), `error`, `close`. */
+/**
+ * A UDP Noise server. Events: `session` (UdpSession), `sessionError` (err, session: an exception
+ * in the application's 'session' or 'message' listener, which closes that session only), `error`,
+ * `close`.
+ */
 export class UdpServer extends EventEmitter {
   readonly #options: UdpServerOptions;
   #socket: Socket | undefined;
@@ -333,7 +372,15 @@ export class UdpServer extends EventEmitter {
     if (this.#socket) return Promise.reject(new NoiseError('ERR_NOISE_INVALID_STATE', 'the server is already listening'));
     const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
     this.#socket = socket;
-    socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.#packet(u8(msg), rinfo));
+    socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+      // Packet handling does not throw for anything a peer can send; should a bug make it throw,
+      // the packet is dropped and counted rather than ending the process with every session.
+      try {
+        this.#packet(u8(msg), rinfo);
+      } catch {
+        this.dropped++;
+      }
+    });
     return new Promise((resolve, reject) => {
       const failed = (err: NodeJS.ErrnoException): void => {
         this.#socket = undefined;
@@ -362,6 +409,10 @@ export class UdpServer extends EventEmitter {
     const pending = this.#pending.get(key);
     const live = this.#live.get(key);
     const isFirst = packet.length >= 2 && packet[0] === PACKET_HANDSHAKE && packet[1] === 0;
+    // While a new handshake from this address is pending, the live session keeps its traffic:
+    // a replayed or forged message 1 must not divert it (transport packets the live session
+    // cannot authenticate, e.g. the new handshake's acknowledgement, go on to the pending one).
+    if (pending && live && packet[0] !== PACKET_HANDSHAKE && live.receive(packet)) return;
     if (pending) {
       // The latest message 1 from an address wins (the client restarted its handshake, or the
       // pending one was forged): a pending handshake never blocks a new one.
@@ -441,9 +492,15 @@ export class UdpServer extends EventEmitter {
     const mode = p.hs instanceof PipesResponder ? p.hs.mode : undefined;
     udp = new UdpSession(session, send, () => {
       if (this.#live.get(key) === udp) this.#live.delete(key);
-    }, { address: rinfo.address, port: rinfo.port }, mode, this.#options.idleTimeout);
+    }, { address: rinfo.address, port: rinfo.port }, mode, this.#options.idleTimeout, (err) => this.emit('sessionError', err, udp));
     this.#live.set(key, udp);
-    this.emit('session', udp);
+    try {
+      this.emit('session', udp);
+    } catch (err) {
+      udp.close();
+      this.emit('sessionError', listenerError(err), udp);
+      return;
+    }
     for (const m of p.held) if (!udp.closed) udp.emit('message', m);
   }
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { NoiseError } from '../errors.js';
 import { parsePatterns } from './parse.js';
 import { applyModifiers } from './modifiers.js';
-import { validatePattern } from './validate.js';
+import { checkPatternShape, validatePattern } from './validate.js';
 import type { HandshakePattern } from './types.js';
 
 /** The directory holding the built-in pattern files (`<package>/patterns`). */
@@ -31,6 +31,17 @@ export function loadPatternDir(dir: string): Array<{ pattern: HandshakePattern; 
   return out;
 }
 
+/** Freezes a pattern and everything in it. */
+function freezePattern(p: HandshakePattern): HandshakePattern {
+  const deep = (x: unknown): void => {
+    if (typeof x !== 'object' || x === null || Object.isFrozen(x)) return;
+    Object.freeze(x);
+    for (const v of Object.values(x)) deep(v);
+  };
+  deep(p);
+  return p;
+}
+
 /** A set of base patterns plus a cache of validated, modified patterns. */
 export class PatternRegistry {
   readonly #base = new Map<string, { pattern: HandshakePattern; family: string }>();
@@ -38,6 +49,7 @@ export class PatternRegistry {
 
   /** Adds a base pattern (validated first). Throws if the name is taken. */
   add(pattern: HandshakePattern, family = 'user'): this {
+    checkPatternShape(pattern);
     if (/[a-z]/.test(pattern.name)) {
       throw new NoiseError('ERR_NOISE_PATTERN_INVALID', `base pattern names are uppercase letters and digits; "${pattern.name}" has modifiers`);
     }
@@ -45,7 +57,9 @@ export class PatternRegistry {
       throw new NoiseError('ERR_NOISE_PATTERN_INVALID', `a pattern named ${pattern.name} is already registered`);
     }
     validatePattern(pattern);
-    this.#base.set(pattern.name, { pattern, family });
+    // A frozen copy: get() hands the same object to every caller, so none may change it for the
+    // others (nor may the caller change it after registering it).
+    this.#base.set(pattern.name, { pattern: freezePattern(structuredClone(pattern)), family });
     return this;
   }
 
@@ -62,12 +76,14 @@ export class PatternRegistry {
 
   /** A base pattern with modifiers applied and validated, e.g. `get('XX', ['psk3'])`. */
   get(name: string, modifiers: readonly string[] = []): HandshakePattern {
+    if (typeof name !== 'string') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'pattern name must be a string');
+    if (!Array.isArray(modifiers) || !modifiers.every((m) => typeof m === 'string')) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'modifiers must be an array of strings');
     const key = modifiers.length ? `${name}${modifiers.join('+')}` : name;
     const cached = this.#derived.get(key);
     if (cached) return cached;
     const base = this.#base.get(name);
     if (!base) throw new NoiseError('ERR_NOISE_UNKNOWN_PATTERN', `unknown handshake pattern "${name}"`);
-    const derived = modifiers.length ? validatePattern(applyModifiers(base.pattern, modifiers)) : base.pattern;
+    const derived = modifiers.length ? freezePattern(structuredClone(validatePattern(applyModifiers(base.pattern, modifiers)))) : base.pattern;
     this.#derived.set(key, derived);
     return derived;
   }

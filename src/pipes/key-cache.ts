@@ -5,7 +5,8 @@
  */
 import { checkBytes, copyBytes, fromHex, toHex } from '../bytes.js';
 import { NoiseError } from '../errors.js';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { serialized, writeAtomic } from '../file-store.js';
 
 /**
  * Where a Noise Pipes client keeps server static keys, by a peer name of the application's
@@ -48,9 +49,13 @@ export class MemoryKeyCache implements KeyCache {
 }
 
 /**
- * A KeyCache in a JSON file (`{"peer": "hex key", ...}`), rewritten atomically (write, rename)
- * on each change. A missing file is an empty cache.
+ * A KeyCache in a JSON file (`{"peer": "hex key", ...}`), rewritten atomically on each change,
+ * mode 0600, the updates of one file serialized within the process (src/file-store.ts). A
+ * missing file is an empty cache; an unreadable or malformed one is ERR_NOISE_TRUST_STORE.
  */
+/** Public key lengths a Noise Pipes peer can have (X25519, X448). */
+const PUBLIC_KEY_LENGTHS = [32, 56];
+
 export class FileKeyCache implements KeyCache {
   readonly path: string;
 
@@ -69,30 +74,37 @@ export class FileKeyCache implements KeyCache {
     }
   }
 
-  /** The cached key of `peer`. */
+  /** The cached key of `peer` (ERR_NOISE_TRUST_STORE when the entry is not a public key). */
   async get(peer: string): Promise<Uint8Array | undefined> {
-    const hex = (await this.#read())[peer];
-    return typeof hex === 'string' ? fromHex(hex) : undefined;
+    const doc = await this.#read();
+    if (!Object.hasOwn(doc, peer)) return undefined;
+    const hex = doc[peer];
+    if (typeof hex !== 'string' || !/^[0-9a-fA-F]*$/.test(hex) || !PUBLIC_KEY_LENGTHS.includes(hex.length / 2)) {
+      throw new NoiseError('ERR_NOISE_TRUST_STORE', `key cache ${this.path}: the entry of ${JSON.stringify(peer)} is not a public key in hex`);
+    }
+    return fromHex(hex);
   }
 
   /** Stores the key of `peer`. */
   async set(peer: string, key: Uint8Array): Promise<void> {
     checkBytes('key', key);
-    const doc = await this.#read();
-    doc[peer] = toHex(key);
-    await this.#write(doc);
+    await serialized(this.path, async () => {
+      const doc = await this.#read();
+      doc[peer] = toHex(key);
+      await this.#write(doc);
+    });
   }
 
   /** Forgets `peer`. */
   async delete(peer: string): Promise<void> {
-    const doc = await this.#read();
-    delete doc[peer];
-    await this.#write(doc);
+    await serialized(this.path, async () => {
+      const doc = await this.#read();
+      delete doc[peer];
+      await this.#write(doc);
+    });
   }
 
   async #write(doc: Record<string, string>): Promise<void> {
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600 });
-    await rename(tmp, this.path);
+    await writeAtomic(this.path, JSON.stringify(doc, null, 2) + '\n');
   }
 }

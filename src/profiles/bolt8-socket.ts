@@ -48,6 +48,12 @@ export class Bolt8Socket extends Duplex {
   #timer: NodeJS.Timeout | undefined;
 
   constructor(raw: Duplex, options: Bolt8SocketOptions & { initiator: boolean }) {
+    if (!options || typeof options !== 'object') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'options are required');
+    const t = options.handshakeTimeout;
+    // NaN, a negative number or a string must not silently mean "no timeout".
+    if (t !== undefined && (typeof t !== 'number' || !Number.isFinite(t) || t < 0 || t > 2 ** 31 - 1)) {
+      throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'handshakeTimeout must be a number of milliseconds in [0, 2^31-1] (0: none)');
+    }
     super({ objectMode: true, allowHalfOpen: false });
     this.rawSocket = raw;
     this.initiator = options.initiator;
