@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import {
   createPipesServer, createRelay, createUdpServer, DatagramSession, encodeRelayRequest, generateKeyPair, HandshakeState, NoiseError,
   NoiseSocket, parseKnownHosts, pipesConnect, RELAY_STATUS, tofu, udpConnect, type UdpSession, FileKeyCache, connect, bolt8Accept,
+  parsePublicKey, parseAuthorizedKeys, decodeRelayRequest, loadPatternDir,
 } from '../src/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -199,6 +200,16 @@ describe('network APIs: misuse and attacks beyond the TCP socket', function () {
     for (const handshakeTimeout of [Number.NaN, -1, 'abc']) {
       expect(await codeOf(() => bolt8Accept(new Duplex({ read() {}, write(_c, _e, cb) { cb(); } }), { staticKeyPair, handshakeTimeout: handshakeTimeout as number })), String(handshakeTimeout)).to.equal('ERR_NOISE_INVALID_ARGUMENT');
     }
+  });
+
+  it('trust parsers, relay requests and pattern directories: wrong argument types are typed errors, a wrong op is not a silent CONNECT', async () => {
+    for (const f of [() => parsePublicKey(5 as never), () => parseAuthorizedKeys(null as never), () => parseKnownHosts({} as never)]) {
+      expect(await codeOf(f)).to.equal('ERR_NOISE_INVALID_ARGUMENT');
+    }
+    expect(await codeOf(() => tofu(join(dir, 'kh2'), 'h')('abc' as never, []))).to.equal('ERR_NOISE_INVALID_ARGUMENT');
+    expect(await codeOf(() => encodeRelayRequest('LISTEN' as never, 'svc'))).to.equal('ERR_NOISE_INVALID_ARGUMENT');
+    expect(await codeOf(() => decodeRelayRequest(null as never))).to.equal('ERR_NOISE_INVALID_ARGUMENT');
+    expect(await codeOf(() => loadPatternDir(join(dir, 'no-such-dir')))).to.equal('ERR_NOISE_INVALID_ARGUMENT');
   });
 
   it('relay: refused peers are closed (BUSY at maxConnections, BAD_REQUEST), and a LISTEN with data behind it is refused', async () => {

@@ -21,6 +21,7 @@
  * verifyRemote).
  */
 import { NoiseError } from '../errors.js';
+import { checkBytes } from '../bytes.js';
 
 /** Request opcodes. */
 export const RELAY_OP = { LISTEN: 0x01, CONNECT: 0x02 } as const;
@@ -47,6 +48,7 @@ export function checkServiceName(name: unknown): string {
 
 /** The request bytes for `op` and `name`. */
 export function encodeRelayRequest(op: RelayRequest['op'], name: string): Uint8Array {
+  if (op !== 'listen' && op !== 'connect') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'relay request op must be "listen" or "connect"');
   checkServiceName(name);
   const n = new TextEncoder().encode(name);
   const out = new Uint8Array(2 + n.length);
@@ -62,6 +64,7 @@ export function encodeRelayRequest(op: RelayRequest['op'], name: string): Uint8A
  * ERR_NOISE_RELAY for a malformed request.
  */
 export function decodeRelayRequest(buf: Uint8Array): { request: RelayRequest; rest: Uint8Array } | undefined {
+  checkBytes('relay request', buf);
   if (buf.length >= 1 && buf[0] !== RELAY_OP.LISTEN && buf[0] !== RELAY_OP.CONNECT) {
     throw new NoiseError('ERR_NOISE_RELAY', `unknown relay opcode 0x${buf[0]!.toString(16).padStart(2, '0')}`);
   }

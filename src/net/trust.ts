@@ -13,7 +13,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { NoiseError } from '../errors.js';
-import { equalBytes, toHex } from '../bytes.js';
+import { checkBytes, equalBytes, toHex } from '../bytes.js';
 import type { VerifyRemote } from './options.js';
 import { serialized, writeAtomic } from '../file-store.js';
 
@@ -27,6 +27,7 @@ const KEY_LENGTHS = [32, 56, 33, 65];
  * neither or has a length no DH function uses (32, 56, 33 or 65 bytes).
  */
 export function parsePublicKey(text: string): Uint8Array {
+  checkText(text, 'a public key');
   const t = text.trim();
   let bytes: Uint8Array | undefined;
   if (/^[0-9a-fA-F]+$/.test(t) && t.length % 2 === 0 && KEY_LENGTHS.includes(t.length / 2)) {
@@ -47,6 +48,7 @@ export function parsePublicKey(text: string): Uint8Array {
  * Throws ERR_NOISE_TRUST_STORE naming the first bad line.
  */
 export function parseAuthorizedKeys(text: string): Uint8Array[] {
+  checkText(text, 'authorized keys');
   const keys: Uint8Array[] = [];
   text.split(/\r?\n/).forEach((line, i) => {
     const field = stripComment(line).split(/\s+/)[0];
@@ -69,6 +71,7 @@ export function authorizedKeys(path: string): VerifyRemote {
   checkPath(path);
   return async (remoteStaticKey) => {
     if (!remoteStaticKey) throw new NoiseError('ERR_NOISE_REMOTE_REJECTED', 'the peer has no static key to check against authorized keys');
+    checkBytes('remoteStaticKey', remoteStaticKey);
     const keys = parseAuthorizedKeys(await readText(path, false));
     let found = false;
     for (const k of keys) if (equalBytes(k, remoteStaticKey)) found = true;
@@ -82,6 +85,7 @@ export function authorizedKeys(path: string): VerifyRemote {
  * Throws ERR_NOISE_TRUST_STORE naming the first bad line or a duplicated host.
  */
 export function parseKnownHosts(text: string): Map<string, Uint8Array> {
+  checkText(text, 'known hosts');
   const hosts = new Map<string, Uint8Array>();
   text.split(/\r?\n/).forEach((line, i) => {
     const fields = stripComment(line).trim().split(/\s+/).filter((f) => f.length > 0);
@@ -115,6 +119,7 @@ export function tofu(path: string, hostId: string): VerifyRemote {
   return (remoteStaticKey) => {
     const run = async (): Promise<boolean> => {
       if (!remoteStaticKey) throw new NoiseError('ERR_NOISE_REMOTE_REJECTED', 'the peer has no static key to pin');
+      checkBytes('remoteStaticKey', remoteStaticKey);
       const text = await readText(path, true);
       const pinned = parseKnownHosts(text).get(hostId);
       if (pinned) {
@@ -134,6 +139,10 @@ export function tofu(path: string, hostId: string): VerifyRemote {
 function stripComment(line: string): string {
   const i = line.indexOf('#');
   return i < 0 ? line : line.slice(0, i);
+}
+
+function checkText(text: unknown, what: string): void {
+  if (typeof text !== 'string') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `${what} must be given as a string`);
 }
 
 function checkPath(path: unknown): void {

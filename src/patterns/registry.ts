@@ -27,7 +27,12 @@ export function loadPatternDir(dir: string): Array<{ pattern: HandshakePattern; 
       }
     }
   };
-  walk(dir, '');
+  try {
+    walk(dir, '');
+  } catch (err) {
+    if (err instanceof NoiseError) throw err;
+    throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `cannot read pattern directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+  }
   return out;
 }
 
