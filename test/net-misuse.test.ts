@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import {
   createPipesServer, createRelay, createUdpServer, DatagramSession, encodeRelayRequest, generateKeyPair, HandshakeState, NoiseError,
   NoiseSocket, parseKnownHosts, pipesConnect, RELAY_STATUS, tofu, udpConnect, type UdpSession, FileKeyCache, connect, bolt8Accept,
-  parsePublicKey, parseAuthorizedKeys, decodeRelayRequest, loadPatternDir,
+  parsePublicKey, parseAuthorizedKeys, decodeRelayRequest, loadPatternDir, xchachaNonce, Bolt8Reader, writeFrame, FrameDecoder,
+  pipesProtocol, PipesInitiator, p256Node, p256Noble, secp256k1Dh, createServer,
 } from '../src/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -210,6 +211,23 @@ describe('network APIs: misuse and attacks beyond the TCP socket', function () {
     expect(await codeOf(() => encodeRelayRequest('LISTEN' as never, 'svc'))).to.equal('ERR_NOISE_INVALID_ARGUMENT');
     expect(await codeOf(() => decodeRelayRequest(null as never))).to.equal('ERR_NOISE_INVALID_ARGUMENT');
     expect(await codeOf(() => loadPatternDir(join(dir, 'no-such-dir')))).to.equal('ERR_NOISE_INVALID_ARGUMENT');
+    const loose: Array<[string, () => unknown]> = [
+      ['xchachaNonce(5)', () => xchachaNonce(5 as never)],
+      ['xchachaNonce into 3 bytes', () => xchachaNonce(1n, new Uint8Array(3))],
+      ['new Bolt8Reader(null)', () => new Bolt8Reader(null as never)],
+      ['connect({ host: 127 })', () => connect({ host: 127 as never, port: 1, protocol: 'Noise_NN_25519_ChaChaPoly_BLAKE2s' })],
+      ['writeFrame(stream, null)', () => writeFrame(new Duplex({ write(_c, _e, cb) { cb(); } }), null as never)],
+      ['writeFrame({}, bytes)', () => writeFrame({} as never, new Uint8Array(1))],
+      ['new FrameDecoder(undefined, null)', () => new FrameDecoder(undefined, null as never)],
+      ['pipesProtocol(null)', () => pipesProtocol(null as never, 'XX')],
+      ['new PipesInitiator(null)', () => new PipesInitiator(null as never)],
+      ['p256 dh with a string private key', () => p256Node.dh({ privateKey: 'x' as never, publicKey: new Uint8Array(65) }, generateKeyPair('P256').publicKey)],
+      ['p256Noble dh with no key pair', () => p256Noble.dh(null as never, generateKeyPair('P256').publicKey)],
+      ['secp256k1 dh with no key pair', () => secp256k1Dh.dh(null as never, generateKeyPair('secp256k1').publicKey)],
+    ];
+    for (const [what, f] of loose) expect(await codeOf(f), what).to.equal('ERR_NOISE_INVALID_ARGUMENT');
+    const server = createServer({ protocol: 'Noise_NN_25519_ChaChaPoly_BLAKE2s' });
+    expect(await codeOf(() => server.handle(null as never))).to.equal('ERR_NOISE_INVALID_ARGUMENT');
   });
 
   it('relay: refused peers are closed (BUSY at maxConnections, BAD_REQUEST), and a LISTEN with data behind it is refused', async () => {

@@ -37,7 +37,7 @@ export const p256Noble: Dh = {
   dh(keyPair, publicKey) {
     checkBytes('publicKey', publicKey, P256_PUBLIC_KEY_LENGTH);
     // Compressed output is 02/03 || x; the DH output is x.
-    return weierstrassSharedPoint(p256, 'P-256', keyPair.privateKey, publicKey, true).slice(1);
+    return weierstrassSharedPoint(p256, 'P-256', keyPair, publicKey, true).slice(1);
   },
 };
 
@@ -69,6 +69,8 @@ export const p256Node: Dh = {
   },
   dh(keyPair, publicKey) {
     checkBytes('publicKey', publicKey, P256_PUBLIC_KEY_LENGTH);
+    if (typeof keyPair !== 'object' || keyPair === null) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'keyPair must be { publicKey, privateKey }');
+    checkBytes('keyPair.privateKey', keyPair.privateKey, 32); // node would also take a string
     const ecdh = crypto.createECDH('prime256v1');
     try {
       ecdh.setPrivateKey(keyPair.privateKey);

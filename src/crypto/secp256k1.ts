@@ -38,7 +38,7 @@ export const secp256k1Dh: Dh = {
     if (publicKey[0] !== 0x02 && publicKey[0] !== 0x03) {
       throw new NoiseError('ERR_NOISE_DH', `a secp256k1 public key must be compressed (prefix 02 or 03), got prefix ${publicKey[0]!.toString(16).padStart(2, '0')}`);
     }
-    const point = weierstrassSharedPoint(secp256k1, 'secp256k1', keyPair.privateKey, publicKey, true);
+    const point = weierstrassSharedPoint(secp256k1, 'secp256k1', keyPair, publicKey, true);
     const out = sha256(point);
     wipe(point);
     return out;

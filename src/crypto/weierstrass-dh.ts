@@ -24,8 +24,20 @@ export function weierstrassKeyPair(curve: NobleEcdh, curveName: string, privateK
   return { publicKey: curve.getPublicKey(privateKey, compressed), privateKey: copyBytes(privateKey) };
 }
 
-/** The shared point in SEC1 encoding; ERR_NOISE_DH when the public key is not a point on the curve. */
-export function weierstrassSharedPoint(curve: NobleEcdh, curveName: string, privateKey: Uint8Array, publicKey: Uint8Array, compressed: boolean): Uint8Array {
+/** The key pair's private key, checked: a 32-byte array that is a valid scalar (ERR_NOISE_INVALID_KEY), else ERR_NOISE_INVALID_ARGUMENT. */
+export function checkPrivateKey(keyPair: KeyPair, isValid: (k: Uint8Array) => boolean, curveName: string): Uint8Array {
+  if (typeof keyPair !== 'object' || keyPair === null) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'keyPair must be { publicKey, privateKey }');
+  checkBytes('keyPair.privateKey', keyPair.privateKey, 32);
+  if (!isValid(keyPair.privateKey)) throw new NoiseError('ERR_NOISE_INVALID_KEY', `the local private key is not a valid ${curveName} scalar`);
+  return keyPair.privateKey;
+}
+
+/**
+ * The shared point in SEC1 encoding; ERR_NOISE_DH when the public key is not a point on the
+ * curve (a bad local private key is ERR_NOISE_INVALID_KEY, checked first).
+ */
+export function weierstrassSharedPoint(curve: NobleEcdh, curveName: string, keyPair: KeyPair, publicKey: Uint8Array, compressed: boolean): Uint8Array {
+  const privateKey = checkPrivateKey(keyPair, (k) => curve.utils.isValidSecretKey(k), curveName);
   try {
     return curve.getSharedSecret(privateKey, publicKey, compressed);
   } catch (err) {

@@ -19,12 +19,16 @@
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import type { Cipher, CipherKey } from './types.js';
 import { checkBytes, copyBytes, wipe } from '../bytes.js';
+import { NoiseError } from '../errors.js';
 
 /** Length of an XChaCha20-Poly1305 nonce. */
 export const XCHACHA_NONCE_LENGTH = 24;
 
 /** The 24-byte XChaChaPoly nonce of snow: 16 zero bytes, then little-endian n. */
 export function xchachaNonce(n: bigint, out: Uint8Array = new Uint8Array(XCHACHA_NONCE_LENGTH)): Uint8Array {
+  if (typeof n !== 'bigint' || n < 0n || n >= 1n << 64n) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'nonce must be a bigint in [0, 2^64-1]');
+  checkBytes('out', out);
+  if (out.length < XCHACHA_NONCE_LENGTH) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `out must hold ${XCHACHA_NONCE_LENGTH} bytes`);
   new DataView(out.buffer, out.byteOffset, XCHACHA_NONCE_LENGTH).setBigUint64(16, n, true);
   return out;
 }

@@ -50,7 +50,8 @@ export function connect(options: ConnectOptions, onSecureConnect?: (s: NoiseSock
     if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
       throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'port must be an integer in [0, 65535]');
     }
-    const host = (options as { host?: string }).host ?? 'localhost';
+    const host = (options as { host?: unknown }).host ?? 'localhost';
+    if (typeof host !== 'string' || host.length === 0) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'host must be a non-empty string');
     // Half-open at the TCP level: the end of stream is in-band, so our NoiseSocket decides when to close.
     const sock = net.connect({ host, port, allowHalfOpen: true });
     sock.setNoDelay(true); // whole frames are written at once; do not wait for ACKs (Nagle)

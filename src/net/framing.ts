@@ -43,6 +43,10 @@ export const FRAME_GATHER_MIN = 4096;
  * caller must not change it afterwards. Cork the stream around several frames.
  */
 export function writeFrame(stream: Writable, message: Uint8Array): boolean {
+  if (typeof stream !== 'object' || stream === null || typeof (stream as { write?: unknown }).write !== 'function') {
+    throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'stream must be a writable stream');
+  }
+  checkBytes('message', message);
   if (message.length < FRAME_GATHER_MIN) return stream.write(encodeFrame(message));
   checkMessage(message);
   const header = Buffer.allocUnsafe(FRAME_HEADER_LENGTH);
@@ -79,6 +83,7 @@ export class FrameDecoder {
    */
   constructor(maxFrameLength: number = MAX_MESSAGE_LENGTH, options: { views?: boolean } = {}) {
     this.maxFrameLength = checkMax(maxFrameLength);
+    if (typeof options !== 'object' || options === null) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'FrameDecoder options must be an object');
     this.views = options.views ?? false;
   }
 

@@ -134,6 +134,9 @@ export class NoiseServer extends EventEmitter {
    * ERR_NOISE_TOO_MANY_HANDSHAKES and the returned socket is already destroyed.
    */
   handle(raw: Duplex): NoiseSocket {
+    if (typeof raw !== 'object' || raw === null || typeof raw.on !== 'function' || typeof raw.write !== 'function') {
+      throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'handle() takes a Duplex stream (e.g. a net.Socket)');
+    }
     const info: ConnectionInfo = {
       remoteAddress: (raw as { remoteAddress?: string }).remoteAddress,
       remotePort: (raw as { remotePort?: number }).remotePort,

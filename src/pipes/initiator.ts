@@ -28,6 +28,7 @@ export class PipesInitiator {
 
   /** Starts an `IK` attempt when `remoteStaticKey` is given, an `XX` handshake otherwise. */
   constructor(options: PipesInitiatorOptions) {
+    if (typeof options !== 'object' || options === null) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'options are required');
     this.#mode = this.#attempted = options?.remoteStaticKey !== undefined ? 'IK' : 'XX';
     this.#hs = new HandshakeState(handshakeOptions(options, this.#mode, true, options.remoteStaticKey));
   }

@@ -30,6 +30,7 @@ export interface PipesOptions {
 
 /** The full protocol name of `mode` in this pipe, e.g. `Noise_XXfallback_25519_ChaChaPoly_BLAKE2s`. */
 export function pipesProtocol(options: Pick<PipesOptions, 'suite' | 'prefix'>, mode: PipesMode): string {
+  if (typeof options !== 'object' || options === null) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'options are required');
   const suite: unknown = options.suite ?? '25519_ChaChaPoly_BLAKE2s';
   if (typeof suite !== 'string' || suite.split('_').length !== 3) {
     throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `suite must be "<dh>_<cipher>_<hash>", got "${String(suite)}"`);

@@ -232,6 +232,7 @@ export class Bolt8Reader {
   #buf: Uint8Array = EMPTY;
 
   constructor(transport: Bolt8Transport) {
+    if (!(transport instanceof Bolt8Transport)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'a Bolt8Reader reads through a Bolt8Transport');
     this.#transport = transport;
   }
 
