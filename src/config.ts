@@ -97,7 +97,7 @@ export function validateDeployment(value: unknown, source = 'config', baseDir?: 
     try {
       parsePublicKey(out.remoteKey);
     } catch {
-      fail(`${source}: "remoteKey" is not a 32- or 56-byte public key in hex or base64`);
+      fail(`${source}: "remoteKey" is not a public key (32, 56, 33 or 65 bytes) in hex or base64`);
     }
   }
   if (baseDir !== undefined) {

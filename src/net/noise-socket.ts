@@ -34,7 +34,7 @@ import {
   DEFAULT_IDLE_TIMEOUT,
   type NoiseSocketOptions,
 } from './options.js';
-import { streamError } from './stream-error.js';
+import { asNoiseError, streamError } from './stream-error.js';
 
 /** What `NoiseSocket.fromTransport` needs to know about a handshake run elsewhere. */
 export interface TransportInfo {
@@ -586,11 +586,6 @@ export class NoiseSocket extends Duplex {
 
 function ignore(): void {}
 
-function asNoiseError(err: unknown): NoiseError {
-  if (err instanceof NoiseError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new NoiseError('ERR_NOISE_SOCKET', message, { cause: err });
-}
 
 /** A verifyRemote refusal: its own NoiseError (e.g. ERR_NOISE_REMOTE_KEY_CHANGED) or ERR_NOISE_REMOTE_REJECTED. */
 function rejection(err: unknown): NoiseError {

@@ -16,6 +16,7 @@ import { NoiseError } from '../errors.js';
 import { checkBytes, equalBytes, toHex } from '../bytes.js';
 import type { VerifyRemote } from './options.js';
 import { serialized, writeAtomic } from '../file-store.js';
+import { parseKeyText } from '../keyfile.js';
 
 // Public key lengths of every DH noisekit speaks: X25519, X448, secp256k1 (compressed, BOLT 8;
 // SECP256K1_PUBLIC_KEY_LENGTH) and P-256 (uncompressed; P256_PUBLIC_KEY_LENGTH). Numbers, not
@@ -24,22 +25,12 @@ const KEY_LENGTHS = [32, 56, 33, 65];
 
 /**
  * Decodes one public key written as hex or base64. Throws ERR_NOISE_INVALID_KEY when it is
- * neither or has a length no DH function uses (32, 56, 33 or 65 bytes).
+ * neither or has a length no DH function uses (32, 56, 33 or 65 bytes: X25519, X448, secp256k1,
+ * P-256).
  */
 export function parsePublicKey(text: string): Uint8Array {
   checkText(text, 'a public key');
-  const t = text.trim();
-  let bytes: Uint8Array | undefined;
-  if (/^[0-9a-fA-F]+$/.test(t) && t.length % 2 === 0 && KEY_LENGTHS.includes(t.length / 2)) {
-    bytes = new Uint8Array(Buffer.from(t, 'hex'));
-  } else if (/^[A-Za-z0-9+/]+={0,2}$/.test(t) && t.length % 4 === 0) {
-    bytes = new Uint8Array(Buffer.from(t, 'base64'));
-    if (Buffer.from(bytes).toString('base64') !== t) bytes = undefined; // non-canonical
-  }
-  if (!bytes || !KEY_LENGTHS.includes(bytes.length)) {
-    throw new NoiseError('ERR_NOISE_INVALID_KEY', 'not a 32- or 56-byte public key in hex or base64');
-  }
-  return bytes;
+  return parseKeyText(text, KEY_LENGTHS, 'public key'); // the key files' decoder (src/keyfile.ts)
 }
 
 /**

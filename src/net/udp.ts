@@ -17,6 +17,7 @@ import { NoiseError } from '../errors.js';
 import { checkBytes, equalBytes } from '../bytes.js';
 import { DatagramSession, type HandshakeLike, type SessionStats } from '../datagram/session.js';
 import { checkDatagramOptions, type DatagramOptions } from '../datagram/datagram-transport.js';
+import { asNoiseError } from './stream-error.js';
 import { PACKET_HANDSHAKE } from '../datagram/packet.js';
 import { PipesInitiator } from '../pipes/initiator.js';
 import { PipesResponder } from '../pipes/responder.js';
@@ -183,7 +184,7 @@ export class UdpSession extends EventEmitter {
       return super.emit(event, ...args);
     } catch (err) {
       this.close();
-      this.#onListenerError(listenerError(err));
+      this.#onListenerError(asNoiseError(err, 'a session listener threw: '));
       return true;
     }
   }
@@ -326,11 +327,6 @@ export async function udpConnect(options: UdpConnectOptions): Promise<UdpSession
       arm();
     });
   });
-}
-
-/** An application listener's exception as the NoiseError reported for it (the exception is the cause). */
-function listenerError(err: unknown): NoiseError {
-  return err instanceof NoiseError ? err : new NoiseError('ERR_NOISE_SOCKET', `a session listener threw: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }
 
 /** A handshake in progress on the server (until verified and announced). */
@@ -498,7 +494,7 @@ export class UdpServer extends EventEmitter {
       this.emit('session', udp);
     } catch (err) {
       udp.close();
-      this.emit('sessionError', listenerError(err), udp);
+      this.emit('sessionError', asNoiseError(err, 'a session listener threw: '), udp);
       return;
     }
     for (const m of p.held) if (!udp.closed) udp.emit('message', m);
