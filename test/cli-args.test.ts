@@ -102,6 +102,7 @@ describe('CLI arguments: one typed line for every bad input', function () {
     expectOneLine(await runCli(['udp-serve', '--port', '0', '--protocol', 'Noise_N_25519_ChaChaPoly_BLAKE2s']), /^noisekit: ERR_NOISE_ONE_WAY: N is a one-way pattern/, 'udp one-way');
     const r = await runCli(['connect', '127.0.0.1:1', '--protocol', 'Noise_NN_25519_ChaChaPoly_BLAKE2s', '--key-cache', join(dir, 'cache.json')]);
     expectOneLine(r, /^noisekit: ERR_NOISE_CONFIG: --key-cache is for --pipes/, 'key-cache');
+    expectOneLine(await runCli(['udp-connect', '--port', '1', '--protocol', 'Noise_IK_25519_ChaChaPoly_BLAKE2s']), /^noisekit: ERR_NOISE_CONFIG: IK needs the server's static public key: --server-key KEY$/, 'udp-connect IK');
   });
 
   it('a port in use is one line for udp-serve too (ERR_NOISE_SOCKET ... EADDRINUSE)', async () => {

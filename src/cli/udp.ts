@@ -10,7 +10,7 @@
  */
 import { Command } from 'commander';
 import { createInterface } from 'node:readline';
-import { createUdpServer, udpConnect, type UdpOptions } from '../net/udp.js';
+import { createUdpServer, DEFAULT_UDP_PROTOCOL, udpConnect, type UdpOptions } from '../net/udp.js';
 import { FileKeyCache } from '../pipes/key-cache.js';
 import { toHex } from '../bytes.js';
 import { parsePublicKey } from '../net/trust.js';
@@ -20,6 +20,7 @@ import { action } from './output.js';
 import { keyFromFile, port, wholeNumber } from './args.js';
 import { NoiseError } from '../errors.js';
 import { parseProtocolName } from '../protocol-name.js';
+import { resolvePattern } from '../engine/handshake-state.js';
 
 interface CommonFlags {
   host: string;
@@ -46,7 +47,7 @@ function withCommonOptions(cmd: Command): Command {
     .option('--host <host>', 'address', '127.0.0.1')
     .requiredOption('--port <port>', 'UDP port (0: any free port, for udp-serve)', port)
     .option('--key <file>', 'this side\'s private key file (noisekit keygen --out FILE; default: a fresh key)')
-    .option('--protocol <name>', 'Noise protocol name (default Noise_XX_25519_ChaChaPoly_BLAKE2s)')
+    .option('--protocol <name>', `Noise protocol name (default ${DEFAULT_UDP_PROTOCOL})`)
     .option('--pipes', 'Noise Pipes: IK with a cached server key, XX otherwise, XXfallback when the cache is stale')
     .option('--rekey-interval <n>', 'rekey every N nonces (both sides must agree)', wholeNumber(1))
     .option('--handshake-timeout <ms>', 'handshake time limit', wholeNumber(0, 2 ** 31 - 1), 10000);
@@ -85,6 +86,12 @@ export function udpConnectCommand(): Command {
     .option('--count <n>', 'how many times to send --message', wholeNumber(0), 1)
     .option('--wait <ms>', 'how long to wait for replies after the last send', wholeNumber(0, 2 ** 31 - 1), 500)
     .action(action(async (flags: CommonFlags & { serverKey?: string; keyCache?: string; message?: string; count: number; wait: number }) => {
+      if (!flags.pipes && flags.serverKey === undefined) {
+        const pattern = resolvePattern(parseProtocolName(flags.protocol ?? DEFAULT_UDP_PROTOCOL));
+        if (pattern.preMessages.some((m) => m.direction === '<-' && m.tokens.includes('s'))) {
+          throw new NoiseError('ERR_NOISE_CONFIG', `${pattern.name} needs the server's static public key: --server-key KEY`);
+        }
+      }
       const session = await udpConnect({
         ...common(flags, keyFromFile(flags.key)),
         host: flags.host,

@@ -225,7 +225,7 @@ function makeHandshake(o: UdpOptions, initiator: boolean, cachedKey?: Uint8Array
     return initiator ? new PipesInitiator({ ...common, remoteStaticKey: cachedKey }) : new PipesResponder(common);
   }
   return new HandshakeState({
-    protocol: o.protocol ?? 'Noise_XX_25519_ChaChaPoly_BLAKE2s',
+    protocol: o.protocol ?? DEFAULT_UDP_PROTOCOL,
     initiator,
     staticKeyPair: o.staticKeyPair,
     remoteStaticKey: o.remoteStaticKey,
@@ -328,6 +328,9 @@ export async function udpConnect(options: UdpConnectOptions): Promise<UdpSession
     });
   });
 }
+
+/** The protocol of UDP sessions when none is given (and not `pipes`). */
+export const DEFAULT_UDP_PROTOCOL = 'Noise_XX_25519_ChaChaPoly_BLAKE2s';
 
 /** A handshake in progress on the server (until verified and announced). */
 interface Pending {
