@@ -30,6 +30,7 @@ import { readKeyFile, readPskFile } from './keyfile.js';
 import { parsePublicKey, authorizedKeys, tofu } from './net/trust.js';
 import type { NoiseSocketOptions, VerifyRemote } from './net/options.js';
 import type { BackendChoice } from './crypto/resolve.js';
+import { parseHostPort as parseAddress } from './net/relay-protocol.js';
 
 /** Settings of a deployment, from a file or flags. Paths are as given (see loadDeployment for resolution). */
 export interface DeploymentSettings {
@@ -217,8 +218,9 @@ export function resolveDeployment(settings: DeploymentSettings, role: 'initiator
 
 /** Parses `HOST:PORT` (`[v6]:PORT` for IPv6). Throws ERR_NOISE_CONFIG. */
 export function parseHostPort(text: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(String(text));
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) return fail(`"${text}" is not HOST:PORT (port 0-65535; IPv6 as [::1]:PORT)`);
-  return { host: (m[1] ?? m[2])!, port };
+  try {
+    return parseAddress(String(text));
+  } catch {
+    return fail(`"${text}" is not HOST:PORT (port 0-65535; IPv6 as [::1]:PORT)`);
+  }
 }

@@ -8,6 +8,7 @@
 import { Command } from 'commander';
 import { connect } from '../net/connect.js';
 import { parseHostPort, resolveDeployment } from '../config.js';
+import { formatHostPort } from '../net/relay-protocol.js';
 import { NoiseError } from '../errors.js';
 import { toHex } from '../bytes.js';
 import { action } from './output.js';
@@ -29,7 +30,7 @@ export function connectCommand(): Command {
       if (flags.via && (flags.udp || flags.pipes)) throw new NoiseError('ERR_NOISE_CONFIG', '--via (relay) is TCP only: it does not combine with --udp or --pipes');
       if (flags.keyCache !== undefined && !flags.pipes) throw new NoiseError('ERR_NOISE_CONFIG', '--key-cache is for --pipes (it caches the server keys Noise Pipes uses for IK)');
       const { host, port } = flags.via ? { host: target, port: 0 } : parseHostPort(target);
-      const { options, warnings } = resolveDeployment(deploymentFromFlags(flags), 'initiator', flags.via ? `${target}@${flags.via}` : hostPort(host, port));
+      const { options, warnings } = resolveDeployment(deploymentFromFlags(flags), 'initiator', flags.via ? `${target}@${flags.via}` : formatHostPort(host, port));
       if (flags.verbose) for (const w of warnings) process.stderr.write(`noisekit: warning: ${w}\n`);
       if (flags.udp) return connectUdp(options, host, port, flags);
       if (flags.pipes) return connectPipes(options, host, port, flags);
@@ -60,9 +61,4 @@ export function connectCommand(): Command {
         process.stdin.pipe(s); // stdin EOF -> s.end() -> authenticated end of stream
       });
     }));
-}
-
-/** `HOST:PORT` as written on the command line: an IPv6 address in brackets (`[::1]:4000`). */
-function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

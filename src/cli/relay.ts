@@ -13,7 +13,7 @@ import { Command } from 'commander';
 import type { AddressInfo } from 'node:net';
 import { createRelay } from '../net/relay-server.js';
 import { relayListen } from '../net/relay-client.js';
-import { parseHostPort } from '../net/relay-protocol.js';
+import { formatHostPort, parseHostPort } from '../net/relay-protocol.js';
 import type { NoiseServer } from '../net/server.js';
 import type { NoiseSocketOptions } from '../net/options.js';
 import { NoiseError, isNoiseError } from '../errors.js';
@@ -45,7 +45,7 @@ export function relayCommand(): Command {
       relay.on('peerError', (err: unknown) => log(`peer-error ${isNoiseError(err) ? err.code : 'ERR_NOISE_SOCKET'}: ${(err as Error).message}`));
       await listenOn(relay, port, host, flags.listen);
       const a = relay.address() as AddressInfo;
-      log(`relay listening ${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`);
+      log(`relay listening ${formatHostPort(a.address, a.port)}`);
       await untilSignal();
       await new Promise<void>((resolve) => relay.close(() => resolve()));
     }));

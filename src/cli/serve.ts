@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from '../net/server.js';
 import type { NoiseSocket } from '../net/noise-socket.js';
 import { parseHostPort, resolveDeployment } from '../config.js';
+import { formatHostPort } from '../net/relay-protocol.js';
 import { NoiseError, isNoiseError } from '../errors.js';
 import { toHex } from '../bytes.js';
 import { action } from './output.js';
@@ -60,7 +61,7 @@ export function serveCommand(): Command {
       await listenOn(server, port, host, flags.listen);
       const a = server.address() as AddressInfo;
       const key = options.staticKeyPair ? toHex(options.staticKeyPair.publicKey) : '-';
-      log(`listening ${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port} protocol ${options.protocol} key ${key} trust ${trust}`);
+      log(`listening ${formatHostPort(a.address, a.port)} protocol ${options.protocol} key ${key} trust ${trust}`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

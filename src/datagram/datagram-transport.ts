@@ -95,14 +95,8 @@ export class DatagramTransport {
     this.#t = transport;
     this.#cipher = transport.receive.cipher;
     this.#window = new ReplayWindow(options.replayWindow ?? DEFAULT_REPLAY_WINDOW);
-    if (options.rekeyInterval !== undefined) {
-      const n = BigInt(options.rekeyInterval);
-      if (n < 1n) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'rekeyInterval must be at least 1');
-      this.#interval = n;
-    }
-    const skip = options.maxRekeySkip ?? 1024;
-    if (!Number.isSafeInteger(skip) || skip < 1) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'maxRekeySkip must be a positive integer');
-    this.#maxSkip = BigInt(skip);
+    if (options.rekeyInterval !== undefined) this.#interval = BigInt(options.rekeyInterval); // checked above
+    this.#maxSkip = BigInt(options.maxRekeySkip ?? 1024);
     // Keep enough old epoch keys to decrypt anything still inside the replay window (at most 64).
     this.#keep = this.#interval ? Math.min(64, Number(BigInt(this.#window.size) / this.#interval) + 2) : 1;
     this.#recvKeys = [key];

@@ -94,3 +94,10 @@ function checkMillis(name: string, v: unknown): void {
     throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `${name} must be a number of milliseconds in [0, 2^31-1]`);
   }
 }
+
+/** The `maxConcurrentHandshakes` option with its default; ERR_NOISE_INVALID_ARGUMENT unless a positive integer. */
+export function maxHandshakes(value: number | undefined): number {
+  const max = value ?? DEFAULT_MAX_CONCURRENT_HANDSHAKES;
+  if (!Number.isInteger(max) || max < 1) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'maxConcurrentHandshakes must be a positive integer');
+  return max;
+}

@@ -30,7 +30,7 @@ import type { PipesMode } from '../pipes/negotiation.js';
 import { encodeFrame } from './framing.js';
 import { NoiseSocket, type TransportInfo } from './noise-socket.js';
 import type { TransportState } from '../engine/transport-state.js';
-import { checkSocketOptions, DEFAULT_HANDSHAKE_TIMEOUT, type NoiseSocketOptions, type RekeyOptions, type VerifyRemote } from './options.js';
+import { checkSocketOptions, DEFAULT_HANDSHAKE_TIMEOUT, maxHandshakes, type NoiseSocketOptions, type RekeyOptions, type VerifyRemote } from './options.js';
 import { streamError } from './stream-error.js';
 
 /** Options of both ends of a Noise Pipe over TCP. */
@@ -234,6 +234,7 @@ export class PipesServer extends EventEmitter {
   readonly netServer: net.Server;
   readonly #options: PipesServerOptions;
   #handshaking = 0;
+  readonly #max: number;
   /** Counters by outcome and mode. */
   readonly stats = { secured: 0, failed: 0, refused: 0, XX: 0, IK: 0, XXfallback: 0 };
 
@@ -242,8 +243,7 @@ export class PipesServer extends EventEmitter {
     super();
     new PipesResponder(options).destroy(); // checks keys, suite and psks once
     checkSocketOptions(options as Partial<NoiseSocketOptions>); // timeouts, rekey, verifyRemote
-    const max = options.maxConcurrentHandshakes;
-    if (max !== undefined && (!Number.isInteger(max) || max < 1)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'maxConcurrentHandshakes must be a positive integer');
+    this.#max = maxHandshakes(options.maxConcurrentHandshakes);
     this.#options = { ...options };
     if (onSecureConnection) this.on('secureConnection', onSecureConnection);
     this.netServer = net.createServer({ allowHalfOpen: true }, (raw) => {
@@ -278,7 +278,7 @@ export class PipesServer extends EventEmitter {
   /** Runs the server side of a Noise Pipe on an open stream; resolves with the secure socket. */
   async handle(raw: Duplex): Promise<NoiseSocket & { pipes: PipesResult }> {
     const o = this.#options;
-    if (this.#handshaking >= (o.maxConcurrentHandshakes ?? 128)) {
+    if (this.#handshaking >= this.#max) {
       this.stats.refused++;
       raw.destroy();
       throw new NoiseError('ERR_NOISE_TOO_MANY_HANDSHAKES');

@@ -88,6 +88,11 @@ export function describeRelayStatus(status: number): string {
   }
 }
 
+/** `host:port`, an IPv6 address in brackets (`[::1]:4000`): what {@link parseHostPort} reads. */
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 /** Parses `host:port` (or `[v6]:port`) into its parts; ERR_NOISE_INVALID_ARGUMENT otherwise. */
 export function parseHostPort(s: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(typeof s === 'string' ? s : '');

@@ -15,7 +15,7 @@ import { HandshakeState } from '../engine/handshake-state.js';
 import { isOneWay } from '../patterns/types.js';
 import { NoiseError } from '../errors.js';
 import { NoiseSocket } from './noise-socket.js';
-import { checkSocketOptions, DEFAULT_MAX_CONCURRENT_HANDSHAKES, type NoiseSocketOptions } from './options.js';
+import { checkSocketOptions, maxHandshakes, type NoiseSocketOptions } from './options.js';
 
 /** Options of createServer(): the responder's NoiseSocketOptions plus server limits. */
 export interface NoiseServerOptions extends NoiseSocketOptions {
@@ -63,8 +63,7 @@ export class NoiseServer extends EventEmitter {
   constructor(options: NoiseServerOptions, onSecureConnection?: (s: NoiseSocket) => void) {
     super();
     checkSocketOptions(options);
-    const max = options.maxConcurrentHandshakes ?? DEFAULT_MAX_CONCURRENT_HANDSHAKES;
-    if (!Number.isInteger(max) || max < 1) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'maxConcurrentHandshakes must be a positive integer');
+    const max = maxHandshakes(options.maxConcurrentHandshakes);
     // Check the protocol and keys once: a responder HandshakeState does no I/O and no DH.
     const probe = new HandshakeState({
       protocol: options.protocol,

@@ -311,7 +311,7 @@ export async function udpConnect(options: UdpConnectOptions): Promise<UdpSession
       try {
         r = session.handle(u8(msg));
       } catch (err) {
-        fail(err instanceof NoiseError ? err : new NoiseError('ERR_NOISE_PROTOCOL', `the handshake failed: ${String(err)}`, { cause: err }));
+        fail(asNoiseError(err, 'the handshake failed: '));
         return;
       }
       for (const p of r.reply) send(p);
