@@ -3,6 +3,11 @@
  * kilobyte at a time. Each byte is handed out once, in an array of its own, and zeroed in the pool.
  */
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { RandomPool } from '../src/crypto/random-pool.js';
 import { nodeBackend } from '../src/crypto/node.js';
 import { toHex } from '../src/bytes.js';
@@ -65,6 +70,33 @@ describe('RandomPool', function () {
         last = kp;
       }
       expect(seen.size, `${name}: no private key twice`).to.equal(1000);
+    }
+  });
+
+  it('a V8 startup snapshot does not carry the pool: processes started from one make different keys', function () {
+    this.timeout(60_000);
+    // The pool is filled while the snapshot is built; each process restored from the snapshot
+    // then makes a key. Before the pool emptied itself on serialization, all printed the same.
+    const dir = mkdtempSync(join(tmpdir(), 'noisekit-snapshot-'));
+    try {
+      const nodeTs = fileURLToPath(new URL('../src/crypto/node.ts', import.meta.url));
+      writeFileSync(join(dir, 'entry.mjs'), [
+        "import v8 from 'node:v8';",
+        `import { nodeBackend } from ${JSON.stringify(nodeTs)};`,
+        "const dh = nodeBackend.dh('25519');",
+        'dh.generateKeyPair();',
+        "v8.startupSnapshot.setDeserializeMainFunction(() => console.log(Buffer.from(dh.generateKeyPair().privateKey).toString('hex')));",
+      ].join('\n'));
+      // --build-snapshot takes one CommonJS script, so the entry is bundled first.
+      const esbuild = fileURLToPath(new URL('../node_modules/.bin/esbuild', import.meta.url));
+      execFileSync(esbuild, [join(dir, 'entry.mjs'), '--bundle', '--platform=node', '--format=cjs', `--outfile=${join(dir, 'entry.cjs')}`, '--log-level=error']);
+      const blob = join(dir, 'snap.blob');
+      execFileSync(process.execPath, ['--snapshot-blob', blob, '--build-snapshot', join(dir, 'entry.cjs')], { stdio: 'ignore' });
+      const keys = [1, 2, 3].map(() => execFileSync(process.execPath, ['--snapshot-blob', blob], { encoding: 'utf8' }).trim());
+      for (const k of keys) expect(k).to.match(/^[0-9a-f]{64}$/);
+      expect(new Set(keys).size, keys.join(' ')).to.equal(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

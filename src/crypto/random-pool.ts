@@ -5,8 +5,13 @@
  * X25519 keys instead of one. Every byte is handed out once and zeroed in the pool as it goes, so
  * the pool never holds a key already in use; the unused rest is as secret as the state of
  * OpenSSL's own generator, which lives in the same process memory.
+ *
+ * A V8 startup snapshot (`node --build-snapshot`) would carry the unused rest into every process
+ * started from it, which would then all send the same "fresh" ephemeral keys; a pool made while a
+ * snapshot is being built is emptied just before it is written (OpenSSL reseeds on its own).
  */
 import { randomFillSync } from 'node:crypto';
+import { startupSnapshot } from 'node:v8';
 
 export class RandomPool {
   readonly #bytes: Uint8Array;
@@ -18,6 +23,13 @@ export class RandomPool {
     this.#bytes = new Uint8Array(size);
     this.#fill = fill;
     this.#offset = size;
+    if (startupSnapshot?.isBuildingSnapshot()) startupSnapshot.addSerializeCallback(() => this.discard());
+  }
+
+  /** Zeroes the unused bytes: the next take() refills from the generator. */
+  discard(): void {
+    this.#bytes.fill(0);
+    this.#offset = this.#bytes.length;
   }
 
   /** `n` fresh random bytes in a new array (an array of their own, never a view of the pool). */
