@@ -74,7 +74,22 @@ export function fromHex(hex: string): Uint8Array {
   const bad = hex.search(/[^0-9a-fA-F]/);
   if (bad >= 0) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `not a hex string: character ${bad + 1} of ${hex.length} is not a hex digit`);
   if (hex.length % 2 !== 0) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `not a hex string: odd length ${hex.length}`);
-  return new Uint8Array(Buffer.from(hex, 'hex'));
+  return decodeText(hex, 'hex');
+}
+
+/**
+ * `text` (hex, base64 or base64url, already checked by the caller) decoded into an array of its
+ * own. `Buffer.from(text, encoding)` would put a small result in Node's shared Buffer pool, where
+ * the copy of a key outlives every wipe() of the array made from it.
+ */
+export function decodeText(text: string, encoding: 'hex' | 'base64' | 'base64url'): Uint8Array {
+  const max = encoding === 'hex' ? text.length >>> 1 : Math.ceil((text.length * 3) / 4);
+  const out = new Uint8Array(max);
+  const n = Buffer.from(out.buffer, out.byteOffset, out.length).write(text, encoding);
+  if (n === max) return out;
+  const exact = out.slice(0, n);
+  out.fill(0);
+  return exact;
 }
 
 /** Checks that a value is a Uint8Array (optionally of an exact length) at an API boundary. */

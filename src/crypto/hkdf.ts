@@ -33,14 +33,6 @@ export function hkdf(hash: Hash, chainingKey: Uint8Array, inputKeyMaterial: Uint
   return [out1, out2, out3];
 }
 
-/** Splits one contiguous HKDF output into `numOutputs` HASHLEN-sized copies, wiping the input. */
-export function splitOutputs(okm: Uint8Array, hashLen: number, numOutputs: number): Uint8Array[] {
-  const outs: Uint8Array[] = [];
-  for (let i = 0; i < numOutputs; i++) outs.push(copyBytes(okm, i * hashLen, (i + 1) * hashLen));
-  wipe(okm);
-  return outs;
-}
-
 const MAX_NONCE = (1n << 64n) - 1n;
 const ZEROS32 = new Uint8Array(32);
 

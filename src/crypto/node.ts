@@ -10,7 +10,8 @@ import * as crypto from 'node:crypto';
 import type { Cipher, CipherKey, CryptoBackend, Dh, Hash, KeyPair } from './types.js';
 import { ChaCha20Poly1305 } from '@stablelib/chacha20poly1305';
 import { chachaNonceScratch, aesGcmNonceScratch } from './nonce.js';
-import { checkBytes, copyBytes, equalBytes } from '../bytes.js';
+import { checkBytes, copyBytes, decodeText, equalBytes, ON_HEAP_MAX } from '../bytes.js';
+import { scrubPoolAfter, takeSecret } from './secrets.js';
 import { PartsScratch } from './scratch.js';
 import { CiphertextSlab } from './alloc.js';
 import { padHmac } from './hmac-pads.js';
@@ -21,6 +22,7 @@ import { RandomPool } from './random-pool.js';
 import { byName } from './table.js';
 
 const b64url = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
+/** A public key from base64url (through Node's Buffer pool: only for public values). */
 const fromB64url = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64url'));
 
 /** generateKeyPairSync with JWK output (supported by Node, missing from @types/node's overloads). */
@@ -62,10 +64,8 @@ function montgomeryDh(name: '25519' | '448', len: number): Dh {
     let ko = privateObjects.get(kp);
     if (!ko) {
       checkBytes('privateKey', kp.privateKey, len);
-      ko = crypto.createPrivateKey({
-        key: { kty: 'OKP', crv, d: b64url(kp.privateKey), x: b64url(kp.publicKey) },
-        format: 'jwk',
-      });
+      const d = kp.privateKey;
+      ko = scrubPoolAfter(d, () => crypto.createPrivateKey({ key: { kty: 'OKP', crv, d: b64url(d), x: b64url(kp.publicKey) }, format: 'jwk' }));
       privateObjects.set(kp, ko);
     }
     return ko;
@@ -77,10 +77,11 @@ function montgomeryDh(name: '25519' | '448', len: number): Dh {
    * 2.4 µs through a public KeyObject, and one KeyObject less per key for the collector
    * (interleaved A/B, node backend: NN pairs 1.05-1.08x, IK 1.03x). That export holds `d` in a
    * string, as the import itself already does; neither string can be wiped from JavaScript, and
-   * both are dropped at once.
+   * both are dropped at once. The import's copy of the key in Node's Buffer pool is zeroed
+   * (crypto/secrets.ts).
    */
   const pairFromD = (privateKey: Uint8Array): KeyPair => {
-    const ko = crypto.createPrivateKey({ key: { kty: 'OKP', crv, d: b64url(privateKey), x: '' }, format: 'jwk' });
+    const ko = scrubPoolAfter(privateKey, () => crypto.createPrivateKey({ key: { kty: 'OKP', crv, d: b64url(privateKey), x: '' }, format: 'jwk' }));
     const kp = { publicKey: fromB64url(ko.export({ format: 'jwk' }).x!), privateKey: privateKey };
     privateObjects.set(kp, ko);
     return kp;
@@ -103,14 +104,16 @@ function montgomeryDh(name: '25519' | '448', len: number): Dh {
       // uv_mutex_lock under KeyObjectHandle::ExportJWK). The regression test is in
       // test/backends.test.ts.
       const { privateKey: jwk } = generateJwkPair(type, { privateKeyEncoding: { format: 'jwk' }, publicKeyEncoding: { format: 'jwk' } });
-      return { publicKey: fromB64url(jwk.x as string), privateKey: fromB64url(jwk.d as string) };
+      return { publicKey: fromB64url(jwk.x as string), privateKey: decodeText(jwk.d as string, 'base64url') };
     },
     keyPairFromPrivate(privateKey) {
       checkBytes('privateKey', privateKey, len);
       if ((fromD ??= importsFromD(type, crv))) return pairFromD(copyBytes(privateKey));
       // PKCS#8 for a raw OKP private key: fixed DER prefix + the key bytes (RFC 8410).
       const prefix = name === '25519' ? '302e020100300506032b656e04220420' : '3046020100300506032b656f043a0438';
-      const ko = crypto.createPrivateKey({ key: Buffer.concat([Buffer.from(prefix, 'hex'), privateKey]), format: 'der', type: 'pkcs8' });
+      const der = Buffer.concat([Buffer.from(prefix, 'hex'), privateKey]);
+      const ko = crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+      der.fill(0);
       const jwk = ko.export({ format: 'jwk' });
       const kp = { publicKey: fromB64url(jwk.x!), privateKey: copyBytes(privateKey) };
       privateObjects.set(kp, ko);
@@ -128,7 +131,7 @@ function montgomeryDh(name: '25519' | '448', len: number): Dh {
         publicObjects.set(publicKey, cachedPub);
       }
       try {
-        return new Uint8Array(crypto.diffieHellman({ privateKey: privateObject(keyPair), publicKey: cachedPub.key }));
+        return takeSecret(crypto.diffieHellman({ privateKey: privateObject(keyPair), publicKey: cachedPub.key }));
       } catch {
         // OpenSSL refuses low-order points (all-zero output). Section 12.1 prefers all zeros.
         return new Uint8Array(len);
@@ -181,6 +184,9 @@ function nodeAead(
           if (fin.length) out.set(fin, off);
           off += fin.length;
           out.set(c.getAuthTag(), off);
+          // Ciphertexts are public, except REKEY's (section 4.2: the next key, 32 bytes): a
+          // small output's intermediate copy is zeroed, which costs nothing measurable.
+          if (body.length <= ON_HEAP_MAX) body.fill(0);
           return out;
         },
         decrypt(n, ad, ciphertext) {
@@ -190,8 +196,10 @@ function nodeAead(
           const d = crypto.createDecipheriv(algorithm as 'chacha20-poly1305', (ko ??= crypto.createSecretKey(k)), nonce(n), { authTagLength: 16 });
           if (ad.length) d.setAAD(ad, { plaintextLength: bodyLen });
           d.setAuthTag(ciphertext.subarray(bodyLen));
+          // OpenSSL decrypts before final() checks the tag: on a forgery, `body` is the
+          // ciphertext XOR the keystream of nonce n, which the next genuine message reuses.
+          const body = d.update(ciphertext.subarray(0, bodyLen));
           try {
-            const body = d.update(ciphertext.subarray(0, bodyLen));
             const fin = d.final();
             if (fin.length === 0) return new Uint8Array(body.buffer, body.byteOffset, body.length);
             const out = new Uint8Array(body.length + fin.length);
@@ -199,6 +207,7 @@ function nodeAead(
             out.set(fin, body.length);
             return out;
           } catch {
+            body.fill(0);
             return null;
           }
         },

@@ -18,7 +18,8 @@ import { p256 } from '@noble/curves/nist.js';
 import type { Dh, KeyPair } from './types.js';
 import { NoiseError } from '../errors.js';
 import { checkBytes } from '../bytes.js';
-import { weierstrassKeyPair, weierstrassSharedPoint } from './weierstrass-dh.js';
+import { weierstrassGenerate, weierstrassKeyPair, weierstrassSharedPoint } from './weierstrass-dh.js';
+import { takeSecret } from './secrets.js';
 
 /** Length of an uncompressed P-256 public key. */
 export const P256_PUBLIC_KEY_LENGTH = 65;
@@ -29,7 +30,7 @@ export const p256Noble: Dh = {
   dhLen: P256_PUBLIC_KEY_LENGTH,
   privateKeyLength: 32,
   generateKeyPair(): KeyPair {
-    return weierstrassKeyPair(p256, 'P-256', p256.utils.randomSecretKey(), false);
+    return weierstrassGenerate(p256, 'P-256', false);
   },
   keyPairFromPrivate(privateKey) {
     return weierstrassKeyPair(p256, 'P-256', privateKey, false);
@@ -37,7 +38,10 @@ export const p256Noble: Dh = {
   dh(keyPair, publicKey) {
     checkBytes('publicKey', publicKey, P256_PUBLIC_KEY_LENGTH);
     // Compressed output is 02/03 || x; the DH output is x.
-    return weierstrassSharedPoint(p256, 'P-256', keyPair, publicKey, true).slice(1);
+    const point = weierstrassSharedPoint(p256, 'P-256', keyPair, publicKey, true);
+    const x = point.slice(1);
+    point.fill(0);
+    return x;
   },
 };
 
@@ -78,7 +82,7 @@ export const p256Node: Dh = {
       throw new NoiseError('ERR_NOISE_INVALID_KEY', 'the local private key is not a valid P-256 scalar', { cause: err });
     }
     try {
-      return new Uint8Array(ecdh.computeSecret(publicKey));
+      return takeSecret(ecdh.computeSecret(publicKey));
     } catch (err) {
       throw new NoiseError('ERR_NOISE_DH', 'the public key is not a valid P-256 point', { cause: err });
     }

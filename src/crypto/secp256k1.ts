@@ -17,7 +17,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import type { Dh, KeyPair } from './types.js';
 import { NoiseError } from '../errors.js';
 import { checkBytes, wipe } from '../bytes.js';
-import { weierstrassKeyPair, weierstrassSharedPoint } from './weierstrass-dh.js';
+import { weierstrassGenerate, weierstrassKeyPair, weierstrassSharedPoint } from './weierstrass-dh.js';
 
 /** Length of a compressed secp256k1 public key. */
 export const SECP256K1_PUBLIC_KEY_LENGTH = 33;
@@ -28,7 +28,7 @@ export const secp256k1Dh: Dh = {
   dhLen: SECP256K1_PUBLIC_KEY_LENGTH,
   privateKeyLength: 32,
   generateKeyPair(): KeyPair {
-    return weierstrassKeyPair(secp256k1, 'secp256k1', secp256k1.utils.randomSecretKey(), true);
+    return weierstrassGenerate(secp256k1, 'secp256k1', true);
   },
   keyPairFromPrivate(privateKey) {
     return weierstrassKeyPair(secp256k1, 'secp256k1', privateKey, true);

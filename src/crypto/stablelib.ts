@@ -12,13 +12,12 @@ import { SHA512 } from '@stablelib/sha512';
 import { BLAKE2s } from '@stablelib/blake2s';
 import { BLAKE2b } from '@stablelib/blake2b';
 import { HMAC } from '@stablelib/hmac';
-import { HKDF } from '@stablelib/hkdf';
 import { x448 } from '@noble/curves/ed448.js';
 import type { Cipher, CipherKey, CryptoBackend, Dh, Hash, KeyPair } from './types.js';
 import { chachaNonceScratch, aesGcmNonceScratch } from './nonce.js';
-import { splitOutputs } from './hkdf.js';
 import { padHmac, type HashParts } from './hmac-pads.js';
 import { checkBytes, copyBytes } from '../bytes.js';
+import { keyPairFromGenerated } from './secrets.js';
 import { p256Noble } from './p256.js';
 import { secp256k1Dh } from './secp256k1.js';
 import { xchachaPoly } from './xchacha.js';
@@ -49,7 +48,7 @@ const dh448: Dh = {
   dhLen: 56,
   privateKeyLength: 56,
   generateKeyPair() {
-    return this.keyPairFromPrivate(x448.utils.randomSecretKey());
+    return keyPairFromGenerated(x448.utils.randomSecretKey(), (k) => this.keyPairFromPrivate(k));
   },
   keyPairFromPrivate(privateKey) {
     checkBytes('privateKey', privateKey, 56);
@@ -128,10 +127,11 @@ function reusedHash<S>(ctor: new () => SavableHash<S>): HashParts {
 }
 
 /**
- * `reusableHmac`: stablelib's HKDF resets one HMAC between blocks, which relies on the hash's
- * restoreState(). @stablelib/blake2s and blake2b 2.0.1 do not clear their "finished" flag there,
- * so the second block throws; for those HMAC and HKDF are built on one-shot hash() calls
- * (hmac-pads.ts).
+ * `reusableHmac`: whether @stablelib/hmac works with this hash. Its HMAC restores saved hash
+ * states, and @stablelib/blake2s and blake2b 2.0.1 do not clear their "finished" flag there, so
+ * for those HMAC and HKDF are built on one-shot hash() calls (hmac-pads.ts). For SHA-2, HKDF is
+ * the section 4.3 one of crypto/hkdf.ts over @stablelib/hmac: it zeroes temp_key, which
+ * @stablelib/hkdf 2.0.1 drops unwiped (its extract result is kept only inside its HMAC).
  */
 function stableHash(name: string, ctor: HashCtor & (new () => SavableHash<unknown>), hashLen: number, blockLen: number, reusableHmac: boolean): Hash {
   const hashParts = reusedHash(ctor);
@@ -162,16 +162,7 @@ function stableHash(name: string, ctor: HashCtor & (new () => SavableHash<unknow
     // faster).
     return { ...hash, ...padHmac(hashParts, blockLen) };
   }
-  return {
-    ...hash,
-    hkdf(chainingKey, inputKeyMaterial, numOutputs) {
-      // RFC 5869 HKDF with salt = ck and empty info equals the spec's section 4.3 HKDF.
-      const h = new HKDF(ctor, inputKeyMaterial, chainingKey);
-      const okm = h.expand(hashLen * numOutputs);
-      h.clean();
-      return splitOutputs(okm, hashLen, numOutputs);
-    },
-  };
+  return hash;
 }
 
 const hashes: Record<string, Hash> = {

@@ -7,6 +7,7 @@
 import type { KeyPair } from './types.js';
 import { NoiseError } from '../errors.js';
 import { checkBytes, copyBytes } from '../bytes.js';
+import { keyPairFromGenerated } from './secrets.js';
 
 /** The subset of a @noble/curves ECDH object these helpers use. */
 export interface NobleEcdh {
@@ -22,6 +23,11 @@ export function weierstrassKeyPair(curve: NobleEcdh, curveName: string, privateK
     throw new NoiseError('ERR_NOISE_INVALID_KEY', `privateKey is not a valid ${curveName} scalar (it must be in [1, n-1])`);
   }
   return { publicKey: curve.getPublicKey(privateKey, compressed), privateKey: copyBytes(privateKey) };
+}
+
+/** A new key pair from the curve's generator (whose own array is zeroed). */
+export function weierstrassGenerate(curve: NobleEcdh, curveName: string, compressed: boolean): KeyPair {
+  return keyPairFromGenerated(curve.utils.randomSecretKey(), (k) => weierstrassKeyPair(curve, curveName, k, compressed));
 }
 
 /** The key pair's private key, checked: a 32-byte array that is a valid scalar (ERR_NOISE_INVALID_KEY), else ERR_NOISE_INVALID_ARGUMENT. */

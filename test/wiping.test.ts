@@ -1,0 +1,230 @@
+/**
+ * Secrets wiped where the platform allows: no copy of a key, DH output or HKDF temporary is left
+ * behind in an array that the library made and dropped. Arrays made by JavaScript are found by
+ * replacing the global Uint8Array for the duration of one synchronous call; Buffers returned by
+ * node:crypto by wrapping the node:crypto functions the node backend calls.
+ */
+import { expect } from 'chai';
+import * as crypto from 'node:crypto';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { p256 } from '@noble/curves/nist.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { nodeBackend } from '../src/crypto/node.js';
+import { stablelibBackend } from '../src/crypto/stablelib.js';
+import { backendChain } from '../src/crypto/resolve.js';
+import { hkdf } from '../src/crypto/hkdf.js';
+import { p256Noble } from '../src/crypto/p256.js';
+import { weierstrassGenerate, type NobleEcdh } from '../src/crypto/weierstrass-dh.js';
+import { keyPairFromGenerated } from '../src/crypto/secrets.js';
+import { decodeText, fromHex, toHex } from '../src/bytes.js';
+import type { CryptoBackend, KeyPair } from '../src/crypto/types.js';
+
+const nodeCrypto = createRequire(import.meta.url)('node:crypto') as typeof crypto;
+
+/** Whether `hay` holds the bytes of `needle` anywhere. */
+const holds = (hay: Uint8Array, needle: Uint8Array): boolean => Buffer.from(hay.buffer, hay.byteOffset, hay.byteLength).indexOf(needle) >= 0;
+
+/** Every Uint8Array of 16 bytes or more that JavaScript code made during `run()`. */
+function arraysMadeBy(run: () => void): Uint8Array[] {
+  const Original = globalThis.Uint8Array;
+  const made: Uint8Array[] = [];
+  class Tracked extends Original {
+    constructor(...args: ConstructorParameters<typeof Uint8Array>) {
+      super(...(args as unknown as [number]));
+      if (this.length >= 16) made.push(this);
+    }
+    static override [Symbol.hasInstance](x: unknown): boolean {
+      return Function.prototype[Symbol.hasInstance].call(Original, x);
+    }
+  }
+  globalThis.Uint8Array = Tracked as unknown as Uint8ArrayConstructor;
+  try {
+    run();
+  } finally {
+    globalThis.Uint8Array = Original;
+  }
+  return made;
+}
+
+/**
+ * Wraps node:crypto's `name` so that each Buffer it (or, with `method`, each of its results'
+ * `method`) returns is recorded; runs `run` and puts the original back.
+ */
+function buffersFrom(name: 'diffieHellman' | 'createCipheriv' | 'createDecipheriv' | 'createECDH', method: string | undefined, run: () => void): Buffer[] {
+  const seen: Buffer[] = [];
+  const original = nodeCrypto[name] as (...args: unknown[]) => unknown;
+  (nodeCrypto as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+    const result = original.apply(nodeCrypto, args);
+    if (!method) {
+      seen.push(result as Buffer);
+      return result;
+    }
+    const obj = result as Record<string, (...a: unknown[]) => unknown>;
+    const m = obj[method]!.bind(obj);
+    obj[method] = (...a: unknown[]) => {
+      const out = m(...a) as Buffer;
+      seen.push(out);
+      return out;
+    };
+    return obj;
+  };
+  syncBuiltinESMExports();
+  try {
+    run();
+  } finally {
+    (nodeCrypto as unknown as Record<string, unknown>)[name] = original;
+    syncBuiltinESMExports();
+  }
+  return seen;
+}
+
+/** The rest of Node's current shared Buffer pool, where small Buffer.from() results go. */
+const bufferPool = (): Uint8Array => new Uint8Array(Buffer.allocUnsafe(1).buffer);
+
+describe('wiping: no dropped copies of secrets', function () {
+  describe("node:crypto's own copies", function () {
+    for (const name of ['25519', '448']) {
+      const dh = nodeBackend.dh(name)!;
+      it(`${name}: no private key left in Node's Buffer pool by the JWK import (generate, from private, plain pair)`, () => {
+        for (let i = 0; i < 20; i++) {
+          const generated = dh.generateKeyPair();
+          expect(holds(bufferPool(), generated.privateKey), 'generateKeyPair').to.equal(false);
+          const derived = dh.keyPairFromPrivate(crypto.randomBytes(dh.privateKeyLength));
+          expect(holds(bufferPool(), derived.privateKey), 'keyPairFromPrivate').to.equal(false);
+          // A pair the library did not make is imported on its first DH.
+          const plain: KeyPair = { publicKey: new Uint8Array(derived.publicKey), privateKey: new Uint8Array(derived.privateKey) };
+          dh.dh(plain, generated.publicKey);
+          expect(holds(bufferPool(), plain.privateKey), 'dh with a plain pair').to.equal(false);
+        }
+      });
+
+      it(`${name}: the DH output Buffer from node:crypto is zeroed`, () => {
+        const a = dh.generateKeyPair();
+        const b = dh.generateKeyPair();
+        let shared: Uint8Array | undefined;
+        const outs = buffersFrom('diffieHellman', undefined, () => (shared = dh.dh(a, b.publicKey)));
+        expect(outs).to.have.length(1);
+        expect(shared!.some((x) => x !== 0)).to.equal(true);
+        expect([...outs[0]!].every((x) => x === 0)).to.equal(true);
+      });
+    }
+
+    it('P256: the ECDH output Buffer from node:crypto is zeroed', () => {
+      const dh = nodeBackend.dh('P256')!;
+      const a = dh.generateKeyPair();
+      const b = dh.generateKeyPair();
+      const outs: Buffer[] = [];
+      const ecdhs = buffersFrom('createECDH', 'computeSecret', () => dh.dh(a, b.publicKey));
+      outs.push(...ecdhs);
+      expect(outs).to.have.length(1);
+      expect([...outs[0]!].every((x) => x === 0)).to.equal(true);
+    });
+
+    for (const cipherName of ['ChaChaPoly', 'AESGCM']) {
+      it(`${cipherName}: a forged message's decrypted bytes (the keystream of its nonce) are zeroed`, () => {
+        const key = nodeBackend.cipher(cipherName)!.init(crypto.randomBytes(32));
+        const forged = new Uint8Array(1000 + 16); // above the size the JS cipher takes
+        let result: Uint8Array | null = new Uint8Array(0);
+        const bodies = buffersFrom('createDecipheriv', 'update', () => (result = key.decrypt(7n, new Uint8Array(0), forged)));
+        expect(result).to.equal(null);
+        expect(bodies).to.have.length(1);
+        expect(bodies[0]!.length).to.equal(1000);
+        expect([...bodies[0]!].every((x) => x === 0)).to.equal(true);
+      });
+    }
+
+    it("AESGCM: REKEY leaves no copy of the new key in node:crypto's output", () => {
+      const key = nodeBackend.cipher('AESGCM')!.init(crypto.randomBytes(32));
+      const bodies = buffersFrom('createCipheriv', 'update', () => {
+        const next = nodeBackend.cipher('AESGCM')!.rekey?.(key) ?? key.encrypt((1n << 64n) - 1n, new Uint8Array(0), new Uint8Array(32)).subarray(0, 32);
+        expect(next.some((x) => x !== 0)).to.equal(true);
+      });
+      expect(bodies).to.have.length(1);
+      expect([...bodies[0]!].every((x) => x === 0)).to.equal(true);
+    });
+  });
+
+  describe('key text', function () {
+    it("decodeText and fromHex leave no copy in Node's Buffer pool", () => {
+      for (let i = 0; i < 20; i++) {
+        const key = crypto.randomBytes(32);
+        const viaHex = fromHex(key.toString('hex'));
+        expect(toHex(viaHex)).to.equal(key.toString('hex'));
+        expect(holds(bufferPool(), key)).to.equal(false);
+        for (const enc of ['base64', 'base64url'] as const) {
+          const decoded = decodeText(key.toString(enc), enc);
+          expect(toHex(decoded)).to.equal(key.toString('hex'));
+          expect(holds(bufferPool(), key)).to.equal(false);
+        }
+      }
+    });
+  });
+
+  describe('HKDF (section 4.3): temp_key does not outlive the call', function () {
+    const backends: CryptoBackend[] = [...backendChain('auto'), stablelibBackend, nodeBackend];
+    for (const backend of new Set(backends)) {
+      for (const [name, alg] of [['SHA256', 'sha256'], ['SHA512', 'sha512'], ['BLAKE2s', 'blake2s256'], ['BLAKE2b', 'blake2b512']] as const) {
+        const hash = backend.hash(name);
+        if (!hash) continue;
+        it(`${backend.name} ${name}`, () => {
+          const ck = crypto.randomBytes(hash.hashLen);
+          const ikm = crypto.randomBytes(32);
+          const tempKey = crypto.createHmac(alg, ck).update(ikm).digest();
+          let outs: Uint8Array[] = [];
+          const made = arraysMadeBy(() => (outs = hkdf(hash, new Uint8Array(ck), new Uint8Array(ikm), 3)));
+          // the outputs are right (checked against node:crypto's HMAC) ...
+          const out1 = crypto.createHmac(alg, tempKey).update(Uint8Array.of(1)).digest();
+          expect(toHex(outs[0]!)).to.equal(out1.toString('hex'));
+          // ... and no array made on the way still holds temp_key
+          expect(made.filter((a) => holds(a, tempKey))).to.have.length(0);
+        });
+      }
+    }
+  });
+
+  describe('@noble/curves key generation and DH', function () {
+    it("weierstrassGenerate (P256 on noble, secp256k1): the generator's own array is zeroed", () => {
+      for (const [curve, name, compressed] of [[p256, 'P-256', false], [secp256k1, 'secp256k1', true]] as const) {
+        const given: Uint8Array[] = [];
+        // The curve objects of @noble/curves are frozen: a copy with a recording generator.
+        const recording: NobleEcdh = {
+          getPublicKey: (k, c) => curve.getPublicKey(k, c),
+          getSharedSecret: (k, p, c) => curve.getSharedSecret(k, p, c),
+          utils: {
+            isValidSecretKey: (k) => curve.utils.isValidSecretKey(k),
+            randomSecretKey: () => {
+              const k = curve.utils.randomSecretKey();
+              given.push(k);
+              return k;
+            },
+          },
+        };
+        const kp = weierstrassGenerate(recording, name, compressed);
+        expect(given).to.have.length(1);
+        expect([...given[0]!].every((x) => x === 0), name).to.equal(true);
+        expect(toHex(curve.getPublicKey(kp.privateKey, compressed))).to.equal(toHex(kp.publicKey));
+      }
+    });
+
+    it("keyPairFromGenerated (448 on the stablelib backend): zeroes the generator's array, also when deriving throws", () => {
+      const k = crypto.randomBytes(56);
+      const kp = keyPairFromGenerated(new Uint8Array(k), (sk) => stablelibBackend.dh('448')!.keyPairFromPrivate(sk));
+      expect(toHex(kp.privateKey)).to.equal(k.toString('hex'));
+      const given = new Uint8Array(k);
+      expect(() => keyPairFromGenerated(given, () => {
+        throw new Error('derive failed');
+      })).to.throw('derive failed');
+      expect(given.every((x) => x === 0)).to.equal(true);
+    });
+
+    it('P256 (noble): no array holds the shared point after dh(), only its x-coordinate is returned', () => {
+      const a = p256Noble.generateKeyPair();
+      const b = p256Noble.generateKeyPair();
+      const point = p256.getSharedSecret(a.privateKey, b.publicKey, true);
+      let x: Uint8Array | undefined;
+      const made = arraysMadeBy(() => (x = p256Noble.dh(a, b.publicKey)));
+      expect(toHex(x!)).to.equal(toHex(point.subarray(1)));
+      expect(made.filter((m) => holds(m, point))).to.have.length(0);
+    });
+  });
+});
