@@ -18,6 +18,8 @@ import { weierstrassGenerate, type NobleEcdh } from '../src/crypto/weierstrass-d
 import { keyPairFromGenerated } from '../src/crypto/secrets.js';
 import { decodeText, fromHex, toHex } from '../src/bytes.js';
 import type { CryptoBackend, KeyPair } from '../src/crypto/types.js';
+import { HandshakeState } from '../src/engine/handshake-state.js';
+import { generateKeyPair } from '../src/crypto/keys.js';
 
 const nodeCrypto = createRequire(import.meta.url)('node:crypto') as typeof crypto;
 
@@ -158,6 +160,22 @@ describe('wiping: no dropped copies of secrets', function () {
         }
       }
     });
+  });
+
+  it('a HandshakeState constructor that throws leaves no copy of the psks', () => {
+    const psk = crypto.randomBytes(32);
+    const staticKeyPair = generateKeyPair('25519', 'stablelib');
+    let code: unknown;
+    const made = arraysMadeBy(() => {
+      try {
+        // NN uses no static key: ERR_NOISE_INVALID_KEY, after the psks were checked
+        new HandshakeState({ protocol: 'Noise_NNpsk0_25519_ChaChaPoly_BLAKE2s', initiator: true, psks: [new Uint8Array(psk)], staticKeyPair, backend: 'stablelib' });
+      } catch (err) {
+        code = (err as { code?: unknown }).code;
+      }
+    });
+    expect(code).to.equal('ERR_NOISE_INVALID_KEY');
+    expect(made.filter((a) => holds(a, psk))).to.have.length(1); // the test's own copy
   });
 
   describe('HKDF (section 4.3): temp_key does not outlive the call', function () {

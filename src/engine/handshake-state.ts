@@ -155,12 +155,12 @@ export class HandshakeState {
     if (psks.length !== needed) {
       throw new NoiseError('ERR_NOISE_INVALID_PSK', `${this.pattern.name} needs ${needed} psk(s), got ${psks.length}`);
     }
-    this.#psks = psks.map((p, i) => {
+    psks.forEach((p, i) => {
       if (!(p instanceof Uint8Array) || p.length !== 32) throw new NoiseError('ERR_NOISE_INVALID_PSK', `psk ${i} must be 32 bytes`);
-      return copyBytes(p);
     });
-
     this.#checkKeys(options);
+    // Copied only once every check has passed: a constructor that throws leaves no copy behind.
+    this.#psks = psks.map((p) => copyBytes(p));
 
     this.#ss = new SymmetricState(this.suite, this.protocol.name);
     this.#ss.mixPrologue(prologue);
