@@ -28,8 +28,9 @@ function capturing(hs: HandshakeState): HandshakeLike & { transport?: TransportS
 }
 
 function pair() {
-  const ih = capturing(new HandshakeState({ protocol: PROTOCOL, initiator: true, staticKeyPair: generateKeyPair() }));
-  const rh = capturing(new HandshakeState({ protocol: PROTOCOL, initiator: false, staticKeyPair: generateKeyPair() }));
+  // As src/net/udp.ts makes them: a forged packet must not end a datagram handshake.
+  const ih = capturing(new HandshakeState({ protocol: PROTOCOL, initiator: true, staticKeyPair: generateKeyPair(), retryAfterFailedRead: true }));
+  const rh = capturing(new HandshakeState({ protocol: PROTOCOL, initiator: false, staticKeyPair: generateKeyPair(), retryAfterFailedRead: true }));
   return { i: new DatagramSession(ih, true), r: new DatagramSession(rh, false), ih, rh };
 }
 

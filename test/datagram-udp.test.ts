@@ -104,6 +104,16 @@ describe('UDP datagram mode on loopback', function () {
     expect(relay.stats.up.dropped).to.equal(3);
   });
 
+  it('IK: a forged copy of each handshake message, sent just before the genuine one, does not end the handshake', async () => {
+    const protocol = 'Noise_IK_25519_ChaChaPoly_BLAKE2s';
+    const { port } = await server({ protocol });
+    const relay = await lossyProxy({ port }, { tamperFirst: 1 }, { tamperFirst: 1 }, 3);
+    cleanup.push(() => relay.close());
+    const c = await client(relay.port, { protocol, remoteStaticKey: serverKey.publicKey });
+    expect([relay.stats.up.forged, relay.stats.down.forged]).to.deep.equal([1, 1]);
+    expect(c.handshakeHash).to.have.length(32);
+  });
+
   const scenarios: Array<{ name: string; imp: Impairment; seed: number; minRatio: number }> = [
     { name: 'loss 20%, duplication 10%, reordering 20% (delay <= 40 ms), replays 5%, forgeries 2%', imp: { loss: 0.2, duplicate: 0.1, reorder: 0.2, maxDelayMs: 40, replay: 0.05, forge: 0.02 }, seed: 11, minRatio: 0.5 },
     { name: 'loss 40%, duplication 25%, reordering 50% (delay <= 60 ms), replays 10%, forgeries 5%', imp: { loss: 0.4, duplicate: 0.25, reorder: 0.5, maxDelayMs: 60, replay: 0.1, forge: 0.05 }, seed: 12, minRatio: 0.3 },

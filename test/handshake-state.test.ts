@@ -12,6 +12,7 @@ import { concat } from '../src/bytes.js';
 import { loadVectorFile } from '../src/vectors/format.js';
 import { runVector } from '../src/vectors/run.js';
 import { vectorFile, VECTORS_DIR } from './support/vectors-dir.js';
+import { errorCode } from './support/errors.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -78,8 +79,24 @@ describe('HandshakeState', () => {
   });
 
   for (const backend of ['node', 'stablelib'] as const) {
-    it(`${backend}: a tampered message is rejected and the state rolls back, so the genuine message still works (XX)`, () => {
-      const [a, b] = pair('Noise_XX_25519_ChaChaPoly_BLAKE2s', { i: { staticKeyPair: si, backend }, r: { staticKeyPair: sr, backend } });
+    it(`${backend}: a message that fails to read ends the handshake (5.3): the genuine one is refused, fallback() remains`, () => {
+      for (const spoil of [(m: Uint8Array) => m.fill(0x55, 40, 41), (m: Uint8Array) => m.subarray(0, 40), (m: Uint8Array) => m.fill(0, 0, 32)]) {
+        const [a, b] = pair('Noise_XX_25519_ChaChaPoly_BLAKE2s', { i: { staticKeyPair: si, backend }, r: { staticKeyPair: sr, backend } });
+        b.readMessage(a.writeMessage());
+        const m2 = b.writeMessage(enc('hello from responder'));
+        const code = errorCode(() => a.readMessage(spoil(m2.slice())));
+        expect(['ERR_NOISE_DECRYPT', 'ERR_NOISE_MALFORMED_MESSAGE', 'ERR_NOISE_DH']).to.include(code);
+        expect(a.action).to.equal('done');
+        expect(errorCode(() => a.readMessage(m2))).to.equal('ERR_NOISE_INVALID_STATE');
+        expect(errorCode(() => a.writeMessage())).to.equal('ERR_NOISE_INVALID_STATE');
+        expect(errorCode(() => a.split())).to.equal('ERR_NOISE_INVALID_STATE');
+        expect(a.fallback().pattern.name).to.equal('XXfallback'); // Alice's ephemeral of message 1 is kept for it
+        a.destroy();
+      }
+    });
+
+    it(`${backend}: with retryAfterFailedRead, a tampered message is dropped and the state rolls back, so the genuine message still works (XX)`, () => {
+      const [a, b] = pair('Noise_XX_25519_ChaChaPoly_BLAKE2s', { i: { staticKeyPair: si, backend, retryAfterFailedRead: true }, r: { staticKeyPair: sr, backend, retryAfterFailedRead: true } });
       b.readMessage(a.writeMessage());
       const m2 = b.writeMessage(enc('hello from responder'));
       const hBefore = a.handshakeHash;
@@ -110,13 +127,19 @@ describe('HandshakeState', () => {
     });
   }
 
-  it('a wrong psk fails the handshake with ERR_NOISE_DECRYPT and the right one then succeeds (rollback)', () => {
+  it('a wrong psk fails the handshake with ERR_NOISE_DECRYPT; with retryAfterFailedRead the right one then succeeds (rollback)', () => {
     const psk = crypto.randomBytes(32);
-    const [a, b] = pair('Noise_NNpsk0_25519_ChaChaPoly_SHA256', { i: { psks: [psk] }, r: { psks: [psk] } });
-    const [evil] = pair('Noise_NNpsk0_25519_ChaChaPoly_SHA256', { i: { psks: [crypto.randomBytes(32)] }, r: { psks: [psk] } });
-    expect(() => b.readMessage(evil.writeMessage(enc('x')))).to.throw(NoiseError).with.property('code', 'ERR_NOISE_DECRYPT');
-    complete(a, b);
-    expect(Buffer.from(a.handshakeHash).equals(Buffer.from(b.handshakeHash))).to.equal(true);
+    for (const retryAfterFailedRead of [false, true]) {
+      const [a, b] = pair('Noise_NNpsk0_25519_ChaChaPoly_SHA256', { i: { psks: [psk] }, r: { psks: [psk], retryAfterFailedRead } });
+      const [evil] = pair('Noise_NNpsk0_25519_ChaChaPoly_SHA256', { i: { psks: [crypto.randomBytes(32)] }, r: { psks: [psk] } });
+      expect(() => b.readMessage(evil.writeMessage(enc('x')))).to.throw(NoiseError).with.property('code', 'ERR_NOISE_DECRYPT');
+      if (!retryAfterFailedRead) {
+        expect(errorCode(() => b.readMessage(a.writeMessage(enc('x'))))).to.equal('ERR_NOISE_INVALID_STATE');
+        continue;
+      }
+      complete(a, b);
+      expect(Buffer.from(a.handshakeHash).equals(Buffer.from(b.handshakeHash))).to.equal(true);
+    }
   });
 
   describe('with any psk, every e token also does MixKey (9.2)', () => {

@@ -48,7 +48,12 @@ export interface SessionStats extends DatagramStats {
   earlyTransport: number;
 }
 
-/** One end of a datagram-mode session. */
+/**
+ * One end of a datagram-mode session. Give it a HandshakeState made with
+ * `retryAfterFailedRead: true` (as src/net/udp.ts does): a handshake packet that fails to read is
+ * then dropped ('handshake-rejected') and the handshake goes on; without it, one forged packet
+ * ends the handshake (section 5.3) and the session can only time out.
+ */
 export class DatagramSession {
   readonly initiator: boolean;
   readonly #hs: HandshakeLike;

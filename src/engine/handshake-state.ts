@@ -5,8 +5,10 @@
  * logic is one lookup from (token, role) to (local key, remote key), and the psk rules of
  * section 9.2 are on whenever the pattern has a psk token.
  *
- * A failed writeMessage or readMessage leaves the state exactly as it was (the caller may drop
- * the message and go on); see SymmetricState.begin/commit/rollback.
+ * A failed writeMessage leaves the state exactly as it was (see SymmetricState.begin/commit/
+ * rollback). A message that fails to read ends the handshake, as section 5.3 says ("the handshake
+ * has failed"): only fallback() and destroy() remain. With `retryAfterFailedRead` (datagram
+ * transports) the failed message is dropped instead and the state stays as it was.
  */
 import type { BackendChoice } from '../crypto/resolve.js';
 import { resolveSuite } from '../crypto/resolve.js';
@@ -48,6 +50,13 @@ export interface HandshakeOptions {
   backend?: BackendChoice;
   /** A custom base pattern to use instead of the built-in one of the same name. */
   pattern?: HandshakePattern;
+  /**
+   * Keep this state usable after a message fails to read, as if that message had never arrived.
+   * Section 5.3 ends a handshake at the first DECRYPT() or DH() error, and so does this state
+   * without the option (only fallback() and destroy() are then possible). For datagram
+   * transports, where anyone can inject a packet and one forged packet must not end a handshake.
+   */
+  retryAfterFailedRead?: boolean;
   /** Test-only: fixed ephemeral for `e` tokens (not part of the public API). */
   [kFixedEphemeral]?: KeyPair;
   /** Profile-only: receives a copy of the final `ck` (BOLT 8 key rotation); see engine/internal.ts. */
@@ -108,6 +117,9 @@ export class HandshakeState {
   #split = false;
   /** Set by destroy(): the state refuses every further message, split and fallback. */
   #destroyed = false;
+  /** The error code of the message that failed to read (section 5.3); only fallback() remains. */
+  #failed: string | undefined;
+  readonly #retryAfterFailedRead: boolean;
   #handshakeHash: Uint8Array | undefined;
   readonly #fixedEphemeral: KeyPair | undefined;
   readonly #onFinalChainingKey: ((ck: Uint8Array) => void) | undefined;
@@ -138,6 +150,7 @@ export class HandshakeState {
     checkBytes('prologue', prologue);
     this.#prologue = copyBytes(prologue);
     this.#backend = options.backend;
+    this.#retryAfterFailedRead = options.retryAfterFailedRead === true;
     if (options.staticKeyPair) this.#s = checkKeyPair('staticKeyPair', options.staticKeyPair, dh.dhLen, dh.privateKeyLength);
     if (options.remoteStaticKey !== undefined) {
       checkBytes('remoteStaticKey', options.remoteStaticKey, dh.dhLen);
@@ -242,9 +255,9 @@ export class HandshakeState {
     }
   }
 
-  /** What to do next: write a message, read one, split, or done (after split or destroy()). */
+  /** What to do next: write a message, read one, split, or done (after split, destroy() or a failed read). */
   get action(): HandshakeAction {
-    if (this.#split || this.#destroyed) return 'done';
+    if (this.#split || this.#destroyed || this.#failed) return 'done';
     if (this.#transport) return 'split';
     return this.#sentByMe(this.pattern.messages[this.#messageIndex]!.direction) ? 'write' : 'read';
   }
@@ -328,14 +341,31 @@ export class HandshakeState {
     return concat(...parts);
   }
 
-  /** ReadMessage(message): returns the payload. On error the state is unchanged. */
+  /**
+   * ReadMessage(message): returns the payload. A message that fails to read (ERR_NOISE_DECRYPT,
+   * ERR_NOISE_DH, too short) ends the handshake (section 5.3) unless `retryAfterFailedRead`:
+   * its keys are wiped, and only fallback() and destroy() remain.
+   */
   readMessage(message: Uint8Array): Uint8Array {
     checkBytes('message', message);
     this.#checkAlive('read a message');
     if (this.action !== 'read') throw new NoiseError('ERR_NOISE_INVALID_STATE', `cannot read now (next action: ${this.action})`);
+    // Longer than any Noise message (section 3): refused like a wrong argument, before reading.
     if (message.length > MAX_MESSAGE_LENGTH) {
       throw new NoiseError('ERR_NOISE_MESSAGE_TOO_LONG', `handshake message of ${message.length} bytes (max ${MAX_MESSAGE_LENGTH})`);
     }
+    try {
+      return this.#read(message);
+    } catch (err) {
+      if (!this.#retryAfterFailedRead) {
+        this.#failed = err instanceof NoiseError ? err.code : 'ERR_NOISE_DECRYPT';
+        this.#ss.wipe();
+      }
+      throw err;
+    }
+  }
+
+  #read(message: Uint8Array): Uint8Array {
     const m = this.pattern.messages[this.#messageIndex]!;
     const minimum = this.#messageLength(m.tokens, 0);
     if (message.length < minimum) {
@@ -457,6 +487,7 @@ export class HandshakeState {
       staticKeyPair: this.#s,
       psks: options.psks ?? this.#psks,
       backend: this.#backend,
+      retryAfterFailedRead: this.#retryAfterFailedRead,
       [kFixedEphemeral]: this.#fixedEphemeral,
     };
     const wroteFirst = this.#sentByMe(first.direction) && this.#messageIndex === 1 && !this.isFinished;
@@ -492,9 +523,12 @@ export class HandshakeState {
     return t;
   }
 
-  /** ERR_NOISE_INVALID_STATE once destroy() has been called. */
-  #checkAlive(what: string): void {
+  /** ERR_NOISE_INVALID_STATE once destroy() has been called, or (except for fallback) a read failed. */
+  #checkAlive(what: 'write a message' | 'read a message' | 'fall back' | 'split'): void {
     if (this.#destroyed) throw new NoiseError('ERR_NOISE_INVALID_STATE', `cannot ${what}: this handshake state was destroyed`);
+    if (this.#failed && what !== 'fall back') {
+      throw new NoiseError('ERR_NOISE_INVALID_STATE', `cannot ${what}: the handshake failed at a message that did not read (${this.#failed}); section 5.3 ends it there (fallback() and destroy() remain)`);
+    }
   }
 
   /**

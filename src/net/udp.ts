@@ -218,10 +218,14 @@ function handshakeFor(o: UdpOptions, initiator: boolean, cachedKey?: Uint8Array)
   return hs;
 }
 
+/**
+ * The handshake of a UDP session. A packet that fails to read is dropped and the handshake goes
+ * on (retryAfterFailedRead): anyone can send a datagram, and one forged packet must not end it.
+ */
 function makeHandshake(o: UdpOptions, initiator: boolean, cachedKey?: Uint8Array): HandshakeLike {
   if (o.pipes) {
     const suite = typeof o.pipes === 'object' ? o.pipes.suite : undefined;
-    const common = { suite, staticKeyPair: o.staticKeyPair!, psks: o.psks, prologue: o.prologue, backend: o.backend };
+    const common = { suite, staticKeyPair: o.staticKeyPair!, psks: o.psks, prologue: o.prologue, backend: o.backend, retryAfterFailedRead: true };
     return initiator ? new PipesInitiator({ ...common, remoteStaticKey: cachedKey }) : new PipesResponder(common);
   }
   return new HandshakeState({
@@ -232,6 +236,7 @@ function makeHandshake(o: UdpOptions, initiator: boolean, cachedKey?: Uint8Array
     psks: o.psks,
     prologue: o.prologue,
     backend: o.backend,
+    retryAfterFailedRead: true,
   });
 }
 

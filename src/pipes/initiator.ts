@@ -100,7 +100,8 @@ export class PipesInitiator {
 
   /**
    * Reads the next handshake message. Message 2 starts with the server's negotiation byte;
-   * `XXfallback` switches this pipe to the fallback state. On any error the state is unchanged.
+   * `XXfallback` switches this pipe to the fallback state. A message that fails to read ends the
+   * handshake as in HandshakeState, unless the pipe was made with `retryAfterFailedRead` (UDP).
    */
   readMessage(message: Uint8Array): Uint8Array {
     checkBytes('message', message);

@@ -24,6 +24,8 @@ export interface PipesOptions {
   psks?: readonly Uint8Array[];
   /** Crypto backend. */
   backend?: BackendChoice;
+  /** See HandshakeOptions.retryAfterFailedRead (datagram transports set it). */
+  retryAfterFailedRead?: boolean;
   /** Test-only (vectors): fixed ephemeral. */
   [kFixedEphemeral]?: KeyPair;
 }
@@ -51,6 +53,7 @@ export function handshakeOptions(options: PipesOptions, mode: PipesMode, initiat
     remoteStaticKey,
     psks: options.psks,
     backend: options.backend,
+    retryAfterFailedRead: options.retryAfterFailedRead,
     [kFixedEphemeral]: options[kFixedEphemeral],
   };
 }

@@ -71,7 +71,8 @@ export class PipesResponder {
    * Reads the next handshake message. For message 1 this picks the pattern from the negotiation
    * byte; an undecryptable `IK` message returns an empty payload and makes this pipe
    * `XXfallback` (nothing of that message is released). A non-empty `XX` message 1 payload is
-   * refused: it would be unauthenticated plaintext. On error the state is unchanged.
+   * refused: it would be unauthenticated plaintext. Later messages that fail to read end the
+   * handshake as in HandshakeState, unless the pipe was made with `retryAfterFailedRead` (UDP).
    */
   readMessage(message: Uint8Array): Uint8Array {
     checkBytes('message', message);

@@ -19,6 +19,8 @@ export interface Impairment {
   forge?: number;
   /** Drop the first N datagrams of this direction unconditionally. */
   dropFirst?: number;
+  /** Send each of the first N datagrams of this direction first with its last byte flipped (a forgery). */
+  tamperFirst?: number;
 }
 
 export interface DirectionStats {
@@ -71,6 +73,12 @@ export async function lossyProxy(target: { port: number; host?: string }, up: Im
     const out = (b: Buffer) => sock.send(b, to.port, to.address, () => undefined);
     s.seen++;
     history[dir].push(msg);
+    if (s.seen <= (imp.tamperFirst ?? 0)) {
+      s.forged++;
+      const bad = Buffer.from(msg);
+      bad[bad.length - 1]! ^= 1;
+      out(bad);
+    }
     if (s.seen <= (imp.dropFirst ?? 0) || rnd() < (imp.loss ?? 0)) s.dropped++;
     else if (rnd() < (imp.reorder ?? 0)) {
       s.delayed++;
