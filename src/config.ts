@@ -27,6 +27,7 @@ import { parseProtocolName } from './protocol-name.js';
 import { builtinPatterns } from './patterns/registry.js';
 import { describePattern, type PartyProperties } from './patterns/describe.js';
 import { readKeyFile, readPskFile } from './keyfile.js';
+import { jsonErrorPlace } from './json-error.js';
 import { parsePublicKey, authorizedKeys, tofu } from './net/trust.js';
 import type { NoiseSocketOptions, VerifyRemote } from './net/options.js';
 import type { BackendChoice } from './crypto/resolve.js';
@@ -119,7 +120,8 @@ export function loadDeployment(path: string): DeploymentSettings {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    return fail(`config ${path} is not valid JSON: ${(err as Error).message}`);
+    // Never V8's message: it quotes the text, which may be a key file given by mistake.
+    return fail(`config ${path} is not valid JSON${jsonErrorPlace(text, err)}`);
   }
   return validateDeployment(value, path, dirname(resolve(path)));
 }

@@ -9,10 +9,16 @@
  *
  * A psk file holds one 32-byte pre-shared key per line (spec section 9), hex or base64, in the
  * order the pattern's psk tokens use them; `#` starts a comment.
+ *
+ * Key bytes never pass through Node's shared 8 KiB Buffer pool (`Buffer.from(text, 'hex')`, or fs
+ * writing a string, copies small data there): nothing can wipe the pool, and the `.buffer` of any
+ * later small Buffer exposes it. Decoding writes into a fresh array (decodeText); writing goes
+ * from bytes that are wiped afterwards.
  */
-import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { readFileSync, writeFileSync, chmodSync, statSync } from 'node:fs';
 import { NoiseError } from './errors.js';
-import { toHex } from './bytes.js';
+import { decodeText, toHex } from './bytes.js';
+import { writeAtomicSync } from './file-store.js';
 import { keyPairFromPrivate } from './crypto/keys.js';
 import type { KeyPair } from './crypto/types.js';
 import type { BackendChoice } from './crypto/resolve.js';
@@ -40,17 +46,25 @@ export function parseKeyText(
 ): Uint8Array {
   if (typeof text !== 'string') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `${what} must be a string`);
   const t = text.trim();
-  let bytes: Uint8Array | undefined;
-  if (/^[0-9a-fA-F]+$/.test(t) && t.length % 2 === 0 && lengths.includes(t.length / 2)) {
-    bytes = new Uint8Array(Buffer.from(t, 'hex'));
-  } else if (/^[A-Za-z0-9+/]+={0,2}$/.test(t) && t.length % 4 === 0) {
-    const b = Buffer.from(t, 'base64');
-    if (b.toString('base64') === t) bytes = new Uint8Array(b);
-  }
-  if (!bytes || !lengths.includes(bytes.length)) {
-    throw new NoiseError(code, `${what}: expected ${lengths.join(' or ')} bytes in hex or base64`);
-  }
+  const bytes = decodeHex(t, lengths) ?? decodeBase64(t, lengths);
+  if (!bytes) throw new NoiseError(code, `${what}: expected ${lengths.join(' or ')} bytes in hex or base64`);
   return bytes;
+}
+
+/** `t` as bytes when it is hex of one of `lengths`; otherwise undefined. */
+function decodeHex(t: string, lengths: readonly number[]): Uint8Array | undefined {
+  if (!/^[0-9a-fA-F]+$/.test(t) || t.length % 2 !== 0 || !lengths.includes(t.length / 2)) return undefined;
+  return decodeText(t, 'hex');
+}
+
+/** `t` as bytes when it is canonical base64 of one of `lengths`; otherwise undefined. */
+function decodeBase64(t: string, lengths: readonly number[]): Uint8Array | undefined {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(t) || t.length % 4 !== 0) return undefined;
+  const bytes = decodeText(t, 'base64');
+  // Canonical only (no stray bits in the last character); the check reads through a view, no copy.
+  if (lengths.includes(bytes.length) && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64') === t) return bytes;
+  bytes.fill(0);
+  return undefined;
 }
 
 /** The non-comment, non-blank lines of a text file. */
@@ -89,19 +103,61 @@ export function readKeyFile(path: string, backend: BackendChoice = 'auto'): Load
 
 /**
  * Writes `keyPair.privateKey` as a key file with mode 0600. Refuses to replace an existing file
- * (ERR_NOISE_KEY_FILE) unless `force` is true.
+ * (ERR_NOISE_KEY_FILE) unless `force` is true; then the new key goes to a fresh 0600 file renamed
+ * over the old one (writeAtomicSync), never into the existing file: that would follow a symlink
+ * planted there and put the key in a file that still has its old mode (e.g. 0644).
  */
 export function writeKeyFile(path: string, keyPair: KeyPair, options: { force?: boolean } = {}): void {
   if (typeof path !== 'string' || path.length === 0) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'key file path must be a non-empty string');
-  const text = `${toHex(keyPair.privateKey)}\n`;
+  const line = hexLine(keyPair.privateKey);
   try {
-    writeFileSync(path, text, { mode: 0o600, flag: options.force ? 'w' : 'wx' });
-    chmodSync(path, 0o600); // an existing file keeps its mode on 'w'; and umask may not matter, but be sure
+    if (options.force) {
+      writeAtomicSync(path, line);
+    } else {
+      writeFileSync(path, line, { mode: 0o600, flag: 'wx' });
+      chmodSync(path, 0o600); // a new file, but umask may have narrowed its mode: be sure
+    }
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'EEXIST' ? 'file exists (use --force to replace it)' : code ?? (err as Error).message;
-    throw new NoiseError('ERR_NOISE_KEY_FILE', `cannot write key file ${path}: ${why}`, { cause: err });
+    const cause = err instanceof NoiseError && err.cause !== undefined ? err.cause : err; // writeAtomicSync wraps the fs error
+    const code = (cause as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' ? 'file exists (use --force to replace it)' : code ?? (cause as Error).message;
+    throw new NoiseError('ERR_NOISE_KEY_FILE', `cannot write key file ${path}: ${why}`, { cause });
+  } finally {
+    line.fill(0);
   }
+}
+
+/** `bytes` in lowercase hex and a newline, as bytes the caller wipes (not a string: see the module header). */
+function hexLine(bytes: Uint8Array): Uint8Array {
+  const digits = '0123456789abcdef';
+  const out = new Uint8Array(bytes.length * 2 + 1);
+  bytes.forEach((b, i) => {
+    out[2 * i] = digits.charCodeAt(b >> 4);
+    out[2 * i + 1] = digits.charCodeAt(b & 15);
+  });
+  out[out.length - 1] = 0x0a;
+  return out;
+}
+
+/**
+ * The warning to show when the private key or psk file at `path` can be used by other users
+ * (any of mode 0o077), e.g. `server.key is readable by other users (mode 0644); run chmod 600
+ * server.key`, or undefined when only its owner can. ssh refuses such files; noisekit only warns,
+ * so deployments that share a key with a group on purpose keep working. Undefined on Windows
+ * (mode bits do not say who can read a file there) and when the file cannot be stat'ed (reading
+ * it reports that).
+ */
+export function keyFileModeWarning(path: string): string | undefined {
+  if (process.platform === 'win32') return undefined;
+  let mode: number;
+  try {
+    mode = statSync(path).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+  if ((mode & 0o077) === 0) return undefined;
+  const how = mode & 0o044 ? 'readable' : mode & 0o022 ? 'writable' : 'usable';
+  return `${path} is ${how} by other users (mode ${mode.toString(8).padStart(4, '0')}); run chmod 600 ${path}`;
 }
 
 /** Parses the text of a psk file: one 32-byte key per line, hex or base64 (see the module header). */

@@ -4,7 +4,7 @@
  * (unknown flag, missing or invalid value) printed as one `noisekit: ERR_NOISE_CONFIG: ...` line.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { readKeyFile } from '../keyfile.js';
+import { keyFileModeWarning, readKeyFile } from '../keyfile.js';
 import { generateKeyPair } from '../crypto/keys.js';
 import type { KeyPair } from '../crypto/types.js';
 
@@ -27,7 +27,22 @@ export const port = wholeNumber(0, 65535);
 
 /** The static key pair from `--key FILE` (a key file as `noisekit keygen` writes it), or a fresh one. */
 export function keyFromFile(path: string | undefined): KeyPair {
-  return path === undefined ? generateKeyPair() : readKeyFile(path).keyPair;
+  if (path === undefined) return generateKeyPair();
+  const { keyPair } = readKeyFile(path);
+  warnIfExposed(path);
+  return keyPair;
+}
+
+/**
+ * Prints one warning line to stderr for each private key or psk file among `paths` that other
+ * users can read (keyfile.ts keyFileModeWarning), and goes on: a warning, not a refusal. Call it
+ * after the files were read, so a file that fails to load gets its error line only.
+ */
+export function warnIfExposed(...paths: Array<string | undefined>): void {
+  for (const path of paths) {
+    const warning = path === undefined ? undefined : keyFileModeWarning(path);
+    if (warning) process.stderr.write(`noisekit: warning: ${warning}\n`);
+  }
 }
 
 /** Commander's errors for `cmd` and its subcommands as one noisekit line with ERR_NOISE_CONFIG. */

@@ -12,6 +12,7 @@ import { formatHostPort } from '../net/relay-protocol.js';
 import { NoiseError } from '../errors.js';
 import { toHex } from '../bytes.js';
 import { action } from './output.js';
+import { warnIfExposed } from './args.js';
 import { withDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from './deployment-flags.js';
 import { connectUdp } from './udp.js';
 import { connectPipes } from './pipes.js';
@@ -30,7 +31,9 @@ export function connectCommand(): Command {
       if (flags.via && (flags.udp || flags.pipes)) throw new NoiseError('ERR_NOISE_CONFIG', '--via (relay) is TCP only: it does not combine with --udp or --pipes');
       if (flags.keyCache !== undefined && !flags.pipes) throw new NoiseError('ERR_NOISE_CONFIG', '--key-cache is for --pipes (it caches the server keys Noise Pipes uses for IK)');
       const { host, port } = flags.via ? { host: target, port: 0 } : parseHostPort(target);
-      const { options, warnings } = resolveDeployment(deploymentFromFlags(flags), 'initiator', flags.via ? `${target}@${flags.via}` : formatHostPort(host, port));
+      const settings = deploymentFromFlags(flags);
+      const { options, warnings } = resolveDeployment(settings, 'initiator', flags.via ? `${target}@${flags.via}` : formatHostPort(host, port));
+      warnIfExposed(settings.key, settings.psk); // always, unlike the --verbose warnings: resolveDeployment read both when given
       if (flags.verbose) for (const w of warnings) process.stderr.write(`noisekit: warning: ${w}\n`);
       if (flags.udp) return connectUdp(options, host, port, flags);
       if (flags.pipes) return connectPipes(options, host, port, flags);

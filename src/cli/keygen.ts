@@ -8,6 +8,7 @@ import { generateKeyPair } from '../crypto/keys.js';
 import { formatPublicKey, readKeyFile, writeKeyFile } from '../keyfile.js';
 import { NoiseError } from '../errors.js';
 import { action } from './output.js';
+import { warnIfExposed } from './args.js';
 
 /** `noisekit keygen`. */
 export function keygenCommand(): Command {
@@ -23,6 +24,7 @@ export function keygenCommand(): Command {
       let publicKey: Uint8Array;
       if (flags.public !== undefined) {
         publicKey = readKeyFile(flags.public).keyPair.publicKey;
+        warnIfExposed(flags.public);
       } else {
         if (flags.out === undefined) throw new NoiseError('ERR_NOISE_CONFIG', 'give --out FILE (new key) or --public FILE (existing key)');
         const kp = generateKeyPair(flags.dh);

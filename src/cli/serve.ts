@@ -17,6 +17,7 @@ import { formatHostPort } from '../net/relay-protocol.js';
 import { NoiseError, isNoiseError } from '../errors.js';
 import { toHex } from '../bytes.js';
 import { action } from './output.js';
+import { warnIfExposed } from './args.js';
 import { withDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from './deployment-flags.js';
 import { serveUdp } from './udp.js';
 import { servePipes } from './pipes.js';
@@ -42,8 +43,10 @@ export function serveCommand(): Command {
       if (!flags.listen === !flags.via) throw new NoiseError('ERR_NOISE_CONFIG', 'give exactly one of --listen HOST:PORT and --via RELAY --name NAME');
       if (flags.via && (flags.udp || flags.pipes)) throw new NoiseError('ERR_NOISE_CONFIG', '--via (relay) is TCP only: it does not combine with --udp or --pipes');
       const { host, port } = flags.via ? { host: '', port: 0 } : parseHostPort(flags.listen);
-      const { options, trust, warnings } = resolveDeployment(deploymentFromFlags(flags), 'responder', 'client');
+      const settings = deploymentFromFlags(flags);
+      const { options, trust, warnings } = resolveDeployment(settings, 'responder', 'client');
       resolveSuite(parseProtocolName(options.protocol), options.backend); // an unknown algorithm is the only line, not after the warnings
+      warnIfExposed(settings.key, settings.psk); // resolveDeployment read both when given
       for (const w of warnings) log(`warning: ${w}`);
       if (flags.udp) return serveUdp(options, host, port, flags, log);
       if (flags.pipes) return servePipes(options, host, port, flags, log);

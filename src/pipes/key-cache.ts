@@ -7,6 +7,7 @@ import { checkBytes, copyBytes, fromHex, toHex } from '../bytes.js';
 import { NoiseError } from '../errors.js';
 import { readFile } from 'node:fs/promises';
 import { serialized, writeAtomic } from '../file-store.js';
+import { jsonErrorPlace } from '../json-error.js';
 
 /**
  * Where a Noise Pipes client keeps server static keys, by a peer name of the application's
@@ -64,14 +65,22 @@ export class FileKeyCache implements KeyCache {
   }
 
   async #read(): Promise<Record<string, string>> {
+    let text: string;
     try {
-      const doc = JSON.parse(await readFile(this.path, 'utf8')) as unknown;
-      if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('not a JSON object');
-      return doc as Record<string, string>;
+      text = await readFile(this.path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
       throw new NoiseError('ERR_NOISE_TRUST_STORE', `key cache ${this.path}: ${(err as Error).message}`, { cause: err });
     }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (err) {
+      // Neither V8's message nor the error as cause: both quote the text (it may be a key file given by mistake).
+      throw new NoiseError('ERR_NOISE_TRUST_STORE', `key cache ${this.path}: not valid JSON${jsonErrorPlace(text, err)}`);
+    }
+    if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new NoiseError('ERR_NOISE_TRUST_STORE', `key cache ${this.path}: not a JSON object`);
+    return doc as Record<string, string>;
   }
 
   /** The cached key of `peer` (ERR_NOISE_TRUST_STORE when the entry is not a public key). */

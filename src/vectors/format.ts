@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fromHex } from '../bytes.js';
 import { NoiseError } from '../errors.js';
+import { jsonErrorPlace } from '../json-error.js';
 
 /** One party's inputs. */
 export interface VectorParty {
@@ -51,7 +52,7 @@ export function parseVectors(text: string, source = '<vectors>'): NoiseVector[] 
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `${source}: not JSON (${(err as Error).message})`);
+    throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `${source}: not JSON${jsonErrorPlace(text, err)}`); // never V8's message: it quotes the text
   }
   const list = (doc as Raw)?.vectors;
   if (!Array.isArray(list)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `${source}: no "vectors" array`);
