@@ -85,6 +85,15 @@ describe('patterns', () => {
       expect(codeOf(() => builtinPatterns().get('NN', ['psk0', 'psk0']))).to.equal('ERR_NOISE_INVALID_MODIFIER');
       expect(codeOf(() => builtinPatterns().get('NN', ['hfs']))).to.equal('ERR_NOISE_INVALID_MODIFIER');
     });
+    it('psk modifiers are sorted alphabetically, as 8.1 says: psk10+psk2, not psk2+psk10', () => {
+      // A pattern with 10 messages, so that psk10 exists.
+      const text = 'TEN:\n  -> e\n  <- e, ee\n' + Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? '  -> ' : '  <- ') + 'psk').join('\n') + '\n';
+      const ten = parsePattern(text);
+      expect(ten.messages).to.have.length(10);
+      expect(applyModifiers(ten, ['psk10', 'psk2']).name).to.equal('TENpsk10+psk2');
+      expect(applyModifiers(ten, ['psk10', 'psk2']).messages[9]!.tokens).to.deep.equal(['psk', 'psk']);
+      expect(messageOf(() => applyModifiers(ten, ['psk2', 'psk10']))).to.match(/sorted alphabetically/);
+    });
   });
 
   describe('validity rules (7.3, 9.3) refuse bad patterns and name the rule', () => {
@@ -99,6 +108,7 @@ describe('patterns', () => {
       ['psk data before sending e (9.3)', 'P1:\n  -> psk, s, e\n  <- e, ee, se', /section 9\.3/],
       ['messages must alternate', 'ALT:\n  -> e\n  -> s', /alternate/],
       ['psk in a pre-message', 'PRE:\n  -> psk\n  ...\n  -> e', /pre-messages may only contain/],
+      ['a pre-message "s, e" (7.1 allows e, s, or e, s)', 'SE:\n  -> s, e\n  ...\n  -> e, es\n  <- e, ee', /pre-message is "e", "s" or "e, s"/],
     ];
     for (const [what, text, rule] of invalid) {
       it(what, () => {
@@ -143,6 +153,25 @@ describe('patterns', () => {
       const dir = mkdtempSync(join(tmpdir(), 'noisekit-patterns-'));
       writeFileSync(join(dir, 'BAD.noise'), 'BAD:\n  -> e, es\n  <- e, ee\n');
       expect(messageOf(() => new PatternRegistry().addDir(dir))).to.match(/rule 1/);
+    });
+    it('fallback refuses a first message "s, e", which is no pre-message form (7.1, 10.2)', () => {
+      const p = parsePattern('SEX:\n  -> s, e\n  <- e, ee, se, es\n');
+      expect(messageOf(() => applyModifiers(p, ['fallback']))).to.match(/"e", "s" or "e, s"/);
+    });
+    it("a HandshakeState runs a frozen copy of a user pattern: changing the caller's object afterwards changes nothing", () => {
+      const pattern = parsePattern('NNY:\n  -> e\n  <- e, ee\n') as { messages: Array<{ tokens: string[] }> } & ReturnType<typeof parsePattern>;
+      const protocol = 'Noise_NNY_25519_ChaChaPoly_SHA256';
+      const a = new HandshakeState({ protocol, initiator: true, pattern });
+      const b = new HandshakeState({ protocol, initiator: false, pattern });
+      // Dropping "ee" would break rule 4 (the responder would encrypt without ee); it must not reach the engine.
+      pattern.messages[1]!.tokens.splice(1, 1);
+      expect(a.pattern.messages[1]!.tokens).to.deep.equal(['e', 'ee']);
+      expect(Object.isFrozen(a.pattern.messages[1]!.tokens)).to.equal(true);
+      b.readMessage(a.writeMessage());
+      a.readMessage(b.writeMessage(new TextEncoder().encode('secret')));
+      const tb = b.split();
+      expect(tb.send.hasKey()).to.equal(true);
+      expect(Buffer.from(a.handshakeHash).equals(Buffer.from(b.handshakeHash))).to.equal(true);
     });
     it('applyModifiers works on user patterns too', () => {
       const p = parsePattern('ZZ:\n  -> e\n  <- e, ee\n');

@@ -9,7 +9,7 @@
  */
 import { NoiseError } from '../errors.js';
 import type { HandshakePattern, MessagePattern, Token } from './types.js';
-import { checkPatternShape } from './validate.js';
+import { checkPatternShape, isPreMessageForm } from './validate.js';
 
 function modifierError(pattern: string, modifier: string, why: string): NoiseError {
   return new NoiseError('ERR_NOISE_INVALID_MODIFIER', `cannot apply "${modifier}" to ${pattern}: ${why}`);
@@ -35,8 +35,7 @@ export function applyFallback(base: HandshakePattern): HandshakePattern {
   if (!first || first.direction !== '->') {
     throw modifierError(base.name, 'fallback', 'the pattern must be in Alice-initiated form');
   }
-  const ok = (t: Token) => t === 'e' || t === 's';
-  if (!first.tokens.every(ok) || first.tokens.length === 0) {
+  if (!isPreMessageForm(first.tokens)) {
     throw modifierError(base.name, 'fallback', 'the first message must be "e", "s" or "e, s" to become a pre-message');
   }
   if (base.preMessages.some((m) => m.direction === '->')) {
@@ -57,8 +56,9 @@ function appendModifier(name: string, mod: string): string {
 }
 
 /**
- * Applies modifiers in order. Runs of psk modifiers must be sorted (section 8.1: where the order
- * of modifiers does not matter they are sorted alphabetically) and may not repeat.
+ * Applies modifiers in order. Runs of psk modifiers must be sorted alphabetically (section 8.1:
+ * where the order of modifiers does not matter they are sorted alphabetically, so `psk10+psk2`,
+ * not `psk2+psk10`) and may not repeat.
  */
 export function applyModifiers(base: HandshakePattern, modifiers: readonly string[]): HandshakePattern {
   checkPatternShape(base);
@@ -66,18 +66,17 @@ export function applyModifiers(base: HandshakePattern, modifiers: readonly strin
     throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'modifiers must be an array of strings');
   }
   let p = base;
-  let lastPsk = -1;
+  let lastPsk = '';
   for (const mod of modifiers) {
     const psk = /^psk(0|[1-9][0-9]*)$/.exec(mod);
     if (psk) {
-      const n = Number(psk[1]);
-      if (n <= lastPsk) {
-        throw modifierError(base.name, mod, n === lastPsk ? 'repeated modifier' : 'psk modifiers must be in ascending order (section 8.1)');
+      if (mod <= lastPsk) {
+        throw modifierError(base.name, mod, mod === lastPsk ? 'repeated modifier' : 'psk modifiers must be sorted alphabetically (section 8.1)');
       }
-      lastPsk = n;
-      p = applyPsk(p, n);
+      lastPsk = mod;
+      p = applyPsk(p, Number(psk[1]));
     } else if (mod === 'fallback') {
-      lastPsk = -1;
+      lastPsk = '';
       p = applyFallback(p);
     } else {
       throw modifierError(base.name, mod, 'unknown modifier (known: pskN, fallback)');

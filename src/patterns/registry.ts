@@ -10,7 +10,7 @@ import { NoiseError } from '../errors.js';
 import { parsePatterns } from './parse.js';
 import { applyModifiers } from './modifiers.js';
 import { checkPatternShape, validatePattern } from './validate.js';
-import type { HandshakePattern } from './types.js';
+import type { HandshakePattern, MessagePattern } from './types.js';
 
 /** The directory holding the built-in pattern files (`<package>/patterns`). */
 export const BUILTIN_PATTERN_DIR = fileURLToPath(new URL('../../patterns/', import.meta.url));
@@ -36,15 +36,18 @@ export function loadPatternDir(dir: string): Array<{ pattern: HandshakePattern; 
   return out;
 }
 
-/** Freezes a pattern and everything in it. */
-function freezePattern(p: HandshakePattern): HandshakePattern {
-  const deep = (x: unknown): void => {
-    if (typeof x !== 'object' || x === null || Object.isFrozen(x)) return;
-    Object.freeze(x);
-    for (const v of Object.values(x)) deep(v);
-  };
-  deep(p);
-  return p;
+/**
+ * A frozen deep copy of a pattern (of the shape checkPatternShape accepts): what the registry
+ * hands out and what a HandshakeState runs, so that nothing changes a pattern once validated.
+ */
+export function frozenCopy(p: HandshakePattern): HandshakePattern {
+  const message = (m: MessagePattern): MessagePattern =>
+    Object.freeze({
+      direction: m.direction,
+      tokens: Object.freeze([...m.tokens]),
+      ...(m.positions ? { positions: Object.freeze(m.positions.map((x) => Object.freeze({ line: x.line, column: x.column }))) } : {}),
+    });
+  return Object.freeze({ name: p.name, preMessages: Object.freeze(p.preMessages.map(message)), messages: Object.freeze(p.messages.map(message)) });
 }
 
 /** A set of base patterns plus a cache of validated, modified patterns. */
@@ -64,7 +67,7 @@ export class PatternRegistry {
     validatePattern(pattern);
     // A frozen copy: get() hands the same object to every caller, so none may change it for the
     // others (nor may the caller change it after registering it).
-    this.#base.set(pattern.name, { pattern: freezePattern(structuredClone(pattern)), family });
+    this.#base.set(pattern.name, { pattern: frozenCopy(pattern), family });
     return this;
   }
 
@@ -88,7 +91,7 @@ export class PatternRegistry {
     if (cached) return cached;
     const base = this.#base.get(name);
     if (!base) throw new NoiseError('ERR_NOISE_UNKNOWN_PATTERN', `unknown handshake pattern "${name}"`);
-    const derived = modifiers.length ? freezePattern(structuredClone(validatePattern(applyModifiers(base.pattern, modifiers)))) : base.pattern;
+    const derived = modifiers.length ? frozenCopy(validatePattern(applyModifiers(base.pattern, modifiers))) : base.pattern;
     this.#derived.set(key, derived);
     return derived;
   }

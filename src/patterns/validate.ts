@@ -58,6 +58,7 @@ export function validatePattern(p: HandshakePattern): HandshakePattern {
     m.tokens.forEach((t, j) => {
       if (t !== 'e' && t !== 's') fail(at('pre-message', i, j, t), 'pre-messages may only contain "e" and "s" (psk may not appear in pre-messages, section 9.2)');
     });
+    if (!isPreMessageForm(m.tokens)) fail(at('pre-message', i), 'a pre-message is "e", "s" or "e, s" (section 7.1)');
   });
   if (p.messages.length === 0) fail('messages', 'a pattern needs at least one handshake message');
   p.messages.forEach((m, i) => {
@@ -130,4 +131,10 @@ export function validatePattern(p: HandshakePattern): HandshakePattern {
   const first = partyOf(p.messages[0]!.direction);
   for (const party of isOneWay(p) ? [first] : [first, other(first)]) checkEncrypt(party, 'transport messages');
   return p;
+}
+
+/** Whether `tokens` is one of the pre-message forms of section 7.1: `e`, `s`, or `e, s`. */
+export function isPreMessageForm(tokens: readonly string[]): boolean {
+  const form = tokens.join(', ');
+  return form === 'e' || form === 's' || form === 'e, s';
 }
