@@ -231,6 +231,14 @@ describe('HandshakeState', () => {
     const tb = b.split();
     expect(new TextDecoder().decode(tb.decrypt(ta.encrypt(enc('data'))))).to.equal('data');
     expect(() => tb.encrypt(enc('reply'))).to.throw(NoiseError).with.property('code', 'ERR_NOISE_ONE_WAY');
+    // The second CipherState is discarded (7.4): nothing can be sent with it, not even directly.
+    expect(errorCode(() => tb.send.encryptWithAd(new Uint8Array(0), enc('reply')))).to.equal('ERR_NOISE_INVALID_STATE');
+    expect(errorCode(() => ta.receive.decryptWithAd(new Uint8Array(0), new Uint8Array(16)))).to.equal('ERR_NOISE_INVALID_STATE');
+    expect(errorCode(() => tb.rekeySend())).to.equal('ERR_NOISE_ONE_WAY');
+    expect(errorCode(() => ta.rekeyRecv())).to.equal('ERR_NOISE_ONE_WAY');
+    ta.rekeySend();
+    tb.rekeyRecv();
+    expect(new TextDecoder().decode(tb.decrypt(ta.encrypt(enc('after rekey'))))).to.equal('after rekey');
   });
 
   it('transport rekey on both sides keeps the channel working; one-sided rekey breaks it (11.3)', () => {

@@ -16,7 +16,7 @@ import type { KeyPair, Suite } from '../crypto/types.js';
 import { NoiseError } from '../errors.js';
 import { checkBytes, concat, copyBytes, EMPTY, ON_HEAP_MAX, viewBytes, wipe } from '../bytes.js';
 import { formatProtocolName, parseProtocolName, type ProtocolName } from '../protocol-name.js';
-import { builtinPatterns } from '../patterns/registry.js';
+import { builtinPatterns, frozenCopy } from '../patterns/registry.js';
 import { applyModifiers } from '../patterns/modifiers.js';
 import { checkPatternShape, validatePattern } from '../patterns/validate.js';
 import { isOneWay, pskCount, usesPsk, type Direction, type HandshakePattern, type Token } from '../patterns/types.js';
@@ -89,7 +89,8 @@ export function resolvePattern(name: ProtocolName, custom?: HandshakePattern): H
   if (custom.name !== name.pattern) {
     throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `pattern ${custom.name} does not match the protocol name's pattern ${name.pattern}`);
   }
-  return validatePattern(applyModifiers(validatePattern(custom), name.modifiers));
+  // A frozen copy: the caller's object could otherwise be changed after it was validated.
+  return frozenCopy(validatePattern(applyModifiers(validatePattern(frozenCopy(custom)), name.modifiers)));
 }
 
 export class HandshakeState {
@@ -443,6 +444,9 @@ export class HandshakeState {
     const [c1, c2] = this.#ss.split();
     this.#handshakeHash = this.#ss.h;
     const oneWay = isOneWay(this.pattern);
+    // Section 7.4: the second CipherState of a one-way pattern is discarded (wiped, it then
+    // refuses every use), so the recipient has nothing to send with.
+    if (oneWay) c2.wipe();
     this.#transport = new TransportState({
       send: this.initiator ? c1 : c2,
       receive: this.initiator ? c2 : c1,

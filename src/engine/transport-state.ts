@@ -65,11 +65,13 @@ export class TransportState {
 
   /** Rekey() of the sending CipherState (section 11.3). */
   rekeySend(): void {
+    if (!this.#canSend) throw new NoiseError('ERR_NOISE_ONE_WAY');
     this.send.rekey();
   }
 
   /** Rekey() of the receiving CipherState (section 11.3). */
   rekeyRecv(): void {
+    if (!this.#canReceive) throw new NoiseError('ERR_NOISE_ONE_WAY', 'the sender of a one-way pattern cannot receive transport messages');
     this.receive.rekey();
   }
 
