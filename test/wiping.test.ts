@@ -19,7 +19,9 @@ import { keyPairFromGenerated } from '../src/crypto/secrets.js';
 import { decodeText, fromHex, toHex } from '../src/bytes.js';
 import type { CryptoBackend, KeyPair } from '../src/crypto/types.js';
 import { HandshakeState } from '../src/engine/handshake-state.js';
-import { generateKeyPair } from '../src/crypto/keys.js';
+import { generateKeyPair, keyPairFromPrivate } from '../src/crypto/keys.js';
+import { parsePrivateKeyFile } from '../src/keyfile.js';
+import { format, inspect } from 'node:util';
 
 const nodeCrypto = createRequire(import.meta.url)('node:crypto') as typeof crypto;
 
@@ -160,6 +162,27 @@ describe('wiping: no dropped copies of secrets', function () {
         }
       }
     });
+  });
+
+  it('key pairs the library hands out print without their private key (inspect, console.log, JSON)', () => {
+    const hidden = [
+      generateKeyPair('25519'),
+      generateKeyPair('448', 'stablelib'),
+      keyPairFromPrivate(crypto.randomBytes(32)),
+      parsePrivateKeyFile(crypto.randomBytes(32).toString('hex')).keyPair,
+    ];
+    for (const kp of hidden) {
+      const secretHex = toHex(kp.privateKey);
+      const secretDigits = [...kp.privateKey].join(','); // how Uint8Arrays print by default
+      for (const text of [inspect(kp), inspect({ nested: { kp } }, { depth: 9 }), format('%o %O %j', kp, kp, kp), JSON.stringify({ kp })]) {
+        expect(text).to.not.contain(secretHex);
+        expect(text.replace(/\s/g, '')).to.not.contain(secretDigits);
+        expect(text).to.contain(toHex(kp.publicKey));
+      }
+      // the pair itself is unchanged: a plain { publicKey, privateKey } to spread and compare
+      expect(kp).to.deep.equal({ publicKey: kp.publicKey, privateKey: kp.privateKey });
+      expect(Object.keys(kp)).to.deep.equal(['publicKey', 'privateKey']);
+    }
   });
 
   it('a HandshakeState constructor that throws leaves no copy of the psks', () => {
