@@ -127,6 +127,7 @@ export class SymmetricState {
   mixKeyAndHash(inputKeyMaterial: Uint8Array): void {
     const [ck, tempH, tempK] = hkdf(this.suite.hash, this.#ck, inputKeyMaterial, 3) as [Uint8Array, Uint8Array, Uint8Array];
     this.mixHash(tempH);
+    wipe(tempH); // only ever part of h (public), but an HKDF output of ck all the same
     this.#rekeyTo(ck, tempK);
   }
 
@@ -139,6 +140,7 @@ export class SymmetricState {
     wipe(this.#ck);
     this.#ck = ck;
     this.mixHash(temp);
+    wipe(temp);
   }
 
   /** EncryptAndHash(plaintext). */
