@@ -10,7 +10,7 @@
  * {@link scrubPoolAfter} runs such an import between two one-byte pool allocations and zeroes
  * every copy of the key that appeared in between. Only runs of bytes equal to the key are
  * touched, so if the pool works differently (another Node, `Buffer.poolSize` changed) nothing
- * else can be overwritten; the test in test/backends.test.ts checks that the copy is gone.
+ * else can be overwritten; test/wiping.test.ts checks that the copy is gone.
  */
 
 /** Zeroes each occurrence of `secret` in `bytes[start, end)`. */
