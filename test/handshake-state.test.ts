@@ -95,6 +95,22 @@ describe('HandshakeState', () => {
       }
     });
 
+    it(`${backend}: IKpsk2 falls back to XXfallback without psks by default; with a psk modifier it carries them (10.2)`, () => {
+      const psk = crypto.randomBytes(32);
+      const stale = generateKeyPair('25519', backend); // the key Alice thinks Bob has
+      const alice = new HandshakeState({ protocol: 'Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s', initiator: true, staticKeyPair: si, remoteStaticKey: stale.publicKey, psks: [psk], backend });
+      const m1 = alice.writeMessage();
+      for (const [fallbackProtocol, psks] of [[undefined, 0], ['Noise_XXfallback+psk2_25519_ChaChaPoly_BLAKE2s', 1]] as const) {
+        const bob = new HandshakeState({ protocol: 'Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s', initiator: false, staticKeyPair: sr, psks: [psk], backend });
+        expect(errorCode(() => bob.readMessage(m1))).to.equal('ERR_NOISE_DECRYPT');
+        const bobFb = bob.fallback({ failedMessage: m1, protocol: fallbackProtocol });
+        const aliceFb = alice.fallback({ protocol: fallbackProtocol });
+        expect(bobFb.pattern.name).to.equal(psks ? 'XXfallback+psk2' : 'XXfallback');
+        complete(bobFb, aliceFb);
+        expect(Buffer.from(bobFb.handshakeHash).equals(Buffer.from(aliceFb.handshakeHash))).to.equal(true);
+      }
+    });
+
     it(`${backend}: with retryAfterFailedRead, a tampered message is dropped and the state rolls back, so the genuine message still works (XX)`, () => {
       const [a, b] = pair('Noise_XX_25519_ChaChaPoly_BLAKE2s', { i: { staticKeyPair: si, backend, retryAfterFailedRead: true }, r: { staticKeyPair: sr, backend, retryAfterFailedRead: true } });
       b.readMessage(a.writeMessage());

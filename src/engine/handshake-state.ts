@@ -73,7 +73,10 @@ export interface FallbackOptions {
   protocol?: string;
   /** Bob only: the first message he could not read; its first DHLEN bytes are Alice's `e`. */
   failedMessage?: Uint8Array;
-  /** Pre-shared keys for the fallback protocol; default: the ones of this state. */
+  /**
+   * Pre-shared keys for the fallback protocol; default: the ones of this state, or none when the
+   * fallback protocol uses no psk (e.g. `IKpsk2` falling back to the default `XXfallback`).
+   */
   psks?: readonly Uint8Array[];
 }
 
@@ -489,7 +492,7 @@ export class HandshakeState {
       initiator: !this.initiator,
       prologue: this.#prologue,
       staticKeyPair: this.#s,
-      psks: options.psks ?? this.#psks,
+      psks: options.psks ?? (pskCount(resolvePattern(name)) + (name.prefix === 'NoisePSK' ? 1 : 0) === 0 ? [] : this.#psks),
       backend: this.#backend,
       retryAfterFailedRead: this.#retryAfterFailedRead,
       [kFixedEphemeral]: this.#fixedEphemeral,
