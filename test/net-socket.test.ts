@@ -366,7 +366,7 @@ describe('net socket: end of stream, verification, trust, rekey, timeouts', func
     c.destroy();
   });
 
-  for (const when of ['first', 'after pause and resume'] as const) {
+  for (const when of ['first', 'after pause and resume', 'with a second chunk buffered behind it'] as const) {
     it(`an exception in the application's 'data' listener (${when}) closes that connection only: ERR_NOISE_SOCKET, the exception as cause`, async () => {
       const errors: NoiseError[] = [];
       const { server, port } = await startServer({ protocol, staticKeyPair: serverKey }, (s) => {
@@ -386,7 +386,12 @@ describe('net socket: end of stream, verification, trust, rekey, timeouts', func
       const c = connect({ protocol, host: HOST, port, staticKeyPair: clientKey });
       c.on('error', () => {});
       c.write('boom');
+      // Node emits a chunk it had buffered even after the first exception destroyed the socket:
+      // that second exception once escaped to the event loop and ended the process.
+      if (when === 'with a second chunk buffered behind it') c.write('boom again');
       await within(waitFor(() => errors.length > 0), 5000, 'connectionError');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(errors).to.have.length(1);
       expect(errors[0]!.code).to.equal('ERR_NOISE_SOCKET');
       expect((errors[0]!.cause as Error).message).to.equal('application bug');
       c.destroy();
@@ -394,6 +399,68 @@ describe('net socket: end of stream, verification, trust, rekey, timeouts', func
       expect(Buffer.from(r.data).toString()).to.equal('ok'); // the server still serves others
     });
   }
+
+  it("an 'end' listener that throws after the peer ended closes with ERR_NOISE_SOCKET, not the process", async () => {
+    const errors: NoiseError[] = [];
+    const { server, port } = await startServer({ protocol, staticKeyPair: serverKey }, (s) => {
+      // The client's data and end of stream arrive while the application is paused; its 'end'
+      // listener comes after noisekit's own (which closes the socket once the peer ended).
+      s.pause();
+      s.end('bye');
+      setTimeout(() => {
+        s.on('end', () => {
+          throw new Error('bug in end listener');
+        });
+        s.resume();
+      }, 200);
+    });
+    server.on('connectionError', (e) => errors.push(e));
+    servers.push(server);
+    const c = connect({ protocol, host: HOST, port, staticKeyPair: clientKey });
+    c.on('error', () => {});
+    c.resume();
+    c.end('hello');
+    await within(waitFor(() => errors.length > 0), 5000, 'connectionError');
+    expect(errors.map((e) => e.code)).to.deep.equal(['ERR_NOISE_SOCKET']);
+    expect((errors[0]!.cause as Error).message).to.equal('bug in end listener');
+  });
+
+  it('handle() and connect({ socket }) take a raw stream the application paused (peek, unshift, hand over)', async () => {
+    const nn = 'Noise_NN_25519_ChaChaPoly_BLAKE2s';
+    const noise = createServer({ protocol: nn, handshakeTimeout: 2000 }, (s) => s.pipe(s));
+    const errors: NoiseError[] = [];
+    noise.on('connectionError', (e) => errors.push(e));
+    const router = net.createServer({ allowHalfOpen: true }, (raw) => {
+      raw.once('data', (peek: Buffer) => {
+        raw.pause();
+        raw.unshift(peek);
+        noise.handle(raw);
+      });
+    });
+    router.listen(0, HOST);
+    await once(router, 'listening');
+    try {
+      const raw = net.connect((router.address() as net.AddressInfo).port, HOST);
+      await once(raw, 'connect');
+      raw.pause(); // paused on the client side too
+      const c = connect({ protocol: nn, socket: raw });
+      let echoed = '';
+      c.on('data', (d: Buffer) => (echoed += d.toString()));
+      c.end('ping');
+      await within(once(c, 'close'), 5000, 'client close');
+      expect(echoed).to.equal('ping');
+      expect(errors).to.deep.equal([]);
+    } finally {
+      router.close();
+      noise.close();
+    }
+  });
+
+  it('listen(port, callback) calls the callback, as net.Server does', async () => {
+    const server = createServer({ protocol, staticKeyPair: serverKey });
+    servers.push(server);
+    await within(new Promise<void>((resolve) => server.listen(0, resolve)), 5000, 'listen callback');
+  });
 
   it('a refused TCP connection is ERR_NOISE_SOCKET with the system error as cause', async () => {
     const probe = net.createServer();

@@ -6,7 +6,10 @@
  */
 import { expect } from 'chai';
 import net from 'node:net';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
 import { createPipesServer, pipesConnect, PipesInitiator, generateKeyPair, MemoryKeyCache, NoiseError, type KeyPair, type PipesServer, type PipesConnectOptions } from '../src/index.js';
+import type { NoiseSocket } from '../src/net/noise-socket.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -189,7 +192,9 @@ describe('Noise Pipes over TCP (loopback)', () => {
     expect(r.reply).to.equal('got:still here');
   });
 
-  it('a client flooding bytes while the server verifies it is cut off (bounded handshake buffer)', async () => {
+  it('a client flooding bytes while the server verifies is not read meanwhile, then fails authentication', async () => {
+    // The server reads nothing while verifyRemote runs (the flood waits in TCP's buffers); after
+    // the handshake the garbage is the first transport message, and fails to decrypt.
     const serverKey = generateKeyPair();
     const { port, errors } = await start(serverKey, { verifyRemote: () => new Promise<boolean>((r) => setTimeout(() => r(true), 300)) });
     const alice = new PipesInitiator({ staticKeyPair: client, remoteStaticKey: serverKey.publicKey });
@@ -200,6 +205,89 @@ describe('Noise Pipes over TCP (loopback)', () => {
     flood.write(Buffer.alloc(300_000));
     await new Promise((r) => setTimeout(r, 450));
     flood.destroy();
-    expect(errors.map((e) => e.code)).to.deep.equal(['ERR_NOISE_PROTOCOL']);
+    expect(errors.map((e) => e.code)).to.deep.equal(['ERR_NOISE_DECRYPT']);
+  });
+
+  it('data sent right after the handshake while the other side still verifies arrives whole (server and IK client)', async () => {
+    const slowly = async () => {
+      await new Promise((r) => setTimeout(r, 50));
+      return true;
+    };
+    // Server side: 1 MiB from each client right after pipesConnect(), an async verifyRemote.
+    const serverKey = generateKeyPair();
+    const { port, received, errors } = await start(serverKey, { verifyRemote: slowly });
+    const data = randomBytes(1 << 20).toString('hex');
+    const results = await Promise.all([0, 1, 2].map(() => exchange({ port, staticKeyPair: client }, data)));
+    for (const r of results) expect(r.reply.length).to.equal(4 + data.length);
+    expect(received).to.deep.equal([data, data, data]);
+    expect(errors).to.deep.equal([]);
+    // Client side, IK (key cached): the server sends 1 MiB as soon as it is secure.
+    const big = randomBytes(1 << 20);
+    const srv = createPipesServer({ staticKeyPair: serverKey }, (s) => {
+      s.resume();
+      s.end(big);
+    });
+    servers.push(srv);
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const keyCache = new MemoryKeyCache();
+    for (const mode of ['XX', 'IK']) {
+      const c = await pipesConnect({ port: (srv.address() as net.AddressInfo).port, staticKeyPair: client, keyCache, verifyRemote: slowly });
+      expect(c.pipes.mode).to.equal(mode);
+      const got: Buffer[] = [];
+      c.on('data', (d: Buffer) => got.push(d));
+      c.end();
+      await once(c, 'end');
+      expect(Buffer.concat(got).equals(big)).to.equal(true);
+    }
+  });
+
+  it('backpressure holds after a Pipes handshake: a server application that never reads stops the sender', async function () {
+    this.timeout(20_000);
+    let serverSide: (NoiseSocket & { pipes: unknown }) | undefined;
+    const srv = createPipesServer({ staticKeyPair: generateKeyPair(), verifyRemote: async () => {
+      await new Promise((r) => setTimeout(r, 100));
+      return true;
+    } }, (s) => (serverSide = s)); // never reads
+    servers.push(srv);
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const c = await pipesConnect({ port: (srv.address() as net.AddressInfo).port, staticKeyPair: client });
+    c.on('error', () => undefined);
+    // Two full frames right away: they reach the server behind message 3, while it verifies,
+    // and fill the socket's buffer at once (before, the server then resumed reading regardless).
+    c.write(randomBytes(65519));
+    c.write(randomBytes(65453));
+    await new Promise((r) => setTimeout(r, 300));
+    const chunk = randomBytes(1 << 20);
+    let written = 0;
+    for (;;) {
+      written += chunk.length;
+      if (c.write(chunk)) continue;
+      const drained = await Promise.race([once(c, 'drain').then(() => true), new Promise((r) => setTimeout(() => r(false), 1000))]);
+      if (!drained || written > 64 << 20) break;
+    }
+    expect(written, 'bytes the sender could write to a reader that never reads').to.be.at.most(32 << 20);
+    expect(serverSide!.rawSocket.isPaused()).to.equal(true);
+    c.destroy();
+    serverSide!.destroy();
+  });
+
+  it("an exception in a 'secureConnection' listener closes that connection with ERR_NOISE_SOCKET", async () => {
+    const serverKey = generateKeyPair();
+    const errors: NoiseError[] = [];
+    const srv = createPipesServer({ staticKeyPair: serverKey }, () => {
+      throw new Error('application bug');
+    });
+    srv.on('connectionError', (e: NoiseError) => errors.push(e));
+    servers.push(srv);
+    await new Promise<void>((r) => srv.listen(0, r)); // listen(port, callback)
+    const c = await pipesConnect({ port: (srv.address() as net.AddressInfo).port, staticKeyPair: client });
+    let clientError: NoiseError | undefined;
+    c.on('error', (e: NoiseError) => (clientError = e));
+    c.resume();
+    const closed = await Promise.race([new Promise((r) => c.once('close', () => r(true))), new Promise((r) => setTimeout(() => r(false), 5000))]);
+    expect(closed, 'the server closed the connection').to.equal(true);
+    expect(clientError?.code).to.equal('ERR_NOISE_TRUNCATED');
+    expect(errors.map((e) => e.code)).to.deep.equal(['ERR_NOISE_SOCKET']);
+    expect((errors[0]!.cause as Error).message).to.equal('application bug');
   });
 });

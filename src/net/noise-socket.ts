@@ -100,6 +100,8 @@ export class NoiseSocket extends Duplex {
   #inputDoneHandled = false;
   #readWanted = true;
   #rawPaused = false;
+  /** Set when an application listener threw: the socket is closed and delivers nothing more. */
+  #listenerFailed = false;
   #pendingWrite: { chunk: Uint8Array; cb: Callback } | undefined;
   #pendingFinal: Callback | undefined;
   #drainCb: Callback | undefined;
@@ -161,6 +163,10 @@ export class NoiseSocket extends Duplex {
     raw.on('error', this.#onRawError);
     raw.on('close', this.#onRawClose);
     raw.on('drain', this.#onRawDrain);
+    // From here on this socket alone pauses and resumes `raw` (#process): a stream handed over
+    // paused (after a peek and unshift, or by the Pipes handshake) would otherwise never be read,
+    // since a 'data' listener does not resume a stream paused explicitly.
+    if (raw.isPaused?.()) raw.resume();
 
     if (this.#secure) {
       this.#startIdleTimer();
@@ -273,7 +279,8 @@ export class NoiseSocket extends Duplex {
       if (!this.#rawClosed) return; // the raw stream closes once our side has ended too
       // The peer ended cleanly; let the application read what is buffered, then close.
       if (this.readableEnded) this.destroy();
-      else this.once('end', () => this.destroy());
+      // After every 'end' listener, so that one which throws still closes with ERR_NOISE_SOCKET.
+      else this.once('end', () => process.nextTick(() => this.destroy()));
       return;
     }
     this.#fail(
@@ -528,10 +535,19 @@ export class NoiseSocket extends Duplex {
    */
   override emit(event: string | symbol, ...args: unknown[]): boolean {
     if (event !== 'data' && event !== 'readable' && event !== 'end' && event !== 'secure') return super.emit(event, ...args);
+    // Node goes on emitting chunks it had buffered after a listener's exception destroyed the
+    // socket: the application that failed on one chunk is not handed the next.
+    if (this.#listenerFailed && event !== 'end') return false;
     try {
       return super.emit(event, ...args);
     } catch (err) {
-      if (this.destroyed) throw err; // nothing left to report it on
+      if (this.destroyed) {
+        // Already closed (by an earlier exception, or by the peer's end): nothing to close and no
+        // 'error' left to emit, and rethrowing would end the process. Reported as a warning.
+        process.emitWarning(asNoiseError(err, `a NoiseSocket '${String(event)}' listener threw after the socket was closed: `));
+        return true;
+      }
+      this.#listenerFailed = true;
       this.#fail(err);
       return true;
     }

@@ -31,7 +31,8 @@ import { encodeFrame } from './framing.js';
 import { NoiseSocket, type TransportInfo } from './noise-socket.js';
 import type { TransportState } from '../engine/transport-state.js';
 import { checkSocketOptions, DEFAULT_HANDSHAKE_TIMEOUT, maxHandshakes, type NoiseSocketOptions, type RekeyOptions, type VerifyRemote } from './options.js';
-import { streamError } from './stream-error.js';
+import { asNoiseError, streamError } from './stream-error.js';
+import { listenNet } from './listen.js';
 
 /** Options of both ends of a Noise Pipe over TCP. */
 export interface PipesSocketOptions extends Omit<PipesOptions, 'staticKeyPair'> {
@@ -120,6 +121,10 @@ function runHandshake(raw: Duplex, timeoutMs: number, step: (frame: Uint8Array) 
     const pump = async () => {
       if (busy || done) return;
       busy = true;
+      // Nothing is read while a frame is processed (verifyRemote may take a while): what the peer
+      // sends after its last handshake message waits in the stream, where NoiseSocket takes it
+      // with backpressure, instead of piling up here against the flood limit.
+      raw.pause();
       try {
         for (let f = reader.next(); f && !done; f = reader.next()) {
           if (await step(f)) return finish();
@@ -128,6 +133,7 @@ function runHandshake(raw: Duplex, timeoutMs: number, step: (frame: Uint8Array) 
         finish(err);
       } finally {
         busy = false;
+        if (!done) raw.resume();
       }
     };
     const onData = (chunk: Uint8Array) => {
@@ -213,9 +219,9 @@ export async function pipesConnect(options: PipesConnectOptions): Promise<NoiseS
   }
   const result: PipesResult = { mode: alice.mode, earlyDataAccepted: alice.earlyDataAccepted };
   const info = { protocol: alice.protocol, initiator: alice.mode !== 'XXfallback', remoteStaticKey: alice.remoteStaticKey, handshakeHash: alice.handshakeHash, remoteHandshakePayloads: payloads };
+  // The socket resumes `raw` itself, and pauses it again when its reader falls behind.
   const sock = wrapTransport(raw, alice.split(), info, socketOptions(options), rest);
   sock.pipes = result;
-  raw.resume();
   return sock;
 }
 
@@ -259,8 +265,10 @@ export class PipesServer extends EventEmitter {
   }
 
   /** Starts listening (see net.Server#listen). */
-  listen(port: number, host?: string, cb?: () => void): this {
-    this.netServer.listen(port, host, cb);
+  listen(port: number, cb?: () => void): this;
+  listen(port: number, host?: string, cb?: () => void): this;
+  listen(port: number, host?: string | (() => void), cb?: () => void): this {
+    listenNet(this.netServer, port, host, cb);
     return this;
   }
 
@@ -307,14 +315,18 @@ export class PipesServer extends EventEmitter {
     const sock = wrapTransport(raw, bob.split(), info, socketOptions(o), rest);
     sock.pipes = { mode, earlyDataAccepted: bob.earlyDataAccepted };
     if (early.length > 0) sock.unshift(early);
-    raw.resume();
     this.stats.secured++;
     this.stats[mode]++;
     sock.on('error', (err) => {
       this.stats.failed++;
       this.emit('connectionError', err);
     });
-    this.emit('secureConnection', sock);
+    try {
+      this.emit('secureConnection', sock);
+    } catch (err) {
+      // As NoiseServer: the application's exception closes this connection, not the server.
+      sock.destroy(asNoiseError(err, "a 'secureConnection' listener threw: "));
+    }
     return sock;
   }
 }

@@ -15,6 +15,7 @@ import { NoiseError } from '../errors.js';
 import { concat, EMPTY } from '../bytes.js';
 import { encodeFrame, FrameDecoder } from './framing.js';
 import { decodeRelayRequest, RELAY_STATUS, type RelayRequest } from './relay-protocol.js';
+import { listenNet } from './listen.js';
 
 /**
  * Test-only hook (not exported from the package): sees every frame the relay forwards and
@@ -105,9 +106,10 @@ export class RelayServer extends EventEmitter {
   }
 
   /** Starts listening (see net.Server#listen). */
-  listen(port: number, host?: string, cb?: () => void): this {
-    if (host === undefined) this.netServer.listen(port, cb);
-    else this.netServer.listen(port, host, cb);
+  listen(port: number, cb?: () => void): this;
+  listen(port: number, host?: string, cb?: () => void): this;
+  listen(port: number, host?: string | (() => void), cb?: () => void): this {
+    listenNet(this.netServer, port, host, cb);
     return this;
   }
 

@@ -16,6 +16,7 @@ import { isOneWay } from '../patterns/types.js';
 import { NoiseError } from '../errors.js';
 import { NoiseSocket } from './noise-socket.js';
 import { checkSocketOptions, maxHandshakes, type NoiseSocketOptions } from './options.js';
+import { listenNet } from './listen.js';
 
 /** Options of createServer(): the responder's NoiseSocketOptions plus server limits. */
 export interface NoiseServerOptions extends NoiseSocketOptions {
@@ -100,9 +101,10 @@ export class NoiseServer extends EventEmitter {
   }
 
   /** Starts listening (see net.Server#listen). */
-  listen(port: number, host?: string, cb?: () => void): this {
-    if (host === undefined) this.netServer.listen(port, cb);
-    else this.netServer.listen(port, host, cb);
+  listen(port: number, cb?: () => void): this;
+  listen(port: number, host?: string, cb?: () => void): this;
+  listen(port: number, host?: string | (() => void), cb?: () => void): this {
+    listenNet(this.netServer, port, host, cb);
     return this;
   }
 
