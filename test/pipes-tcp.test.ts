@@ -290,4 +290,23 @@ describe('Noise Pipes over TCP (loopback)', () => {
     expect(errors.map((e) => e.code)).to.deep.equal(['ERR_NOISE_SOCKET']);
     expect((errors[0]!.cause as Error).message).to.equal('application bug');
   });
+
+  it('close() closes the handshakes still running, as NoiseServer does', async () => {
+    let verifying = false;
+    const srv = createPipesServer({ staticKeyPair: generateKeyPair(), verifyRemote: () => {
+      verifying = true;
+      return new Promise<boolean>(() => undefined); // never decides
+    } });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    // The client is done once it sent message 3; the server is still verifying it.
+    const c = await pipesConnect({ port: (srv.address() as net.AddressInfo).port, staticKeyPair: client });
+    let clientError: NoiseError | undefined;
+    c.on('error', (e: NoiseError) => (clientError = e));
+    c.resume();
+    while (!verifying) await new Promise((r) => setTimeout(r, 10));
+    const timeout = (what: string) => new Promise((_, reject) => setTimeout(() => reject(new Error(what)), 3000));
+    await Promise.race([new Promise<void>((r) => srv.close(() => r())), timeout('close() did not finish')]);
+    await Promise.race([new Promise((r) => c.once('close', r)), timeout('the client was not closed')]);
+    expect(clientError?.code).to.equal('ERR_NOISE_TRUNCATED');
+  });
 });

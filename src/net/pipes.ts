@@ -239,7 +239,8 @@ export interface PipesServerOptions extends PipesSocketOptions {
 export class PipesServer extends EventEmitter {
   readonly netServer: net.Server;
   readonly #options: PipesServerOptions;
-  #handshaking = 0;
+  /** The streams whose handshake is running (closed by close(): their peers are not authenticated yet). */
+  readonly #handshaking = new Set<Duplex>();
   readonly #max: number;
   /** Counters by outcome and mode. */
   readonly stats = { secured: 0, failed: 0, refused: 0, XX: 0, IK: 0, XXfallback: 0 };
@@ -277,21 +278,25 @@ export class PipesServer extends EventEmitter {
     return this.netServer.address();
   }
 
-  /** Stops accepting connections. */
+  /**
+   * Stops accepting connections and closes the handshakes still running, as NoiseServer does;
+   * established connections stay open until they end.
+   */
   close(cb?: (err?: Error) => void): this {
     this.netServer.close(cb);
+    for (const raw of this.#handshaking) raw.destroy();
     return this;
   }
 
   /** Runs the server side of a Noise Pipe on an open stream; resolves with the secure socket. */
   async handle(raw: Duplex): Promise<NoiseSocket & { pipes: PipesResult }> {
     const o = this.#options;
-    if (this.#handshaking >= this.#max) {
+    if (this.#handshaking.size >= this.#max) {
       this.stats.refused++;
       raw.destroy();
       throw new NoiseError('ERR_NOISE_TOO_MANY_HANDSHAKES');
     }
-    this.#handshaking++;
+    this.#handshaking.add(raw);
     const bob = new PipesResponder(o);
     const payloads: Uint8Array[] = [];
     let rest: Uint8Array;
@@ -306,7 +311,7 @@ export class PipesServer extends EventEmitter {
       bob.destroy();
       throw err;
     } finally {
-      this.#handshaking--;
+      this.#handshaking.delete(raw);
     }
     const mode = bob.mode!;
     // The early data: the IK payload, or the payload of XX/XXfallback message 3.
