@@ -3,11 +3,14 @@
  * 10,000 XX handshake pairs (20,000 HandshakeStates and 20,000 TransportStates); heap deltas
  * after forced GC give the bytes each finished HandshakeState (after split) and each
  * TransportState retains, and what is left once both are dropped. WeakRefs to a sample check
- * that nothing of a finished handshake stays reachable. Prints JSON on stdout.
+ * that nothing of a finished handshake stays reachable, also while its TransportStates are kept
+ * (bench/run.ts fails the run otherwise). Prints JSON on stdout.
  */
 import { HandshakeState, TransportState, generateKeyPair } from '../src/index.js';
 
 const SESSIONS = Number(process.env.NOISEKIT_BENCH_SESSIONS ?? 10000);
+/** Test-only: each TransportState holds its HandshakeState, so that the reachability check must fail. */
+const LEAK = process.env.NOISEKIT_BENCH_MEMORY_LEAK === '1';
 const backend = 'auto';
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
@@ -37,6 +40,7 @@ async function main() {
     r.readMessage(i.writeMessage());
     const a = i.split();
     const b = r.split();
+    if (LEAK) Object.assign(a, { leaked: i });
     const pt = b.decrypt(a.encrypt(msg));
     if (pt.length !== 64 || pt[63] !== 1) throw new Error('transport check failed');
     states.push(i, r);
@@ -55,6 +59,15 @@ async function main() {
   const after = await heap();
   await tick();
   const unreachable = weak.every((w) => w.deref() === undefined);
+  // The case an application meets: it keeps the TransportStates and drops the finished
+  // HandshakeStates. Nothing (a transport holding its handshake, a cache) may keep those alive.
+  for (let n = 0; n < 100; n++) run();
+  const finished = states.map((o) => new WeakRef(o));
+  states = [];
+  await heap();
+  await tick();
+  const handshakesUnreachableWithTransportsKept = transports.length === 200 && finished.every((w) => w.deref() === undefined);
+  transports = [];
   const count = SESSIONS * 2;
   process.stdout.write(
     JSON.stringify({
@@ -63,7 +76,8 @@ async function main() {
       bytesPerHandshakeState: Math.max(0, hsOnly - after) / count,
       bytesPerTransportState: Math.max(0, full - hsOnly) / count,
       bytesLeftAfterDrop: Math.max(0, after - base) / count,
-      unreachable,
+      unreachable: unreachable && handshakesUnreachableWithTransportsKept,
+      handshakesUnreachableWithTransportsKept,
     }),
   );
 }

@@ -152,9 +152,14 @@ function noiseCPeer(lib: NoiseC): Peer {
       };
     },
     transport(size) {
+      // The package's own EncryptWithAd/DecryptWithAd (plain Uint8Arrays in, fresh ones out), not
+      // the test wrapper's encrypt/decrypt, whose defensive copies cost it up to 1.6x at 64 B.
       const [a, b] = run('NN');
+      const send = a.rawCiphers.send!;
+      const receive = b.rawCiphers.receive!;
+      const ad = new Uint8Array(0);
       const msg = new Uint8Array(size).fill(7);
-      return () => check(sameBytes(b.decrypt(a.encrypt(msg)), msg), 'noise-c transport');
+      return () => check(sameBytes(receive.DecryptWithAd(ad, send.EncryptWithAd(ad, msg)), msg), 'noise-c transport');
     },
   };
 }

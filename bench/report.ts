@@ -33,7 +33,7 @@ export interface Results {
    * noisekit against plain TCP doing the same in the same rounds; absent in older results.
    */
   socket?: { kind: 'connections' | 'throughput'; protocol: string; backend: string; what: string; noisekit: Measured; tcp: Measured; ratio: number }[];
-  memory?: { sessions: number; bytesPerHandshakeState: number; bytesPerTransportState: number; bytesLeftAfterDrop: number; unreachable: boolean; backend: string };
+  memory?: { sessions: number; bytesPerHandshakeState: number; bytesPerTransportState: number; bytesLeftAfterDrop: number; unreachable: boolean; handshakesUnreachableWithTransportsKept?: boolean; backend: string };
   notes: string[];
 }
 
@@ -144,7 +144,7 @@ function tables(r: Results): Table[] {
         ['retained per finished HandshakeState (after split)', f0(m.bytesPerHandshakeState)],
         ['retained per TransportState', f0(m.bytesPerTransportState)],
         ['left per session after dropping everything', f0(m.bytesLeftAfterDrop)],
-        ['finished handshakes unreachable once dropped (WeakRef check)', m.unreachable ? 'yes' : 'NO'],
+        ['finished handshakes unreachable once dropped, also while their TransportStates are kept (WeakRef check)', m.unreachable ? 'yes' : 'NO'],
       ],
     });
   }
@@ -192,10 +192,14 @@ export function targets(r: Results): { what: string; measured: string; bound: st
   const want = (what: string, a: Measured | undefined, b: Measured | undefined, min: number, bounds: (Measured | undefined)[] = []) => {
     const x = ratioOf(a, b);
     const ub = Math.max(...bounds.map((f) => ratioOf(f, b)).filter(isFinite));
-    const status: TargetStatus = isFinite(x) && x >= min ? 'met' : isFinite(ub) && ub < min ? 'above bound' : 'not met';
+    // A bound that we beat was no bound in this run (its floor had slower rounds than ours):
+    // then a shortfall is simply 'not met', never 'above bound'.
+    const held = isFinite(ub) && !(isFinite(x) && x > ub);
+    const status: TargetStatus = isFinite(x) && x >= min ? 'met' : held && ub < min ? 'above bound' : 'not met';
     // Two decimals, or three where two would round a shortfall up to the target (1.4955 is not 1.50).
     const fmt = (v: number) => (v < min && Number(v.toFixed(2)) >= min ? v.toFixed(3) : v.toFixed(2)) + '×';
-    t.push({ what: `${what} ≥ ${min}×`, measured: isFinite(x) ? fmt(x) : 'n/a', bound: isFinite(ub) ? fmt(ub) : '', status });
+    const bound = !isFinite(ub) ? '' : held ? fmt(ub) : `${fmt(ub)} (beaten: no bound in this run)`;
+    t.push({ what: `${what} ≥ ${min}×`, measured: isFinite(x) ? fmt(x) : 'n/a', bound, status });
   };
   // Targets of the parts a run measured: a run of transport sizes only (--patterns '') reports
   // no handshake targets, a run of --patterns XX only the XX ones, and so on.

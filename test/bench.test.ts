@@ -41,6 +41,9 @@ describe('bench', function () {
     expect(row(run(3500), xx)).to.deep.include({ measured: '1.20×', bound: '1.40×', status: 'above bound' });
     // They reach 1.6x: the target is within reach, and not met.
     expect(row(run(4000), xx)).to.deep.include({ measured: '1.20×', bound: '1.60×', status: 'not met' });
+    // A bound we beat was no bound in that run: ours at 1.20x against primitives at 1.12x is
+    // 'not met', never 'above bound' (the floor process had slower rounds than ours).
+    expect(row(run(2800), xx)).to.deep.include({ measured: '1.20×', bound: '1.12× (beaten: no bound in this run)', status: 'not met' });
     // A met target is met whatever its bound says; 3000/4000 = 0.75x of the 8-X25519 floor.
     expect(row(run(3500), 'auto: XX hs/s vs its X25519 floor (8 ops) ≥ 0.7×')).to.deep.include({ measured: '0.75×', status: 'met' });
 
@@ -193,6 +196,25 @@ describe('bench', function () {
       err = e;
     }
     expect(String(err)).to.match(/contender broken failed \(exit 1\): Error: bench check failed: a decryption that does not match/);
+    // A contender that ends cleanly without ever answering fails the run too (it used to hang).
+    const quiet = await Promise.race([
+      measureIsolated([ok, { name: 'quiet', argv: ['-e', 'process.exit(0)'] }], { ms: 5, rounds: 3 }).then(() => 'resolved', (e: Error) => e.message),
+      new Promise((r) => setTimeout(() => r('still waiting after 20 s'), 20_000)),
+    ]);
+    expect(quiet).to.match(/contender quiet/);
+  });
+
+  it('bench/memory.ts: its reachability check passes, and fails when a kept TransportState holds its finished HandshakeState', async function () {
+    this.timeout(120_000);
+    const runMemory = async (leak: boolean) => {
+      const r = await runNode(['--expose-gc', 'bench/memory.ts'], { timeoutMs: 100_000, env: { NOISEKIT_BENCH_SESSIONS: '300', NOISEKIT_BENCH_MEMORY_LEAK: leak ? '1' : '0' } });
+      expect(r.status, r.stderr).to.equal(0);
+      return JSON.parse(r.stdout) as { unreachable: boolean; handshakesUnreachableWithTransportsKept: boolean; bytesPerHandshakeState: number };
+    };
+    const clean = await runMemory(false);
+    expect([clean.unreachable, clean.handshakesUnreachableWithTransportsKept]).to.deep.equal([true, true]);
+    const leaky = await runMemory(true);
+    expect([leaky.unreachable, leaky.handshakesUnreachableWithTransportsKept]).to.deep.equal([false, false]);
   });
 
   it('a tiny `npm run bench` run measures every contender, checks every result and reports the targets', async function () {
@@ -236,6 +258,10 @@ describe('bench', function () {
       // measured, then the bound from the key-work floor of the same run
       expect(r.stdout).to.match(/auto: XX hs\/s vs noise-handshake ≥ 1.5×\s+\d+\.\d+×\s+\d+\.\d+×/);
       expect(r.stdout).to.match(/node: XX hs\/s vs noise-handshake ≥ 1.5×\s+\d+\.\d+×\s+\d+\.\d+×/);
+      // --json carries the targets table too, as computed from the same results
+      const rows = (res as unknown as { targets?: { what: string; measured: string; status: string }[] }).targets ?? [];
+      expect(rows.map((t) => t.what)).to.include('auto: XX hs/s vs noise-handshake ≥ 1.5×');
+      for (const t of rows) expect(['met', 'not met', 'above bound']).to.include(t.status);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -69,7 +69,13 @@ function startChild(contender: IsolatedContender): Child {
     else lines.push(l);
   });
   proc.on('close', (code, signal) => {
-    if (code === 0 || signal === 'SIGTERM') return;
+    // A child that ends while the parent still waits for a line (even with exit 0 or on
+    // SIGTERM from elsewhere) fails the run instead of leaving it waiting forever; one we
+    // stopped ourselves (kill() below) has nobody waiting.
+    if ((code === 0 || signal === 'SIGTERM') && waiting.length === 0) {
+      failure = new Error(`bench: contender ${contender.name} ended (exit ${code ?? signal})`);
+      return;
+    }
     const why = stderr.split('\n').filter((l) => /Error/.test(l)).slice(-1)[0] ?? stderr.trim().split('\n').slice(-1)[0];
     failure = new Error(`bench: contender ${contender.name} failed (exit ${code ?? signal}): ${why ?? 'no output'}`);
     for (const w of waiting.splice(0)) w.reject(failure);

@@ -137,8 +137,10 @@ function jwkPair(dh: string): { kty: 'OKP'; crv: string; d: string; x: string } 
 /**
  * `ops` scalar multiplications per call (as many as one handshake pair makes: {@link KeyNeeds}
  * dhOps) with the keys ready: node:crypto with KeyObjects imported once, and for X25519
- * @stablelib/x25519 and sodium-native when installed. What no implementation on that library
- * can beat.
+ * @stablelib/x25519 and sodium-native when installed. Each key generation is counted as a full
+ * variable-base multiplication: a floor for node:crypto and stablelib, but not for sodium-native,
+ * whose fixed-base multiplication (what the sodium backend uses for key generation) costs about
+ * half; its tighter floor is `sodium-native+keys` / `sodium-native+all`.
  */
 export function dhFloors(dh: string, ops: number): Floor[] {
   // KeyObjects imported from JWK, as the node backend does (keys straight out of

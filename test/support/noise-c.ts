@@ -303,6 +303,14 @@ export class NoiseCTransport {
     return this.#receive !== undefined;
   }
 
+  /**
+   * The package's own cipher states, for the benchmark (bench/peers.ts): noise-c.wasm's API as
+   * the package offers it, without this wrapper's defensive copies.
+   */
+  get rawCiphers(): { send?: RawCipherState; receive?: RawCipherState } {
+    return { send: this.#send, receive: this.#receive };
+  }
+
   /** Encrypts one transport message (empty associated data). */
   encrypt(plaintext: Uint8Array): Uint8Array {
     const cs = this.#send;
