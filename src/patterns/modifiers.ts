@@ -8,7 +8,7 @@
  *   means; the rest is read as a Bob-initiated pattern (section 10.2).
  */
 import { NoiseError } from '../errors.js';
-import type { HandshakePattern, MessagePattern, Token } from './types.js';
+import type { HandshakePattern, MessagePattern } from './types.js';
 import { checkPatternShape, isPreMessageForm } from './validate.js';
 
 function modifierError(pattern: string, modifier: string, why: string): NoiseError {
