@@ -62,6 +62,31 @@ describe('DatagramSession', () => {
     expect(r.handle(d).dropped).to.equal('replay');
   });
 
+  it('NN (the initiator finishes by reading): it resends fresh acknowledgements until the responder answers one', () => {
+    const nn = 'Noise_NN_25519_ChaChaPoly_BLAKE2s';
+    const i = new DatagramSession(new HandshakeState({ protocol: nn, initiator: true, retryAfterFailedRead: true }), true);
+    const r = new DatagramSession(new HandshakeState({ protocol: nn, initiator: false, retryAfterFailedRead: true }), false);
+    const [m2] = r.handle(i.start()).reply;
+    expect(r.established && !r.confirmed, 'responder: finished, waiting for the acknowledgement').to.equal(true);
+    const ack = i.handle(m2!).reply[0]!;
+    expect(ack[0]).to.equal(0x02);
+    expect(i.established && !i.confirmed, 'initiator: the responder has not heard from it yet').to.equal(true);
+    // The first acknowledgement is lost: the timer sends a fresh one (a copy would be a replay
+    // for a responder that got the first one and whose answer was lost).
+    const ack2 = i.retransmit()!;
+    expect(ack2[0]).to.equal(0x02);
+    expect(hex(ack2)).to.not.equal(hex(ack));
+    const answer = r.handle(ack2);
+    expect([answer.dropped, answer.data, r.confirmed]).to.deep.equal([undefined, undefined, true]);
+    expect(answer.reply, 'the responder answers an acknowledgement').to.have.length(1);
+    expect(answer.reply[0]![0]).to.equal(0x02);
+    const heard = i.handle(answer.reply[0]!);
+    expect([heard.dropped, heard.data, heard.reply.length]).to.deep.equal([undefined, undefined, 0]);
+    expect(i.confirmed).to.equal(true);
+    expect(i.retransmit(), 'no more acknowledgements once answered').to.equal(undefined);
+    expect(r.handle(ack).dropped, 'the lost acknowledgement, arriving late, is just an old nonce').to.equal(undefined);
+  });
+
   it('transport packets before the handshake finished are dropped; a forged handshake message changes nothing', () => {
     const { i, r } = pair();
     const m1 = i.start();

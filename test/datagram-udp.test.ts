@@ -8,7 +8,10 @@
 import { expect } from 'chai';
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { createUdpServer, udpConnect, generateKeyPair, MemoryKeyCache, NoiseError, DatagramSession, HandshakeState, type UdpSession, type UdpServer, type KeyPair } from '../src/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createUdpServer, udpConnect, generateKeyPair, MemoryKeyCache, FileKeyCache, NoiseError, DatagramSession, HandshakeState, type UdpSession, type UdpServer, type KeyPair } from '../src/index.js';
 import { lossyProxy, type Impairment } from './support/lossy-proxy.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -112,6 +115,63 @@ describe('UDP datagram mode on loopback', function () {
     const c = await client(relay.port, { protocol, remoteStaticKey: serverKey.publicKey });
     expect([relay.stats.up.forged, relay.stats.down.forged]).to.deep.equal([1, 1]);
     expect(c.handshakeHash).to.have.length(32);
+  });
+
+  for (const protocol of ['Noise_NN_25519_ChaChaPoly_BLAKE2s', 'Noise_IK_25519_ChaChaPoly_BLAKE2s']) {
+    const name = protocol.split('_')[1];
+    it(`${name} (the client finishes by reading): a lost acknowledgement is resent, and the server keeps the session past its handshake timeout`, async () => {
+      const received: string[] = [];
+      const keys = name === 'NN' ? { staticKeyPair: undefined } : {};
+      const { srv, port } = await server({ protocol, handshakeTimeout: 300, ...keys }, (s) => s.on('message', (m: Uint8Array) => received.push(hex(m))));
+      // Up: message 1, then the acknowledgement (lost), then its resend.
+      const relay = await lossyProxy({ port }, { dropAt: [2] }, {}, 4);
+      cleanup.push(() => relay.close());
+      const c = await client(relay.port, { protocol, ...keys, ...(name === 'IK' ? { remoteStaticKey: serverKey.publicKey } : {}) });
+      expect(relay.stats.up.dropped).to.equal(1);
+      expect(srv.sessions, 'announced once the resent acknowledgement arrived').to.have.length(1);
+      await sleep(450); // past the server's handshake timeout
+      const sent = [0, 1, 2].map(() => new Uint8Array(randomBytes(20)));
+      for (const m of sent) c.send(m);
+      await sleep(150);
+      expect(received).to.deep.equal(sent.map(hex));
+      expect(srv.dropped).to.equal(0);
+    });
+  }
+
+  it('NN: the server\'s answer to the acknowledgement lost: the client resends until it hears from the server', async () => {
+    const protocol = 'Noise_NN_25519_ChaChaPoly_BLAKE2s';
+    const { srv, port } = await server({ protocol, staticKeyPair: undefined });
+    // Down: message 2, then the answer to the acknowledgement (lost).
+    const relay = await lossyProxy({ port }, {}, { dropAt: [2] }, 5);
+    cleanup.push(() => relay.close());
+    const c = await client(relay.port, { protocol, staticKeyPair: undefined });
+    expect(relay.stats.down.dropped).to.equal(1);
+    expect(c.stats.handshakeRetransmits).to.be.at.least(1);
+    expect(srv.sessions).to.have.length(1);
+    expect(hex(c.handshakeHash)).to.equal(hex(srv.sessions[0]!.handshakeHash));
+  });
+
+  it('datagrams the server sends at once reach a listener the client adds after await (async verifyRemote; Pipes with a file key cache)', async () => {
+    const push = (s: UdpSession) => {
+      for (let i = 0; i < 5; i++) s.send(new TextEncoder().encode(`push ${i}`));
+    };
+    const expected = [0, 1, 2, 3, 4].map((i) => `push ${i}`);
+    const { port } = await server({}, push);
+    const slow = await client(port, { verifyRemote: async () => (await sleep(50), true) });
+    const got: string[] = [];
+    slow.on('message', (m: Uint8Array) => got.push(new TextDecoder().decode(m)));
+    await sleep(100);
+    expect(got, 'async verifyRemote').to.deep.equal(expected);
+
+    const dir = mkdtempSync(join(tmpdir(), 'noisekit-udp-cache-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const pipes = await server({ pipes: true }, push);
+    const cached = await client(pipes.port, { pipes: true, keyCache: new FileKeyCache(join(dir, 'known.json')) });
+    const got2: string[] = [];
+    await sleep(20); // and not even at once after the await
+    cached.on('message', (m: Uint8Array) => got2.push(new TextDecoder().decode(m)));
+    await sleep(100);
+    expect(got2, 'Pipes, file key cache').to.deep.equal(expected);
   });
 
   const scenarios: Array<{ name: string; imp: Impairment; seed: number; minRatio: number }> = [

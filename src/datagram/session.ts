@@ -4,10 +4,14 @@
  *
  * Retransmission is driven by the initiator only: on a timer it resends its last handshake
  * message until the reply comes (and, when it wrote the last handshake message, until the first
- * authentic transport packet, its acknowledgement). The responder never resends on a timer; it
- * answers an exact duplicate of the message it last read with the reply it already wrote (never
- * a second, different reply), or with an empty transport message (the acknowledgement) once it
- * is finished. A handshake message that fails to authenticate is dropped and changes nothing.
+ * authentic transport packet, its acknowledgement). When it finished by reading (NN, IK, ...),
+ * it sends an acknowledgement, a fresh one on every timer tick, until an authentic transport
+ * packet comes back: the responder answers every authentic acknowledgement with one of its own,
+ * so one lost acknowledgement never leaves a session that only the initiator believes in. The
+ * responder never resends on a timer; it answers an exact duplicate of the message it last read
+ * with the reply it already wrote (never a second, different reply), or with an acknowledgement
+ * once it is finished. A handshake message that fails to authenticate is dropped and changes
+ * nothing.
  */
 import type { HandshakeAction } from '../engine/handshake-state.js';
 import type { TransportState } from '../engine/transport-state.js';
@@ -89,7 +93,10 @@ export class DatagramSession {
     return this.#dt !== undefined;
   }
 
-  /** True once this side knows the peer has finished too (it received an authentic transport packet, or read the last handshake message). */
+  /**
+   * True once this side knows the peer has finished too and knows that it finished: it received an
+   * authentic transport packet, or (responder) read the last handshake message.
+   */
   get confirmed(): boolean {
     return this.#confirmed;
   }
@@ -119,6 +126,9 @@ export class DatagramSession {
   retransmit(): Uint8Array | undefined {
     if (!this.initiator || this.#confirmed || !this.#lastSent) return undefined;
     this.#stats.handshakeRetransmits++;
+    // Finished by reading: a fresh acknowledgement (a resent copy would be a replay to a
+    // responder that got the first one and whose answer was lost).
+    if (this.#dt && this.#lastSent.index !== this.#index - 1) return this.#ack();
     return this.#lastSent.packet;
   }
 
@@ -149,7 +159,10 @@ export class DatagramSession {
       return { reply: [], dropped: isNoiseError(err, 'ERR_NOISE_REPLAY') ? 'replay' : 'forged' };
     }
     this.#confirmed = true;
-    return pt.length === 0 ? { reply: [] } : { reply: [], data: pt };
+    if (pt.length > 0) return { reply: [], data: pt };
+    // The responder answers an acknowledgement with one of its own: the initiator of a pattern
+    // it finished by reading resends acknowledgements until it hears from the responder.
+    return { reply: this.initiator ? [] : [this.#ack()] };
   }
 
   #handshake(index: number, message: Uint8Array): HandleResult {
@@ -176,9 +189,11 @@ export class DatagramSession {
     const next = this.#action();
     if (next === 'write') reply.push(this.#write());
     else if (next === 'split') {
-      // Finished by reading: acknowledge, so the peer stops retransmitting its last message.
+      // Finished by reading: acknowledge, so the peer stops retransmitting its last message. The
+      // responder now knows that both sides finished; the initiator knows only once the
+      // responder answers its acknowledgement (retransmit() resends it until then).
       this.#finish();
-      this.#confirmed = true;
+      if (!this.initiator) this.#confirmed = true;
       reply.push(this.#ack());
     }
     return this.#dt ? { reply, established: true } : { reply };

@@ -25,7 +25,10 @@ import type { KeyCache } from '../pipes/key-cache.js';
 import type { PipesMode } from '../pipes/negotiation.js';
 import type { VerifyRemote } from './options.js';
 
-/** Most application datagrams held while verifyRemote runs (later ones are dropped, as UDP may). */
+/**
+ * Most application datagrams held while verifyRemote runs, or until a session's first 'message'
+ * listener is added (later ones are dropped, as UDP may).
+ */
 const MAX_HELD = 64;
 
 /** Runs verifyRemote: true/false, or a promise of it; a throw or rejection is a refusal. */
@@ -92,7 +95,12 @@ export interface UdpServerOptions extends UdpOptions {
   maxSessions?: number;
 }
 
-/** One established UDP Noise session. Events: `message` (Uint8Array), `close`. */
+/**
+ * One established UDP Noise session. Events: `message` (Uint8Array), `close`. Datagrams that
+ * arrive before the first `message` listener is added (at most 64) are delivered to it, in order,
+ * on the next tick: `udpConnect` resolves, and the caller's `await` continues, only after the
+ * server may have sent some.
+ */
 export class UdpSession extends EventEmitter {
   readonly #session: DatagramSession;
   readonly #sendPacket: (p: Uint8Array) => void;
@@ -100,6 +108,8 @@ export class UdpSession extends EventEmitter {
   readonly #onListenerError: ((err: NoiseError) => void) | undefined;
   #closed = false;
   #idleTimer: NodeJS.Timeout | undefined;
+  /** Datagrams received before the first 'message' listener; undefined once there was one. */
+  #early: Uint8Array[] | undefined = [];
   /** The peer's UDP address. */
   readonly remoteAddress: { address: string; port: number };
   /** With pipes: the pattern the handshake used. */
@@ -115,6 +125,17 @@ export class UdpSession extends EventEmitter {
     this.remoteAddress = remote;
     this.mode = mode;
     if (idleTimeout > 0) this.#idleTimer = setTimeout(() => this.close(), idleTimeout);
+    const firstListener = (event: string | symbol) => {
+      if (event !== 'message') return;
+      this.off('newListener', firstListener);
+      const early = this.#early!;
+      this.#early = undefined;
+      // After the listener is added ('newListener' comes before), and before any later packet.
+      if (early.length > 0) process.nextTick(() => {
+        for (const m of early) if (!this.#closed) this.emit('message', m);
+      });
+    };
+    this.on('newListener', firstListener);
   }
 
   /** The peer's static public key. */
@@ -179,6 +200,10 @@ export class UdpSession extends EventEmitter {
    * session (as on TCP, docs/net.md).
    */
   override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'message' && this.#early) {
+      if (this.#early.length < MAX_HELD) this.#early.push(args[0] as Uint8Array);
+      return false;
+    }
     if (event !== 'message' || !this.#onListenerError) return super.emit(event, ...args);
     try {
       return super.emit(event, ...args);
@@ -298,10 +323,10 @@ export async function udpConnect(options: UdpConnectOptions): Promise<UdpSession
       cleanup();
       const mode = hs instanceof PipesInitiator ? hs.mode : undefined;
       udp = new UdpSession(session, send, () => socket.close(), { address: host, port: options.port }, mode, options.idleTimeout);
-      const done = () => {
-        resolve(udp!);
-        queueMicrotask(() => held.forEach((m) => udp!.emit('message', m)));
-      };
+      // No listener can exist yet: the session keeps these (and any that arrive while the key
+      // cache is written) for its first 'message' listener.
+      for (const m of held) udp.emit('message', m);
+      const done = () => resolve(udp!);
       if (options.pipes && options.keyCache && session.remoteStaticKey) {
         Promise.resolve(options.keyCache.set(peer, session.remoteStaticKey)).then(done, (err) => {
           udp!.close();

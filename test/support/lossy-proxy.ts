@@ -19,6 +19,8 @@ export interface Impairment {
   forge?: number;
   /** Drop the first N datagrams of this direction unconditionally. */
   dropFirst?: number;
+  /** Drop the datagrams of this direction at these positions (1 = the first). */
+  dropAt?: readonly number[];
   /** Send each of the first N datagrams of this direction first with its last byte flipped (a forgery). */
   tamperFirst?: number;
 }
@@ -79,7 +81,7 @@ export async function lossyProxy(target: { port: number; host?: string }, up: Im
       bad[bad.length - 1]! ^= 1;
       out(bad);
     }
-    if (s.seen <= (imp.dropFirst ?? 0) || rnd() < (imp.loss ?? 0)) s.dropped++;
+    if (s.seen <= (imp.dropFirst ?? 0) || imp.dropAt?.includes(s.seen) || rnd() < (imp.loss ?? 0)) s.dropped++;
     else if (rnd() < (imp.reorder ?? 0)) {
       s.delayed++;
       later(1 + rnd() * (imp.maxDelayMs ?? 20), () => out(msg));
