@@ -91,4 +91,24 @@ describe('CLI: noisekit udp-serve / udp-connect', function () {
     expect(srv.output()).to.match(/session 127\.0\.0\.1:\d+ remote-key [0-9a-f]{64}/);
     expect(readFileSync(join(dir, 'known'), 'utf8')).to.contain(`127.0.0.1:${port}`);
   });
+
+  it('serve --udp logs a refused client as a connection-error line; connect --udp reports tofu\'s ERR_NOISE_REMOTE_KEY_CHANGED', async () => {
+    const keyS = join(dir, 's2.key');
+    const keyC = join(dir, 'c2.key');
+    writeFileSync(keyS, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+    writeFileSync(keyC, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+    const proto = ['--protocol', 'Noise_XX_25519_ChaChaPoly_BLAKE2s'];
+    const allowed = join(dir, 'allowed');
+    writeFileSync(allowed, randomBytes(32).toString('hex') + '\n'); // somebody else's key
+    const srv = await startCli(['serve', '--udp', '--echo', '--listen', '127.0.0.1:0', '--key', keyS, '--authorized-keys', allowed, ...proto], /listening udp 127\.0\.0\.1:(\d+)/, { timeoutMs: 15_000 });
+    procs.push(srv.child);
+    const port = Number(srv.match[1]);
+    const known = join(dir, 'known2');
+    writeFileSync(known, `127.0.0.1:${port} ${randomBytes(32).toString('hex')}\n`); // pinned: another key
+    const changed = await runCli(['connect', '--udp', `127.0.0.1:${port}`, '--key', keyC, '--tofu', known, ...proto], { input: 'one\n' });
+    expect(changed.status).to.not.equal(0);
+    expect(changed.stderr).to.match(/^noisekit: ERR_NOISE_REMOTE_KEY_CHANGED: /m);
+    await runCli(['connect', '--udp', `127.0.0.1:${port}`, '--key', keyC, ...proto], { input: 'one\n', timeoutMs: 15_000 });
+    expect(srv.output()).to.match(/connection-error 127\.0\.0\.1:\d+ ERR_NOISE_REMOTE_REJECTED: /);
+  });
 });

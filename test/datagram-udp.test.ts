@@ -8,10 +8,10 @@
 import { expect } from 'chai';
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createUdpServer, udpConnect, generateKeyPair, MemoryKeyCache, FileKeyCache, NoiseError, DatagramSession, HandshakeState, type UdpSession, type UdpServer, type KeyPair } from '../src/index.js';
+import { createUdpServer, udpConnect, generateKeyPair, MemoryKeyCache, FileKeyCache, tofu, authorizedKeys, NoiseError, DatagramSession, HandshakeState, type UdpSession, type UdpServer, type KeyPair } from '../src/index.js';
 import { lossyProxy, type Impairment } from './support/lossy-proxy.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -274,6 +274,32 @@ describe('UDP datagram mode on loopback', function () {
     const { port } = await server();
     const err = await udpConnect({ port, staticKeyPair: clientKey, verifyRemote: () => false, handshakeTimeout: 2000 }).catch((e) => e);
     expect(err).to.be.instanceOf(NoiseError).with.property('code', 'ERR_NOISE_REMOTE_REJECTED');
+  });
+
+  it("verifyRemote's own NoiseError is the refusal on both sides, as on TCP (tofu's ERR_NOISE_REMOTE_KEY_CHANGED; a malformed authorized_keys file)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'noisekit-udp-trust-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    // Client: tofu pins the first server's key; a server with another key is refused with the tofu code.
+    const knownHosts = join(dir, 'known_hosts');
+    const first = await server();
+    await client(first.port, { verifyRemote: tofu(knownHosts, 'udp-server') });
+    const other = createUdpServer({ staticKeyPair: generateKeyPair() });
+    cleanup.push(() => other.close());
+    const { port: otherPort } = await other.listen(0, '127.0.0.1');
+    const err = await client(otherPort, { verifyRemote: tofu(knownHosts, 'udp-server') }).catch((e) => e);
+    expect(err).to.be.instanceOf(NoiseError).with.property('code', 'ERR_NOISE_REMOTE_KEY_CHANGED');
+
+    // Server: a broken trust file refuses the client with ERR_NOISE_TRUST_STORE, and says so.
+    const keys = join(dir, 'authorized_keys');
+    writeFileSync(keys, 'not a key\n');
+    const { srv, port } = await server({ verifyRemote: authorizedKeys(keys) });
+    const refused: Array<[string, string]> = [];
+    srv.on('refused', (e: NoiseError, from: { address: string; port: number }) => refused.push([e.code, from.address]));
+    const c = await client(port);
+    c.send(new TextEncoder().encode('hello'));
+    await sleep(100);
+    expect(refused).to.deep.equal([['ERR_NOISE_TRUST_STORE', '127.0.0.1']]);
+    expect([srv.rejected, srv.sessions.length]).to.deep.equal([1, 0]);
   });
 
   it('async verifyRemote on the server: nothing is announced or delivered before it accepts; a refusal leaves no session', async () => {

@@ -148,6 +148,15 @@ describe('Noise Pipes over TCP (loopback)', () => {
     expect(errors.map((e) => e.code)).to.deep.equal(['ERR_NOISE_TRUNCATED']);
   });
 
+  it("verifyRemote's own NoiseError is the refusal, as on NoiseSocket (tofu: ERR_NOISE_REMOTE_KEY_CHANGED)", async () => {
+    const { port } = await start(generateKeyPair());
+    const code = 'ERR_NOISE_REMOTE_KEY_CHANGED';
+    const err = await pipesConnect({ port, staticKeyPair: client, verifyRemote: () => { throw new NoiseError(code, 'pinned'); } }).catch((e) => e);
+    expect(err).to.be.instanceOf(NoiseError).with.property('code', code);
+    const other = await pipesConnect({ port, staticKeyPair: client, verifyRemote: async () => { throw new Error('lookup failed'); } }).catch((e) => e);
+    expect([other.code, other.message, other.cause?.message]).to.deep.equal(['ERR_NOISE_REMOTE_REJECTED', 'verifyRemote failed: lookup failed', 'lookup failed']);
+  });
+
   it('a reset during the handshake is ERR_NOISE_TRUNCATED (as on NoiseSocket), and the server keeps serving', async () => {
     const serverKey = generateKeyPair();
     const { port, errors } = await start(serverKey);

@@ -132,7 +132,8 @@ type Resolved = NoiseSocketOptions;
 
 /**
  * `noisekit serve --udp [--pipes] --echo`: the deployment's options over UDP. Logs
- * `listening udp HOST:PORT protocol NAME key HEX`, then `session ADDR [MODE] remote-key HEX`.
+ * `listening udp HOST:PORT protocol NAME key HEX`, then `session ADDR [MODE] remote-key HEX` or
+ * `connection-error ADDR ERR_CODE: message` for a client that verifyRemote refused.
  */
 export async function serveUdp(options: Resolved, host: string, port: number, flags: { echo?: boolean; exec?: string; pipes?: boolean }, log: (line: string) => void): Promise<void> {
   if (flags.exec) throw new NoiseError('ERR_NOISE_CONFIG', '--udp serves datagrams: use --echo (--exec needs a byte stream)');
@@ -141,6 +142,8 @@ export async function serveUdp(options: Resolved, host: string, port: number, fl
     log(`session ${from}${s.mode ? ` ${s.mode}` : ''} remote-key ${s.remoteStaticKey ? toHex(s.remoteStaticKey) : '-'}`);
     s.on('message', (m: Uint8Array) => s.send(m));
   });
+  // As TCP's connection-error line: a refused client (--authorized-keys), or a broken trust file.
+  server.on('refused', (err: NoiseError, from: { address: string; port: number }) => log(`connection-error ${from.address}:${from.port} ${err.code}: ${err.message}`));
   const a = await server.listen(port, host);
   log(`listening udp ${a.address}:${a.port} protocol ${flags.pipes ? 'pipes' : options.protocol} key ${options.staticKeyPair ? toHex(options.staticKeyPair.publicKey) : '-'}`);
   await new Promise<void>((resolve) => {

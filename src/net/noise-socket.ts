@@ -34,7 +34,7 @@ import {
   DEFAULT_IDLE_TIMEOUT,
   type NoiseSocketOptions,
 } from './options.js';
-import { asNoiseError, streamError } from './stream-error.js';
+import { asNoiseError, streamError, verifyRejection } from './stream-error.js';
 
 /** What `NoiseSocket.fromTransport` needs to know about a handshake run elsewhere. */
 export interface TransportInfo {
@@ -397,7 +397,7 @@ export class NoiseSocket extends Duplex {
     try {
       result = verify(key, payloads);
     } catch (err) {
-      throw rejection(err);
+      throw verifyRejection(err);
     }
     if (result === true) return true;
     if (result && typeof (result as Promise<boolean>).then === 'function') {
@@ -407,16 +407,16 @@ export class NoiseSocket extends Duplex {
           this.#verifying = false;
           if (this.destroyed) return;
           if (ok === true) this.#process();
-          else this.#fail(rejection(undefined));
+          else this.#fail(verifyRejection(undefined));
         },
         (err) => {
           this.#verifying = false;
-          this.#fail(rejection(err));
+          this.#fail(verifyRejection(err));
         },
       );
       return false;
     }
-    throw rejection(undefined);
+    throw verifyRejection(undefined);
   }
 
   #finishHandshake(hs: HandshakeState): void {
@@ -603,9 +603,3 @@ export class NoiseSocket extends Duplex {
 function ignore(): void {}
 
 
-/** A verifyRemote refusal: its own NoiseError (e.g. ERR_NOISE_REMOTE_KEY_CHANGED) or ERR_NOISE_REMOTE_REJECTED. */
-function rejection(err: unknown): NoiseError {
-  if (isNoiseError(err)) return err;
-  if (err === undefined) return new NoiseError('ERR_NOISE_REMOTE_REJECTED');
-  return new NoiseError('ERR_NOISE_REMOTE_REJECTED', `verifyRemote failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-}

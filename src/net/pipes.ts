@@ -31,7 +31,7 @@ import { encodeFrame } from './framing.js';
 import { NoiseSocket, type TransportInfo } from './noise-socket.js';
 import type { TransportState } from '../engine/transport-state.js';
 import { checkSocketOptions, DEFAULT_HANDSHAKE_TIMEOUT, maxHandshakes, type NoiseSocketOptions, type RekeyOptions, type VerifyRemote } from './options.js';
-import { asNoiseError, streamError } from './stream-error.js';
+import { asNoiseError, streamError, verifyRejection } from './stream-error.js';
 import { listenNet } from './listen.js';
 
 /** Options of both ends of a Noise Pipe over TCP. */
@@ -157,9 +157,9 @@ async function verify(fn: VerifyRemote | undefined, key: Uint8Array | undefined,
   try {
     ok = await fn(key, payloads);
   } catch (err) {
-    throw new NoiseError('ERR_NOISE_REMOTE_REJECTED', 'verifyRemote threw', { cause: err });
+    throw verifyRejection(err);
   }
-  if (ok !== true) throw new NoiseError('ERR_NOISE_REMOTE_REJECTED');
+  if (ok !== true) throw verifyRejection(undefined);
 }
 
 /** NoiseSocket.fromTransport, destroying the stream and the keys if it throws. */

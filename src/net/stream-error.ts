@@ -1,6 +1,7 @@
 /**
  * Errors of the network layer as NoiseErrors: an application listener's exception or a stream's
- * error, and the error of the underlying stream (a reset means data may have been lost).
+ * error, the error of the underlying stream (a reset means data may have been lost), and a
+ * verifyRemote refusal.
  */
 import { NoiseError } from '../errors.js';
 
@@ -25,4 +26,15 @@ export function streamError(err: Error, afterEnd = false): NoiseError {
     return new NoiseError('ERR_NOISE_TRUNCATED', `the connection was reset (${code})${afterEnd ? ' after the end of stream' : ''}`, { cause: err });
   }
   return new NoiseError('ERR_NOISE_SOCKET', `the underlying stream failed: ${err.message}`, { cause: err });
+}
+
+/**
+ * A verifyRemote refusal, the same on TCP, Pipes and UDP: the NoiseError it threw (e.g.
+ * ERR_NOISE_REMOTE_KEY_CHANGED from tofu, ERR_NOISE_TRUST_STORE from authorizedKeys), else
+ * ERR_NOISE_REMOTE_REJECTED (with what it threw as the cause; `undefined`: it returned false).
+ */
+export function verifyRejection(err: unknown): NoiseError {
+  if (err instanceof NoiseError) return err;
+  if (err === undefined) return new NoiseError('ERR_NOISE_REMOTE_REJECTED');
+  return new NoiseError('ERR_NOISE_REMOTE_REJECTED', `verifyRemote failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }

@@ -17,7 +17,7 @@ import { NoiseError } from '../errors.js';
 import { checkBytes, equalBytes } from '../bytes.js';
 import { DatagramSession, type HandshakeLike, type SessionStats } from '../datagram/session.js';
 import { checkDatagramOptions, type DatagramOptions } from '../datagram/datagram-transport.js';
-import { asNoiseError } from './stream-error.js';
+import { asNoiseError, verifyRejection } from './stream-error.js';
 import { PACKET_HANDSHAKE } from '../datagram/packet.js';
 import { PipesInitiator } from '../pipes/initiator.js';
 import { PipesResponder } from '../pipes/responder.js';
@@ -31,14 +31,19 @@ import type { VerifyRemote } from './options.js';
  */
 const MAX_HELD = 64;
 
-/** Runs verifyRemote: true/false, or a promise of it; a throw or rejection is a refusal. */
-function verifyPeer(fn: VerifyRemote | undefined, key: Uint8Array | undefined): boolean | Promise<boolean> {
-  if (!fn) return true;
+/**
+ * Runs verifyRemote (true/false, or a promise of it): undefined when it accepted, else the
+ * refusal as on TCP (verifyRejection: the NoiseError it threw, or ERR_NOISE_REMOTE_REJECTED).
+ */
+function verifyPeer(fn: VerifyRemote | undefined, key: Uint8Array | undefined): NoiseError | undefined | Promise<NoiseError | undefined> {
+  if (!fn) return undefined;
+  const verdict = (ok: unknown) => (ok === true ? undefined : verifyRejection(undefined));
   try {
     const out = fn(key, []);
-    return out instanceof Promise ? out.then((ok) => ok === true, () => false) : out === true;
-  } catch {
-    return false;
+    if (out && typeof (out as PromiseLike<boolean>).then === 'function') return Promise.resolve(out).then(verdict, verifyRejection);
+    return verdict(out);
+  } catch (err) {
+    return verifyRejection(err);
   }
 }
 
@@ -269,7 +274,8 @@ const u8 = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
 /**
  * Connects to a UDP Noise server; resolves once both sides are known to have finished the
- * handshake. Rejects with ERR_NOISE_HANDSHAKE_TIMEOUT, ERR_NOISE_REMOTE_REJECTED, or a socket error.
+ * handshake. Rejects with ERR_NOISE_HANDSHAKE_TIMEOUT, a verifyRemote refusal (the NoiseError it
+ * threw, e.g. ERR_NOISE_REMOTE_KEY_CHANGED from tofu, else ERR_NOISE_REMOTE_REJECTED), or a socket error.
  */
 export async function udpConnect(options: UdpConnectOptions): Promise<UdpSession> {
   checkOptions(options);
@@ -317,9 +323,9 @@ export async function udpConnect(options: UdpConnectOptions): Promise<UdpSession
     });
     const held: Uint8Array[] = [];
     let verifying = false;
-    const accept = (ok: boolean) => {
+    const accept = (refused: NoiseError | undefined) => {
       if (settled) return; // the deadline passed meanwhile
-      if (!ok) return fail(new NoiseError('ERR_NOISE_REMOTE_REJECTED'));
+      if (refused) return fail(refused);
       cleanup();
       const mode = hs instanceof PipesInitiator ? hs.mode : undefined;
       udp = new UdpSession(session, send, () => socket.close(), { address: host, port: options.port }, mode, options.idleTimeout);
@@ -348,9 +354,9 @@ export async function udpConnect(options: UdpConnectOptions): Promise<UdpSession
       if (r.data && held.length < MAX_HELD) held.push(r.data);
       if (!session.confirmed || verifying) return;
       verifying = true;
-      const ok = verifyPeer(options.verifyRemote, session.remoteStaticKey);
-      if (typeof ok === 'boolean') accept(ok);
-      else void ok.then(accept);
+      const refused = verifyPeer(options.verifyRemote, session.remoteStaticKey);
+      if (refused instanceof Promise) void refused.then(accept);
+      else accept(refused);
     });
     socket.connect(options.port, host, () => {
       send(session.start());
@@ -373,7 +379,9 @@ interface Pending {
 }
 
 /**
- * A UDP Noise server. Events: `session` (UdpSession), `sessionError` (err, session: an exception
+ * A UDP Noise server. Events: `session` (UdpSession), `refused` (err, { address, port }: a
+ * completed handshake that verifyRemote refused; err is what it threw, e.g.
+ * ERR_NOISE_TRUST_STORE, or ERR_NOISE_REMOTE_REJECTED), `sessionError` (err, session: an exception
  * in the application's 'session' or 'message' listener, which closes that session only), `error`,
  * `close`.
  */
@@ -500,19 +508,20 @@ export class UdpServer extends EventEmitter {
     // replayed message 1 never produces a session; and only once verifyRemote accepted it.
     if (!session.confirmed || p.verifying) return;
     p.verifying = true;
-    const ok = verifyPeer(this.#options.verifyRemote, session.remoteStaticKey);
-    if (typeof ok === 'boolean') this.#announce(key, p, ok, send, rinfo);
-    else void ok.then((yes) => this.#announce(key, p, yes, send, rinfo));
+    const refused = verifyPeer(this.#options.verifyRemote, session.remoteStaticKey);
+    if (refused instanceof Promise) void refused.then((err) => this.#announce(key, p, err, send, rinfo));
+    else this.#announce(key, p, refused, send, rinfo);
   }
 
-  #announce(key: string, p: Pending, ok: boolean, send: (p: Uint8Array) => void, rinfo: RemoteInfo): void {
+  #announce(key: string, p: Pending, refused: NoiseError | undefined, send: (p: Uint8Array) => void, rinfo: RemoteInfo): void {
     if (this.#pending.get(key) !== p) return; // replaced, expired or closed meanwhile
     clearTimeout(p.timer);
     this.#pending.delete(key);
     const session = p.session;
-    if (!ok) {
+    if (refused) {
       session.destroy();
       this.rejected++;
+      this.emit('refused', refused, { address: rinfo.address, port: rinfo.port });
       return;
     }
     this.#live.get(key)?.close();
