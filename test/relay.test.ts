@@ -245,6 +245,29 @@ describe('relay: end to end through an untrusted relay (loopback)', function () 
     await within(waitFor(() => r2.waiting.limited === undefined), 5_000, 'pool empties when the service leaves');
   });
 
+  it('a client that gives up while it waits for a service leaves the queue: it is never spliced, and the service keeps its connection', async () => {
+    const r = await startRelay(undefined, 3_000);
+    relay = r.relay;
+    const splices: string[] = [];
+    r.relay.on('splice', (n: string) => splices.push(n));
+    const port = Number(r.via.split(':')[1]);
+    const quitter = net.connect({ host: HOST, port });
+    quitter.write(encodeRelayRequest('connect', 'late'));
+    await new Promise((res) => setTimeout(res, 100)); // waiting at the relay: no service yet
+    quitter.destroy();
+    await new Promise((res) => setTimeout(res, 100));
+    const svc = await startService(r.via, 'late', 1);
+    services.push(svc);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(splices, 'the departed client was not spliced').to.deep.equal([]);
+    expect(r.relay.waiting.late, 'the service connection still waits').to.equal(1);
+    const c = await client(r.via, 'late', svc.key.publicKey);
+    c.socket.end('hi');
+    await within(c.closed, 5_000, 'close');
+    expect(Buffer.concat(c.replies).toString()).to.equal('late:hi');
+    expect(svc.errors, 'no handshake failed at the service').to.deep.equal([]);
+  });
+
   it('several services and clients on one relay at once, each client reaching its own service', async () => {
     const r = await startRelay();
     relay = r.relay;

@@ -65,6 +65,8 @@ interface PendingClient {
   socket: net.Socket;
   rest: Uint8Array;
   timer: NodeJS.Timeout;
+  /** Its 'end' listener while it waits (an end then means it gave up). */
+  onEnd?: () => void;
 }
 
 /** A relay server. Events: 'listening', 'splice' (name), 'peerError' (err), 'close', 'error'. */
@@ -188,6 +190,7 @@ export class RelayServer extends EventEmitter {
       if (queue && queue.length === 0) this.#pending.delete(name);
       if (client) {
         clearTimeout(client.timer);
+        client.socket.off('end', client.onEnd!); // from now on, its end is forwarded to the service
         this.#splice(name, client.socket, client.rest, socket, rest);
         return;
       }
@@ -231,10 +234,19 @@ export class RelayServer extends EventEmitter {
     const list = this.#pending.get(name) ?? [];
     list.push(pending);
     this.#pending.set(name, list);
-    socket.once('close', () => {
+    const gone = (): void => {
       clearTimeout(pending.timer);
       this.#unpend(name, pending);
-    });
+    };
+    socket.once('close', gone);
+    // The sockets are half-open, so a client that gives up while it waits ends without closing:
+    // it has nothing more to send, and a Noise client that ends before its handshake never
+    // finishes it. It leaves the queue instead of using up a service connection.
+    pending.onEnd = () => {
+      gone();
+      socket.destroy();
+    };
+    socket.once('end', pending.onEnd);
   }
 
   #takeWaiting(name: string): Waiting | undefined {
@@ -306,7 +318,15 @@ export class RelayServer extends EventEmitter {
     src.on('end', () => dst.end());
     src.on('close', () => {
       if (!dst.destroyed && !dst.writableEnded) dst.end();
-      setTimeout(() => dst.destroy(), 1_000).unref();
+      // What is still queued for dst goes out first ('finish'); then its peer has a second to
+      // close. A peer that never reads is cut off after a minute.
+      const cut = (): void => void dst.destroy();
+      const last = setTimeout(cut, 60_000).unref();
+      if (dst.writableFinished) setTimeout(cut, 1_000).unref();
+      else dst.once('finish', () => {
+        clearTimeout(last);
+        setTimeout(cut, 1_000).unref();
+      });
     });
     src.resume();
   }
