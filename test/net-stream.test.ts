@@ -122,7 +122,7 @@ describe('net streams: any Duplex, fromTransport, handle(), violations, backpres
     r.readMessage(i.writeMessage());
     i.readMessage(r.writeMessage());
     const ti = i.split();
-    const server = NoiseSocket.fromTransport(b, r.split(), { protocol: 'Noise_NN_25519_ChaChaPoly_BLAKE2s', initiator: false, handshakeHash: r.handshakeHash }, { allowHalfOpen: true } as never);
+    const server = NoiseSocket.fromTransport(b, r.split(), { protocol: 'Noise_NN_25519_ChaChaPoly_BLAKE2s', initiator: false, handshakeHash: r.handshakeHash }, { allowHalfOpen: true });
     const events: string[] = [];
     server.on('data', (d: Buffer) => events.push(`data:${d}`));
     server.on('end', () => events.push('end'));
@@ -141,7 +141,7 @@ describe('net streams: any Duplex, fromTransport, handle(), violations, backpres
     r.readMessage(i.writeMessage());
     i.readMessage(r.writeMessage());
     const ti = i.split();
-    const server = NoiseSocket.fromTransport(b, r.split(), { protocol: 'Noise_NN_25519_ChaChaPoly_BLAKE2s', initiator: false, handshakeHash: r.handshakeHash }, { allowHalfOpen: true } as never);
+    const server = NoiseSocket.fromTransport(b, r.split(), { protocol: 'Noise_NN_25519_ChaChaPoly_BLAKE2s', initiator: false, handshakeHash: r.handshakeHash }, { allowHalfOpen: true });
     const events: string[] = [];
     server.on('data', (d: Buffer) => events.push(`data:${d}`));
     server.on('error', (e: NoiseError) => events.push(`error:${e.code}`));

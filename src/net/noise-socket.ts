@@ -190,7 +190,7 @@ export class NoiseSocket extends Duplex {
     raw: Duplex,
     transport: TransportState,
     info: TransportInfo,
-    options: Partial<NoiseSocketOptions> = {},
+    options: Partial<NoiseSocketOptions> & { allowHalfOpen?: boolean } = {},
     bufferedBytes?: Uint8Array,
   ): NoiseSocket {
     if (!(transport instanceof TransportState)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'transport must be a TransportState');

@@ -1,0 +1,47 @@
+/**
+ * What `npm pack` publishes (package.json "files"): every source map of the build names a source
+ * file the package ships, so stack traces with --enable-source-maps and debuggers find it; the
+ * entry points package.json names exist. Needs the build (`npm run build`), as CI runs it.
+ */
+import { expect } from 'chai';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { files: string[]; main: string; types: string; bin: Record<string, string> };
+
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+/** True when `file` (absolute) is inside one of the published entries of package.json. */
+const published = (file: string) => pkg.files.some((f) => {
+  const rel = relative(join(root, f), file);
+  return rel === '' || (!rel.startsWith('..') && !rel.startsWith('/'));
+});
+
+describe('the published package', () => {
+  it('every source map in dist/ names source files that the package ships', function () {
+    if (!existsSync(join(root, 'dist'))) this.skip(); // reported as skipped: run `npm run build`
+    const maps = walk(join(root, 'dist')).filter((f) => f.endsWith('.js.map'));
+    expect(maps.length, 'source maps in dist/').to.be.greaterThan(50);
+    const missing: string[] = [];
+    for (const map of maps) {
+      const { sources } = JSON.parse(readFileSync(map, 'utf8')) as { sources: string[] };
+      for (const s of sources) {
+        const file = resolve(dirname(map), s);
+        if (!existsSync(file) || !published(file)) missing.push(`${relative(root, map)} -> ${s}`);
+      }
+    }
+    expect(missing).to.deep.equal([]);
+  });
+
+  it('main, types and the bin are built files inside the published entries', function () {
+    if (!existsSync(join(root, 'dist'))) this.skip();
+    for (const f of [pkg.main, pkg.types, ...Object.values(pkg.bin)]) {
+      const file = join(root, f);
+      expect(existsSync(file) && published(file), f).to.equal(true);
+    }
+  });
+});
