@@ -12,6 +12,7 @@ import { stablelibBackend } from '../src/crypto/stablelib.js';
 import { loadSodium, loadSodiumBackend, makeSodiumBackend } from '../src/crypto/sodium.js';
 import { apiCalls, loadSodiumCalls, sameResults, type SodiumApi, type SodiumCalls } from '../src/crypto/sodium-calls.js';
 import { createRequire } from 'node:module';
+import { MessageChannel } from 'node:worker_threads';
 import { backendChain } from '../src/crypto/resolve.js';
 import { SLAB_MESSAGE_MAX } from '../src/crypto/alloc.js';
 import { hkdf } from '../src/crypto/hkdf.js';
@@ -191,6 +192,35 @@ describe('crypto backends', function () {
             expect([pt.byteOffset, pt.buffer.byteLength], `${b.name} ${name} plaintext ${size} B owns its buffer`).to.deep.equal([0, size]);
           }
         }
+      }
+    });
+    it("transferring one ciphertext's .buffer (postMessage, structuredClone) detaches nothing: other ciphertexts and later encryptions are untouched", () => {
+      const { port1, port2 } = new MessageChannel();
+      try {
+        for (const b of ALL) {
+          for (const name of ['ChaChaPoly', 'AESGCM']) {
+            const c = b.cipher(name);
+            if (!c) continue;
+            const k = c.init(rand(32));
+            const pts = [rand(200), rand(300)];
+            const [other, mine] = pts.map((pt, i) => k.encrypt(BigInt(i), EMPTY_AD, pt)) as [Uint8Array, Uint8Array];
+            port1.postMessage(mine, [mine.buffer]);
+            try {
+              structuredClone(mine, { transfer: [mine.buffer] }); // copies, as for Node's Buffer pool
+            } catch {
+              // or refuses ("Unable to deserialize cloned data" after a postMessage on Node 20): fine too
+            }
+            // (A ciphertext with an ArrayBuffer of its own, as stablelib's, is moved: that is the
+            // application's own array.)
+            expect(other.length, `${b.name} ${name}: the other ciphertext is not detached`).to.equal(216);
+            expect(toHex(k.decrypt(0n, EMPTY_AD, other)!), `${b.name} ${name}`).to.equal(toHex(pts[0]!));
+            const pt = rand(300);
+            expect(toHex(k.decrypt(2n, EMPTY_AD, k.encrypt(2n, EMPTY_AD, pt))!), `${b.name} ${name}: later encryptions`).to.equal(toHex(pt));
+          }
+        }
+      } finally {
+        port1.close();
+        port2.close();
       }
     });
     it('ChaChaPoly matches raw node:crypto (OpenSSL) with the Noise nonce layout (section 12.3)', () => {

@@ -5,6 +5,7 @@
  * encrypt+decrypt (measured). So ciphertexts, which are public, are carved from shared slabs,
  * as Node's Buffer pool does; plaintexts, which are secret, always get arrays of their own.
  */
+import { markAsUntransferable } from 'node:worker_threads';
 
 /**
  * An array of its own for an output the cipher overwrites completely. Never shared with anything.
@@ -26,6 +27,17 @@ export const SLAB_MESSAGE_MAX = 4096;
 const SLAB_SIZE = 64 * 1024;
 
 /**
+ * A slab that postMessage and structuredClone copy instead of moving, as Node's Buffer pool is:
+ * an application that transfers one ciphertext's `.buffer` to a worker must not detach the
+ * ciphertexts of every other session (and break this cipher's later encryptions) with it.
+ */
+function newSlab(): ArrayBuffer {
+  const slab = new ArrayBuffer(SLAB_SIZE);
+  markAsUntransferable(slab);
+  return slab;
+}
+
+/**
  * Ciphertext arrays carved from 64 KiB slabs. Each array is a view of its own bytes of the slab
  * and is never handed out again, but its `.buffer` is the whole slab, shared with other
  * ciphertexts (public data, like Node's Buffer pool); a kept ciphertext keeps its slab alive.
@@ -38,8 +50,9 @@ export class CiphertextSlab {
   /** A new array of `length` bytes for a ciphertext the cipher overwrites completely. */
   alloc(length: number): Uint8Array {
     if (length > SLAB_MESSAGE_MAX) return allocOut(length);
-    if (!this.#slab || this.#offset + length > SLAB_SIZE) {
-      this.#slab = new ArrayBuffer(SLAB_SIZE);
+    // byteLength 0: detached, which markAsUntransferable should prevent; a fresh slab either way.
+    if (!this.#slab || this.#offset + length > SLAB_SIZE || this.#slab.byteLength === 0) {
+      this.#slab = newSlab();
       this.#offset = 0;
     }
     const out = new Uint8Array(this.#slab, this.#offset, length);
