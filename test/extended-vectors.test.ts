@@ -141,6 +141,16 @@ describe('P256 and XChaChaPoly: keys and errors', () => {
       expect(() => dh.dh(a, a.publicKey.subarray(0, 33))).to.throw().that.satisfies((e: unknown) => isNoiseError(e, 'ERR_NOISE_INVALID_KEY'));
       expect(() => dh.keyPairFromPrivate(new Uint8Array(32))).to.throw().that.satisfies((e: unknown) => isNoiseError(e, 'ERR_NOISE_INVALID_KEY'));
     });
+
+    it(`${label}: the same point in hybrid form (prefix 06/07) is ERR_NOISE_DH: keys are 04 || x || y only`, () => {
+      const a = dh.generateKeyPair();
+      const b = dh.generateKeyPair();
+      const hybrid = new Uint8Array(b.publicKey);
+      hybrid[0] = 6 + (b.publicKey[64]! & 1); // the prefix of the hybrid encoding of this very point
+      expect(() => dh.dh(a, hybrid)).to.throw().that.satisfies((e: unknown) => isNoiseError(e, 'ERR_NOISE_DH'));
+      hybrid[0] = 6 + 1 - (b.publicKey[64]! & 1);
+      expect(() => dh.dh(a, hybrid)).to.throw().that.satisfies((e: unknown) => isNoiseError(e, 'ERR_NOISE_DH'));
+    });
   }
 
   it('XChaChaPoly: a flipped bit or a wrong nonce is null (decryption failure), never plaintext', () => {

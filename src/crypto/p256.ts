@@ -81,6 +81,9 @@ export const p256Node: Dh = {
     } catch (err) {
       throw new NoiseError('ERR_NOISE_INVALID_KEY', 'the local private key is not a valid P-256 scalar', { cause: err });
     }
+    // OpenSSL also takes the "hybrid" form (06/07 || x || y); Noise's P256 keys are 04 || x || y
+    // (docs/profiles.md), and the portable backend (@noble) refuses any other prefix too.
+    if (publicKey[0] !== 0x04) throw new NoiseError('ERR_NOISE_DH', `a P-256 public key must be uncompressed (prefix 04), got prefix ${publicKey[0]!.toString(16).padStart(2, '0')}`);
     try {
       return takeSecret(ecdh.computeSecret(publicKey));
     } catch (err) {
