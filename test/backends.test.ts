@@ -20,6 +20,7 @@ import type { Cipher, CipherKey, CryptoBackend } from '../src/crypto/types.js';
 import { Race } from '../src/crypto/race.js';
 import { AUTO_LARGE_MIN, forcedLargeWinner } from '../src/crypto/auto.js';
 import { fromHex, toHex } from '../src/bytes.js';
+import { NoiseError } from '../src/errors.js';
 import { runNode } from './support/run-node.js';
 import * as sx25519 from '@stablelib/x25519';
 import { x448 } from '@noble/curves/ed448.js';
@@ -63,6 +64,15 @@ describe('crypto backends', function () {
       it(`${b.name}: a low-order public key gives 32 zero bytes (section 12.1)`, () => {
         const kp = dh.generateKeyPair();
         expect(toHex(dh.dh(kp, new Uint8Array(32)))).to.equal('00'.repeat(32));
+      });
+      it(`${b.name}: a private key of the wrong length is ERR_NOISE_INVALID_KEY, never an output (25519, 448, P256, secp256k1)`, () => {
+        for (const name of ['25519', '448', 'P256', 'secp256k1']) {
+          const d = b.dh(name);
+          if (!d) continue;
+          const peer = d.generateKeyPair().publicKey;
+          const bad = { privateKey: new Uint8Array(d.privateKeyLength - 1).fill(9), publicKey: new Uint8Array(peer.length) };
+          expect(() => d.dh(bad, peer), name).to.throw().that.satisfies((e: unknown) => e instanceof NoiseError && e.code === 'ERR_NOISE_INVALID_KEY');
+        }
       });
     }
     it('generated key pairs are consistent: the public key is the base-point multiple of the private key', () => {

@@ -130,8 +130,9 @@ function montgomeryDh(name: '25519' | '448', len: number): Dh {
         cachedPub = { bytes: copyBytes(publicKey), key };
         publicObjects.set(publicKey, cachedPub);
       }
+      const privateKey = privateObject(keyPair); // a malformed private key is an error, not a zero output
       try {
-        return takeSecret(crypto.diffieHellman({ privateKey: privateObject(keyPair), publicKey: cachedPub.key }));
+        return takeSecret(crypto.diffieHellman({ privateKey, publicKey: cachedPub.key }));
       } catch {
         // OpenSSL refuses low-order points (all-zero output). Section 12.1 prefers all zeros.
         return new Uint8Array(len);

@@ -82,6 +82,7 @@ export function makeSodiumBackend(lib: SodiumCalls, large?: LargeMessages): Cryp
     },
     dh(keyPair, publicKey) {
       checkBytes('publicKey', publicKey, 32);
+      checkBytes('keyPair.privateKey', keyPair?.privateKey, 32); // a short key would leave sk32's last bytes zero
       sk32.set(keyPair.privateKey);
       pk32.set(publicKey);
       // libsodium refuses low-order points (all-zero output). Section 12.1 allows all zeros.

@@ -38,6 +38,7 @@ const dh25519: Dh = {
   },
   dh(keyPair, publicKey) {
     checkBytes('publicKey', publicKey, 32);
+    checkBytes('keyPair.privateKey', keyPair?.privateKey, 32); // a short key is an error, never a zero-padded scalar
     return x25519.scalarMult(keyPair.privateKey, publicKey);
   },
 };
@@ -56,6 +57,7 @@ const dh448: Dh = {
   },
   dh(keyPair, publicKey) {
     checkBytes('publicKey', publicKey, 56);
+    checkBytes('keyPair.privateKey', keyPair?.privateKey, 56); // not swallowed by the catch below
     try {
       return x448.getSharedSecret(keyPair.privateKey, publicKey);
     } catch {
