@@ -214,9 +214,9 @@ describe('crypto backends', function () {
             const k = c.init(rand(32));
             const pts = [rand(200), rand(300)];
             const [other, mine] = pts.map((pt, i) => k.encrypt(BigInt(i), EMPTY_AD, pt)) as [Uint8Array, Uint8Array];
-            port1.postMessage(mine, [mine.buffer]);
+            port1.postMessage(mine, [mine.buffer as ArrayBuffer]);
             try {
-              structuredClone(mine, { transfer: [mine.buffer] }); // copies, as for Node's Buffer pool
+              structuredClone(mine, { transfer: [mine.buffer as ArrayBuffer] }); // copies, as for Node's Buffer pool
             } catch {
               // or refuses ("Unable to deserialize cloned data" after a postMessage on Node 20): fine too
             }
