@@ -26,14 +26,14 @@ export {
 export { ReplayWindow, DEFAULT_REPLAY_WINDOW } from './datagram/replay-window.js';
 export { DatagramTransport, NONCE_LENGTH, type DatagramOptions, type DatagramStats } from './datagram/datagram-transport.js';
 export { DatagramSession, type HandshakeLike, type HandleResult, type SessionStats } from './datagram/session.js';
-export { createUdpServer, udpConnect, UdpServer, UdpSession, DEFAULT_RETRANSMIT_INTERVAL, type UdpOptions, type UdpConnectOptions, type UdpServerOptions } from './net/udp.js';
+export { createUdpServer, udpConnect, UdpServer, UdpSession, DEFAULT_RETRANSMIT_INTERVAL, type UdpServerEvents, type UdpOptions, type UdpConnectOptions, type UdpServerOptions } from './net/udp.js';
 export { HalfDuplexTransport, type HalfDuplexOptions } from './engine/half-duplex.js';
-export { pipesConnect, createPipesServer, PipesServer, type PipesConnectOptions, type PipesServerOptions, type PipesSocketOptions, type PipesResult } from './net/pipes.js';
+export { pipesConnect, createPipesServer, PipesServer, type PipesServerEvents, type PipesConnectOptions, type PipesServerOptions, type PipesSocketOptions, type PipesResult } from './net/pipes.js';
 export type { FallbackOptions } from './engine/handshake-state.js';
 export { encodeFrame, writeFrame, FrameDecoder, FRAME_HEADER_LENGTH, FRAME_GATHER_MIN } from './net/framing.js';
 export { NoiseSocket, type TransportInfo, type NoiseSocketConstructorOptions } from './net/noise-socket.js';
 export { connect, type ConnectOptions, type ConnectTarget } from './net/connect.js';
-export { createServer, NoiseServer, type NoiseServerOptions, type ConnectionInfo, type NoiseServerStats } from './net/server.js';
+export { createServer, NoiseServer, type NoiseServerEvents, type NoiseServerOptions, type ConnectionInfo, type NoiseServerStats } from './net/server.js';
 export { authorizedKeys, tofu, parsePublicKey, parseAuthorizedKeys, parseKnownHosts } from './net/trust.js';
 export { RekeyPolicy } from './net/rekey-policy.js';
 export {

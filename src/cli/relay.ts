@@ -21,6 +21,7 @@ import { toHex } from '../bytes.js';
 import { action } from './output.js';
 import { listenOn } from './listen.js';
 import { wholeNumber } from './args.js';
+import { asNoiseError } from '../net/stream-error.js';
 
 const log = (line: string) => process.stderr.write(`noisekit: ${line}\n`);
 
@@ -62,7 +63,7 @@ export async function relayServe(server: NoiseServer, via: string, name: string 
       server.handle(raw);
     } catch (err) {
       raw.destroy();
-      server.emit('connectionError', err, { secure: false });
+      server.emit('connectionError', asNoiseError(err), { secure: false });
     }
   });
   let reported = false;

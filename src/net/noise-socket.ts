@@ -70,6 +70,18 @@ interface FromTransport {
 
 type Callback = (err?: Error | null) => void;
 
+/**
+ * The listeners of a NoiseSocket's own events, typed as tls.TLSSocket's are: 'secure' (the peer
+ * was accepted), 'secureConnect' (on sockets from connect()). Every Duplex event as usual
+ * ('error' carries a NoiseError, unless the application passed its own error to destroy()).
+ */
+export interface NoiseSocket {
+  on(event: 'secure' | 'secureConnect', listener: () => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this; // eslint-disable-line @typescript-eslint/no-explicit-any
+  once(event: 'secure' | 'secureConnect', listener: () => void): this;
+  once(event: string | symbol, listener: (...args: any[]) => void): this; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
 /** A Noise-secured Duplex over any byte stream. Emits 'secure' once the peer is accepted. */
 export class NoiseSocket extends Duplex {
   /** The protocol name in use. */

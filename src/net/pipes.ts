@@ -231,12 +231,22 @@ export interface PipesServerOptions extends PipesSocketOptions {
   maxConcurrentHandshakes?: number;
 }
 
+/** The events of a PipesServer and their arguments. */
+export interface PipesServerEvents {
+  secureConnection: [socket: NoiseSocket & { pipes: PipesResult }];
+  connectionError: [err: NoiseError];
+  listening: [];
+  close: [];
+  /** Listen errors only. */
+  error: [err: Error];
+}
+
 /**
  * A Noise Pipes server. Events: 'secureConnection' (NoiseSocket with `pipes`), 'connectionError'
  * (err), 'listening', 'close', 'error' (listen errors only, e.g. EADDRINUSE; as with net.Server,
  * an 'error' without a listener ends the process). A bad connection never affects the others.
  */
-export class PipesServer extends EventEmitter {
+export class PipesServer extends EventEmitter<PipesServerEvents> {
   readonly netServer: net.Server;
   readonly #options: PipesServerOptions;
   /** The streams whose handshake is running (closed by close(): their peers are not authenticated yet). */
@@ -257,7 +267,7 @@ export class PipesServer extends EventEmitter {
       raw.on('error', () => undefined);
       void this.handle(raw).catch((err) => {
         this.stats.failed++;
-        this.emit('connectionError', err);
+        this.emit('connectionError', asNoiseError(err));
       });
     });
     this.netServer.on('listening', () => this.emit('listening'));
@@ -324,7 +334,7 @@ export class PipesServer extends EventEmitter {
     this.stats[mode]++;
     sock.on('error', (err) => {
       this.stats.failed++;
-      this.emit('connectionError', err);
+      this.emit('connectionError', asNoiseError(err));
     });
     try {
       this.emit('secureConnection', sock);

@@ -19,6 +19,7 @@ import { connect, type ConnectOptions } from './connect.js';
 import { createServer, type NoiseServer, type NoiseServerOptions } from './server.js';
 import type { NoiseSocket } from './noise-socket.js';
 import { checkServiceName, describeRelayStatus, encodeRelayRequest, parseHostPort, RELAY_STATUS } from './relay-protocol.js';
+import { asNoiseError } from './stream-error.js';
 
 /** Where the relay is: `host:port` or `{ host, port }`. */
 export type RelayAddress = string | { host: string; port: number };
@@ -329,7 +330,7 @@ export function serveVia(options: ServeViaOptions, onSecureConnection?: (s: Nois
       server.handle(raw);
     } catch (err) {
       raw.destroy();
-      server.emit('connectionError', err, { secure: false });
+      server.emit('connectionError', asNoiseError(err), { secure: false });
     }
   });
   return { server, listener };

@@ -17,6 +17,7 @@ import { NoiseError } from '../errors.js';
 import { NoiseSocket } from './noise-socket.js';
 import { checkSocketOptions, maxHandshakes, type NoiseSocketOptions } from './options.js';
 import { listenNet } from './listen.js';
+import { asNoiseError } from './stream-error.js';
 
 /** Options of createServer(): the responder's NoiseSocketOptions plus server limits. */
 export interface NoiseServerOptions extends NoiseSocketOptions {
@@ -48,11 +49,21 @@ export interface NoiseServerStats {
   handshaking: number;
 }
 
+/** The events of a NoiseServer and their arguments. */
+export interface NoiseServerEvents {
+  secureConnection: [socket: NoiseSocket];
+  connectionError: [err: NoiseError, info: ConnectionInfo];
+  listening: [];
+  close: [];
+  /** Listen errors only. */
+  error: [err: Error];
+}
+
 /**
  * A Noise server. Events: 'secureConnection' (socket), 'connectionError' (err, info),
  * 'listening', 'close', 'error' (listen errors only).
  */
-export class NoiseServer extends EventEmitter {
+export class NoiseServer extends EventEmitter<NoiseServerEvents> {
   /** The underlying TCP server. */
   readonly netServer: net.Server;
   readonly #options: NoiseServerOptions;
@@ -87,7 +98,7 @@ export class NoiseServer extends EventEmitter {
         this.handle(raw);
       } catch (err) {
         this.#stats.failed++;
-        this.emit('connectionError', err, { remoteAddress: raw.remoteAddress, remotePort: raw.remotePort, secure: false });
+        this.emit('connectionError', asNoiseError(err), { remoteAddress: raw.remoteAddress, remotePort: raw.remotePort, secure: false });
       }
     });
     this.netServer.on('listening', () => this.emit('listening'));
@@ -180,7 +191,7 @@ export class NoiseServer extends EventEmitter {
     });
     s.on('error', (err) => {
       this.#stats.failed++;
-      this.emit('connectionError', err, { ...info });
+      this.emit('connectionError', asNoiseError(err), { ...info });
     });
     s.on('close', () => {
       doneHandshaking();

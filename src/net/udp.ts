@@ -368,6 +368,15 @@ export async function udpConnect(options: UdpConnectOptions): Promise<UdpSession
 /** The protocol of UDP sessions when none is given (and not `pipes`). */
 export const DEFAULT_UDP_PROTOCOL = 'Noise_XX_25519_ChaChaPoly_BLAKE2s';
 
+/** The events of a UdpServer and their arguments. */
+export interface UdpServerEvents {
+  session: [session: UdpSession];
+  refused: [err: NoiseError, from: { address: string; port: number }];
+  sessionError: [err: NoiseError, session: UdpSession];
+  error: [err: Error];
+  close: [];
+}
+
 /** A handshake in progress on the server (until verified and announced). */
 interface Pending {
   session: DatagramSession;
@@ -385,7 +394,7 @@ interface Pending {
  * in the application's 'session' or 'message' listener, which closes that session only), `error`,
  * `close`.
  */
-export class UdpServer extends EventEmitter {
+export class UdpServer extends EventEmitter<UdpServerEvents> {
   readonly #options: UdpServerOptions;
   #socket: Socket | undefined;
   readonly #live = new Map<string, UdpSession>();
@@ -478,7 +487,7 @@ export class UdpServer extends EventEmitter {
       hs = handshakeFor(this.#options, false);
       session = new DatagramSession(hs, false, this.#options.datagram);
     } catch (err) {
-      this.emit('error', err);
+      this.emit('error', asNoiseError(err));
       return;
     }
     const timer = setTimeout(() => {
