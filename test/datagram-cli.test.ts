@@ -108,7 +108,10 @@ describe('CLI: noisekit udp-serve / udp-connect', function () {
     const changed = await runCli(['connect', '--udp', `127.0.0.1:${port}`, '--key', keyC, '--tofu', known, ...proto], { input: 'one\n' });
     expect(changed.status).to.not.equal(0);
     expect(changed.stderr).to.match(/^noisekit: ERR_NOISE_REMOTE_KEY_CHANGED: /m);
-    await runCli(['connect', '--udp', `127.0.0.1:${port}`, '--key', keyC, ...proto], { input: 'one\n', timeoutMs: 15_000 });
+    // Refused by the server: no acknowledgement comes, so the client's handshake times out.
+    const refused = await runCli(['connect', '--udp', `127.0.0.1:${port}`, '--key', keyC, '--handshake-timeout', '1000', ...proto], { input: 'one\n', timeoutMs: 15_000 });
+    expect(refused.status).to.not.equal(0);
+    expect(refused.stderr).to.match(/^noisekit: ERR_NOISE_HANDSHAKE_TIMEOUT: /m);
     expect(srv.output()).to.match(/connection-error 127\.0\.0\.1:\d+ ERR_NOISE_REMOTE_REJECTED: /);
   });
 });

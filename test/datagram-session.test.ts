@@ -87,6 +87,31 @@ describe('DatagramSession', () => {
     expect(r.handle(ack).dropped, 'the lost acknowledgement, arriving late, is just an old nonce').to.equal(undefined);
   });
 
+  it('verifyPeer: after the peer\'s last message, nothing is sent until accept() (XX: message 3; the responder: its acknowledgement)', () => {
+    const ih = new HandshakeState({ protocol: PROTOCOL, initiator: true, staticKeyPair: generateKeyPair(), retryAfterFailedRead: true });
+    const rh = new HandshakeState({ protocol: PROTOCOL, initiator: false, staticKeyPair: generateKeyPair(), retryAfterFailedRead: true });
+    const i = new DatagramSession(ih, true, {}, { verifyPeer: true });
+    const r = new DatagramSession(rh, false, {}, { verifyPeer: true });
+    const m1 = i.start();
+    const first = r.handle(m1);
+    expect([first.verify, first.reply.length], 'message 1 is not the initiator\'s last').to.deep.equal([undefined, 1]);
+    const m2 = first.reply[0]!;
+    const held = i.handle(m2);
+    expect([held.verify, held.reply.length, i.remoteStaticKey !== undefined]).to.deep.equal([true, 0, true]);
+    expect(i.retransmit(), 'nothing to resend while the peer is checked').to.equal(undefined);
+    expect(i.handle(m2).reply, 'a duplicate of message 2 gets nothing either').to.deep.equal([]);
+    const [m3] = i.accept();
+    expect(() => i.accept()).to.throw(NoiseError);
+    expect(i.retransmit(), 'message 3 until acknowledged').to.equal(m3);
+    const last = r.handle(m3!);
+    expect([last.verify, last.reply.length, r.confirmed]).to.deep.equal([true, 0, false]);
+    const [ack] = r.accept();
+    expect(r.confirmed).to.equal(true);
+    i.handle(ack!);
+    expect(i.confirmed).to.equal(true);
+    expect(hex(i.handshakeHash!)).to.equal(hex(r.handshakeHash!));
+  });
+
   it('transport packets before the handshake finished are dropped; a forged handshake message changes nothing', () => {
     const { i, r } = pair();
     const m1 = i.start();

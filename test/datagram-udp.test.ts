@@ -295,11 +295,33 @@ describe('UDP datagram mode on loopback', function () {
     const { srv, port } = await server({ verifyRemote: authorizedKeys(keys) });
     const refused: Array<[string, string]> = [];
     srv.on('refused', (e: NoiseError, from: { address: string; port: number }) => refused.push([e.code, from.address]));
-    const c = await client(port);
-    c.send(new TextEncoder().encode('hello'));
-    await sleep(100);
+    // A refused client gets no acknowledgement, so its handshake never completes.
+    const timedOut = await client(port, { handshakeTimeout: 400 }).catch((e) => e);
+    expect(timedOut).to.be.instanceOf(NoiseError).with.property('code', 'ERR_NOISE_HANDSHAKE_TIMEOUT');
     expect(refused).to.deep.equal([['ERR_NOISE_TRUST_STORE', '127.0.0.1']]);
     expect([srv.rejected, srv.sessions.length]).to.deep.equal([1, 0]);
+  });
+
+  it('verifyRemote runs before anything more is sent: an XX client that refuses the server never sends its identity (message 3); an IK server that refuses the client never answers', async () => {
+    // XX: the client reads message 2, refuses, and sends nothing more.
+    const xx = await server();
+    const up = await lossyProxy({ port: xx.port }, {}, {}, 6);
+    cleanup.push(() => up.close());
+    const refusedServer = await client(up.port, { verifyRemote: () => false, retransmitInterval: 2000 }).catch((e) => e);
+    expect(refusedServer).to.be.instanceOf(NoiseError).with.property('code', 'ERR_NOISE_REMOTE_REJECTED');
+    await sleep(50);
+    expect([up.stats.up.seen, up.stats.down.seen], 'client -> server: message 1 only').to.deep.equal([1, 1]);
+
+    // IK: the server reads message 1 (the client's last handshake message), refuses, and sends nothing.
+    const protocol = 'Noise_IK_25519_ChaChaPoly_BLAKE2s';
+    const ik = await server({ protocol, verifyRemote: () => false });
+    const refusals: string[] = [];
+    ik.srv.on('refused', (e: NoiseError) => refusals.push(e.code));
+    const down = await lossyProxy({ port: ik.port }, {}, {}, 7);
+    cleanup.push(() => down.close());
+    const refusedClient = await client(down.port, { protocol, remoteStaticKey: serverKey.publicKey, handshakeTimeout: 300, retransmitInterval: 2000 }).catch((e) => e);
+    expect(refusedClient).to.be.instanceOf(NoiseError).with.property('code', 'ERR_NOISE_HANDSHAKE_TIMEOUT');
+    expect([down.stats.up.seen, down.stats.down.seen, refusals], 'server -> client: nothing').to.deep.equal([1, 0, ['ERR_NOISE_REMOTE_REJECTED']]);
   });
 
   it('async verifyRemote on the server: nothing is announced or delivered before it accepts; a refusal leaves no session', async () => {
@@ -318,10 +340,9 @@ describe('UDP datagram mode on loopback', function () {
     c.send(new TextEncoder().encode('early'));
     await sleep(150);
     expect(events).to.deep.equal(['verified', 'session', 'message early']);
-    const stranger = await udpConnect({ port, staticKeyPair: generateKeyPair(), handshakeTimeout: 2000, retransmitInterval: 40 });
-    cleanup.push(() => stranger.close());
-    stranger.send(new TextEncoder().encode('let me in'));
-    await sleep(150);
+    // Refused: the server sends nothing more (no acknowledgement), and the stranger times out.
+    const stranger = await udpConnect({ port, staticKeyPair: generateKeyPair(), handshakeTimeout: 400, retransmitInterval: 40 }).catch((e) => e);
+    expect(stranger).to.be.instanceOf(NoiseError).with.property('code', 'ERR_NOISE_HANDSHAKE_TIMEOUT');
     expect(events).to.deep.equal(['verified', 'session', 'message early', 'verified']);
     expect(srv.rejected).to.equal(1);
     expect(srv.sessions).to.have.length(1);

@@ -24,6 +24,8 @@ import { decodePacket, encodeHandshake, encodeTransport } from './packet.js';
 export interface HandshakeLike {
   readonly action: HandshakeAction;
   readonly isFinished: boolean;
+  /** False once the peer's last handshake message has been read. */
+  readonly readsRemain: boolean;
   readonly handshakeHash: Uint8Array;
   readonly remoteStaticKey: Uint8Array | undefined;
   writeMessage(payload?: Uint8Array): Uint8Array;
@@ -40,8 +42,23 @@ export interface HandleResult {
   data?: Uint8Array;
   /** Why the packet was dropped, if it was. */
   dropped?: 'malformed' | 'handshake-rejected' | 'unexpected-handshake' | 'not-established' | 'replay' | 'forged';
+  /**
+   * With `verifyPeer`: the peer's last handshake message was read. Check `remoteStaticKey`, then
+   * call accept() for what this side sends next (held until then), or destroy().
+   */
+  verify?: boolean;
   /** True when this packet completed the handshake. */
   established?: boolean;
+}
+
+/** Options of a DatagramSession beyond the transport's. */
+export interface DatagramSessionOptions {
+  /**
+   * Hold what this side would send after the peer's last handshake message (the next handshake
+   * message, or the acknowledgement) until accept(): the peer is checked before this side
+   * reveals more, e.g. its identity in XX message 3 (as NoiseSocket's verifyRemote).
+   */
+  verifyPeer?: boolean;
 }
 
 /** Counters of a session. */
@@ -69,10 +86,13 @@ export class DatagramSession {
   #confirmed = false;
   #remoteStatic: Uint8Array | undefined;
   #hash: Uint8Array | undefined;
+  readonly #verifyPeer: boolean;
+  /** 'waiting': the peer's last message was read and accept() has not been called yet. */
+  #verify: 'no' | 'waiting' | 'accepted' = 'no';
   readonly #stats = { handshakeRetransmits: 0, duplicateHandshakes: 0, droppedHandshakes: 0, earlyTransport: 0 };
 
   /** Wraps a fresh handshake object (it is owned and destroyed by this session). */
-  constructor(hs: HandshakeLike, initiator: boolean, options: DatagramOptions = {}) {
+  constructor(hs: HandshakeLike, initiator: boolean, options: DatagramOptions = {}, sessionOptions: DatagramSessionOptions = {}) {
     if (typeof hs !== 'object' || hs === null || typeof hs.writeMessage !== 'function' || typeof hs.readMessage !== 'function') {
       throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'a DatagramSession runs a handshake (HandshakeState, PipesInitiator or PipesResponder)');
     }
@@ -80,6 +100,7 @@ export class DatagramSession {
     this.#hs = hs;
     this.initiator = initiator;
     this.#options = options;
+    this.#verifyPeer = sessionOptions?.verifyPeer === true;
   }
 
   /** Initiator: the first handshake packet. */
@@ -124,7 +145,8 @@ export class DatagramSession {
 
   /** Initiator: the packet to resend when the retransmission timer fires, if any. */
   retransmit(): Uint8Array | undefined {
-    if (!this.initiator || this.#confirmed || !this.#lastSent) return undefined;
+    // While the peer is checked there is nothing to resend: its last message is here.
+    if (!this.initiator || this.#confirmed || !this.#lastSent || this.#verify === 'waiting') return undefined;
     this.#stats.handshakeRetransmits++;
     // Finished by reading: a fresh acknowledgement (a resent copy would be a replay to a
     // responder that got the first one and whose answer was lost).
@@ -185,18 +207,35 @@ export class DatagramSession {
     }
     this.#lastRead = { index, message: copyBytes(message) };
     this.#index++;
-    const reply: Uint8Array[] = [];
-    const next = this.#action();
-    if (next === 'write') reply.push(this.#write());
-    else if (next === 'split') {
-      // Finished by reading: acknowledge, so the peer stops retransmitting its last message. The
-      // responder now knows that both sides finished; the initiator knows only once the
-      // responder answers its acknowledgement (retransmit() resends it until then).
-      this.#finish();
-      if (!this.initiator) this.#confirmed = true;
-      reply.push(this.#ack());
+    if (this.#verifyPeer && this.#verify === 'no' && !this.#hs.readsRemain) {
+      this.#verify = 'waiting';
+      return { reply: [], verify: true };
     }
+    const reply = this.#afterRead();
     return this.#dt ? { reply, established: true } : { reply };
+  }
+
+  /**
+   * With `verifyPeer`, after handle() returned `verify`: the peer is accepted. Returns the packets
+   * to send now (the next handshake message, or the acknowledgement when this side finished).
+   */
+  accept(): Uint8Array[] {
+    if (this.#verify !== 'waiting') throw new NoiseError('ERR_NOISE_INVALID_STATE', 'accept() follows a handle() that returned verify');
+    this.#verify = 'accepted';
+    return this.#afterRead();
+  }
+
+  /** What follows a read: the next message, or (finished by reading) the acknowledgement. */
+  #afterRead(): Uint8Array[] {
+    const next = this.#action();
+    if (next === 'write') return [this.#write()];
+    if (next !== 'split') return [];
+    // Finished by reading: acknowledge, so the peer stops retransmitting its last message. The
+    // responder now knows that both sides finished; the initiator knows only once the
+    // responder answers its acknowledgement (retransmit() resends it until then).
+    this.#finish();
+    if (!this.initiator) this.#confirmed = true;
+    return [this.#ack()];
   }
 
   #action(): HandshakeAction {

@@ -266,6 +266,16 @@ export class HandshakeState {
     return this.#sentByMe(this.pattern.messages[this.#messageIndex]!.direction) ? 'write' : 'read';
   }
 
+  /**
+   * True while the pattern still has a message for this side to read; false once the peer's last
+   * handshake message has been read (the point to check the peer before sending anything more).
+   */
+  get readsRemain(): boolean {
+    const messages = this.pattern.messages;
+    for (let i = this.#messageIndex; i < messages.length; i++) if (!this.#sentByMe(messages[i]!.direction)) return true;
+    return false;
+  }
+
   /** True once the last handshake message has been written or read. */
   get isFinished(): boolean {
     return this.#transport !== undefined || this.#split;

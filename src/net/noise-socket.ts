@@ -354,7 +354,7 @@ export class NoiseSocket extends Duplex {
         }
         const payload = hs.readMessage(frame);
         this.remoteHandshakePayloads.push(payload);
-        if (!this.#readsRemain(hs)) {
+        if (!hs.readsRemain) {
           this.remoteStaticKey = hs.remoteStaticKey;
           if (!this.#startVerify()) return;
         }
@@ -363,17 +363,6 @@ export class NoiseSocket extends Duplex {
         return;
       }
     }
-  }
-
-  /** True when the pattern still has a message for us to read. */
-  #readsRemain(hs: HandshakeState): boolean {
-    const messages = hs.pattern.messages;
-    const first = messages[0]!.direction;
-    for (let i = hs.messageIndex; i < messages.length; i++) {
-      const sentByInitiator = messages[i]!.direction === first;
-      if (sentByInitiator !== this.initiator) return true;
-    }
-    return false;
   }
 
   /** The payload for the handshake message at `index` that this side writes. */

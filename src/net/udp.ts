@@ -283,7 +283,7 @@ export async function udpConnect(options: UdpConnectOptions): Promise<UdpSession
   const peer = options.peer ?? `${host}:${options.port}`;
   const cached = options.pipes && options.keyCache ? await options.keyCache.get(peer) : undefined;
   const hs = handshakeFor(options, true, cached);
-  const session = new DatagramSession(hs, true, options.datagram);
+  const session = new DatagramSession(hs, true, options.datagram, { verifyPeer: true });
   const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
   const interval = options.retransmitInterval ?? DEFAULT_RETRANSMIT_INTERVAL;
 
@@ -322,10 +322,24 @@ export async function udpConnect(options: UdpConnectOptions): Promise<UdpSession
       else fail(new NoiseError('ERR_NOISE_SOCKET', err.message, { cause: err }));
     });
     const held: Uint8Array[] = [];
-    let verifying = false;
-    const accept = (refused: NoiseError | undefined) => {
+    let accepted = false;
+    // The server's last handshake message is read: verifyRemote decides before anything more is
+    // sent (for XX, before message 3 carries our identity), as NoiseSocket does.
+    const verified = (refused: NoiseError | undefined) => {
       if (settled) return; // the deadline passed meanwhile
       if (refused) return fail(refused);
+      accepted = true;
+      try {
+        for (const p of session.accept()) send(p);
+      } catch (err) {
+        return fail(asNoiseError(err, 'the handshake failed: '));
+      }
+      if (session.confirmed) return finish();
+      clearTimeout(timer); // retransmission paused while verifyRemote ran
+      delay = interval;
+      arm();
+    };
+    const finish = () => {
       cleanup();
       const mode = hs instanceof PipesInitiator ? hs.mode : undefined;
       udp = new UdpSession(session, send, () => socket.close(), { address: host, port: options.port }, mode, options.idleTimeout);
@@ -352,11 +366,11 @@ export async function udpConnect(options: UdpConnectOptions): Promise<UdpSession
       }
       for (const p of r.reply) send(p);
       if (r.data && held.length < MAX_HELD) held.push(r.data);
-      if (!session.confirmed || verifying) return;
-      verifying = true;
-      const refused = verifyPeer(options.verifyRemote, session.remoteStaticKey);
-      if (refused instanceof Promise) void refused.then(accept);
-      else accept(refused);
+      if (r.verify) {
+        const refused = verifyPeer(options.verifyRemote, session.remoteStaticKey);
+        if (refused instanceof Promise) void refused.then(verified);
+        else verified(refused);
+      } else if (accepted && session.confirmed) finish();
     });
     socket.connect(options.port, host, () => {
       send(session.start());
@@ -383,7 +397,8 @@ interface Pending {
   hs: HandshakeLike;
   timer: NodeJS.Timeout;
   first: Uint8Array;
-  verifying: boolean;
+  /** verifyRemote accepted the client (it runs once the client's last handshake message is read). */
+  accepted: boolean;
   held: Uint8Array[];
 }
 
@@ -485,7 +500,7 @@ export class UdpServer extends EventEmitter<UdpServerEvents> {
     let hs: HandshakeLike;
     try {
       hs = handshakeFor(this.#options, false);
-      session = new DatagramSession(hs, false, this.#options.datagram);
+      session = new DatagramSession(hs, false, this.#options.datagram, { verifyPeer: true });
     } catch (err) {
       this.emit('error', asNoiseError(err));
       return;
@@ -494,7 +509,7 @@ export class UdpServer extends EventEmitter<UdpServerEvents> {
       this.#pending.get(key)?.session.destroy();
       this.#pending.delete(key);
     }, this.#options.handshakeTimeout ?? 10_000);
-    this.#pending.set(key, { session, hs, timer, first: new Uint8Array(packet), verifying: false, held: [] });
+    this.#pending.set(key, { session, hs, timer, first: new Uint8Array(packet), accepted: false, held: [] });
     this.#advance(key, session, packet, send, rinfo);
   }
 
@@ -513,26 +528,49 @@ export class UdpServer extends EventEmitter<UdpServerEvents> {
     const p = this.#pending.get(key);
     if (!p || p.session !== session) return;
     if (r.data && p.held.length < MAX_HELD) p.held.push(r.data);
+    if (r.verify) {
+      // The client's last handshake message is read: verifyRemote decides before the server sends
+      // anything more (its next handshake message, or the acknowledgement).
+      const refused = verifyPeer(this.#options.verifyRemote, session.remoteStaticKey);
+      if (refused instanceof Promise) void refused.then((err) => this.#verified(key, p, err, send, rinfo));
+      else this.#verified(key, p, refused, send, rinfo);
+      return;
+    }
     // Announce only once the peer proved it finished too (for IK: its acknowledgement), so a
-    // replayed message 1 never produces a session; and only once verifyRemote accepted it.
-    if (!session.confirmed || p.verifying) return;
-    p.verifying = true;
-    const refused = verifyPeer(this.#options.verifyRemote, session.remoteStaticKey);
-    if (refused instanceof Promise) void refused.then((err) => this.#announce(key, p, err, send, rinfo));
-    else this.#announce(key, p, refused, send, rinfo);
+    // replayed message 1 never produces a session.
+    if (p.accepted && session.confirmed) this.#announce(key, p, send, rinfo);
   }
 
-  #announce(key: string, p: Pending, refused: NoiseError | undefined, send: (p: Uint8Array) => void, rinfo: RemoteInfo): void {
+  #verified(key: string, p: Pending, refused: NoiseError | undefined, send: (p: Uint8Array) => void, rinfo: RemoteInfo): void {
     if (this.#pending.get(key) !== p) return; // replaced, expired or closed meanwhile
-    clearTimeout(p.timer);
-    this.#pending.delete(key);
-    const session = p.session;
     if (refused) {
-      session.destroy();
+      clearTimeout(p.timer);
+      this.#pending.delete(key);
+      p.session.destroy();
       this.rejected++;
       this.emit('refused', refused, { address: rinfo.address, port: rinfo.port });
       return;
     }
+    p.accepted = true;
+    let out: Uint8Array[];
+    try {
+      out = p.session.accept();
+    } catch {
+      // Writing the next message failed (not reachable with a valid configuration): as a lost handshake.
+      clearTimeout(p.timer);
+      this.#pending.delete(key);
+      p.session.destroy();
+      this.dropped++;
+      return;
+    }
+    for (const packet of out) send(packet);
+    if (p.session.confirmed) this.#announce(key, p, send, rinfo);
+  }
+
+  #announce(key: string, p: Pending, send: (p: Uint8Array) => void, rinfo: RemoteInfo): void {
+    clearTimeout(p.timer);
+    this.#pending.delete(key);
+    const session = p.session;
     this.#live.get(key)?.close();
     // eslint-disable-next-line prefer-const
     let udp: UdpSession;

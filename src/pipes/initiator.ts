@@ -63,6 +63,11 @@ export class PipesInitiator {
     return this.#hs.action;
   }
 
+  /** True while a handshake message from the peer is still to be read (see HandshakeState). */
+  get readsRemain(): boolean {
+    return this.#hs.readsRemain;
+  }
+
   /** True once the handshake is complete. */
   get isFinished(): boolean {
     return this.#hs.isFinished;

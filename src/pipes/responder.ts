@@ -51,6 +51,11 @@ export class PipesResponder {
     return this.#hs ? this.#hs.action : 'read';
   }
 
+  /** True while a handshake message from the peer is still to be read (see HandshakeState). */
+  get readsRemain(): boolean {
+    return this.#hs?.readsRemain ?? true;
+  }
+
   /** True once the handshake is complete. */
   get isFinished(): boolean {
     return this.#hs?.isFinished ?? false;
