@@ -268,6 +268,56 @@ describe('relay: end to end through an untrusted relay (loopback)', function () 
     expect(svc.errors, 'no handshake failed at the service').to.deep.equal([]);
   });
 
+  it('the relay forwards bytes as they come: a flood of empty frames costs a write per chunk, not per frame; frames are counted across any chunking', async () => {
+    const r = await startRelay();
+    relay = r.relay;
+    const port = Number(r.via.split(':')[1]);
+    const replyOf = (s: net.Socket) => new Promise<void>((res, rej) => {
+      s.once('data', (d: Buffer) => (d[0] === RELAY_STATUS.SPLICED ? res() : rej(new Error(`status ${d[0]}`))));
+    });
+    const svc = net.connect({ host: HOST, port });
+    svc.write(encodeRelayRequest('listen', 'bytes'));
+    await within(waitFor(() => r.relay.waiting.bytes === 1), 5_000, 'service waits');
+    const cli = net.connect({ host: HOST, port });
+    const spliced = Promise.all([replyOf(svc), replyOf(cli)]);
+    cli.write(encodeRelayRequest('connect', 'bytes'));
+    await within(spliced, 5_000, 'spliced');
+    // Frames of random lengths (empty ones included), cut into random chunks.
+    const frames = Array.from({ length: 300 }, (_, i) => randomBytes(i % 7 === 0 ? 0 : Math.floor(Math.random() * 3000)));
+    const wire = Buffer.concat(frames.flatMap((f) => [Buffer.from([f.length >> 8, f.length & 0xff]), f]));
+    const flood = Buffer.alloc(1 << 20); // 524,288 empty frames
+    const all = Buffer.concat([wire, flood]);
+    const got: Buffer[] = [];
+    let gotBytes = 0;
+    const arrived = new Promise<void>((res) => svc.on('data', (d: Buffer) => {
+      got.push(d);
+      if ((gotBytes += d.length) === all.length) res();
+    }));
+    let writes = 0;
+    const write = net.Socket.prototype.write;
+    net.Socket.prototype.write = function (this: net.Socket, ...args: unknown[]) {
+      writes++;
+      return (write as (...a: unknown[]) => boolean).apply(this, args);
+    } as typeof write;
+    try {
+      for (let off = 0; off < wire.length;) {
+        const n = 1 + Math.floor(Math.random() * 700);
+        cli.write(wire.subarray(off, off + n));
+        off += n;
+        if (off % 5 === 0) await new Promise((res) => setImmediate(res));
+      }
+      cli.write(flood);
+      await within(arrived, 20_000, 'everything forwarded');
+    } finally {
+      net.Socket.prototype.write = write;
+    }
+    expect(Buffer.concat(got).equals(all), 'the bytes, unchanged').to.equal(true);
+    expect(r.relay.stats.frames).to.equal(frames.length + flood.length / 2);
+    expect(writes, 'relay writes (the client\'s own writes included)').to.be.below(5_000);
+    svc.destroy();
+    cli.destroy();
+  });
+
   it('several services and clients on one relay at once, each client reaching its own service', async () => {
     const r = await startRelay();
     relay = r.relay;

@@ -2,12 +2,12 @@
  * The relay: a forwarding node for services behind NAT (docs/relay.md). Services connect out
  * and offer connections under a name (LISTEN); clients ask for a name (CONNECT); the relay
  * splices a waiting service connection with the client and forwards Noise frames (16-bit
- * big-endian length + message, spec section 13) both ways, frame by frame, with backpressure.
+ * big-endian length + message, spec section 13) both ways, as the bytes come, with backpressure.
  *
  * The relay holds no keys and is not trusted: the Noise handshake runs end to end, so it sees
  * only ciphertext. It never crashes on a bad peer: malformed requests get BAD_REQUEST and are
  * closed, slow ones time out, and limits bound what it holds (connections, waiting connections
- * per name, one partial frame per direction).
+ * per name; bytes are forwarded as they come, with backpressure).
  */
 import net from 'node:net';
 import { EventEmitter } from 'node:events';
@@ -286,11 +286,21 @@ export class RelayServer extends EventEmitter {
     this.#forward(name, 'toClient', service, client, serviceRest);
   }
 
-  /** Forwards frames from `src` to `dst`, honouring backpressure; either side closing closes both. */
+  /**
+   * Forwards `src`'s bytes to `dst` as they come, chunk by chunk, honouring backpressure; either
+   * side closing closes both. Frame boundaries are only counted (stats.frames): the relay's work
+   * and memory follow the bytes, never the number of frames (a peer sending 2-byte empty frames
+   * costs what any other 2 bytes cost). With the test tap, frame by frame.
+   */
   #forward(name: string, direction: RelayDirection, src: net.Socket, dst: net.Socket, first: Uint8Array): void {
-    const decoder = new FrameDecoder();
     const tap = this.#tap;
-    const send = (chunk: Uint8Array): void => {
+    const decoder = tap ? new FrameDecoder() : undefined;
+    const counter = new FrameCounter();
+    const write = (chunk: Uint8Array): boolean => {
+      if (!decoder) {
+        this.#stats.frames += counter.count(chunk);
+        return dst.write(chunk);
+      }
       let frames: Uint8Array[];
       try {
         frames = decoder.push(chunk);
@@ -298,20 +308,26 @@ export class RelayServer extends EventEmitter {
         this.emit('peerError', err);
         src.destroy();
         dst.destroy();
-        return;
+        return true;
       }
       let ok = true;
       for (const f of frames) {
-        const out = tap ? tap(direction, f, name) : [f];
-        for (const o of out) {
+        for (const o of tap!(direction, f, name)) {
           this.#stats.frames++;
           ok = dst.write(encodeFrame(o)) && ok;
         }
       }
-      if (!ok) {
-        src.pause();
-        dst.once('drain', () => src.resume());
-      }
+      return ok;
+    };
+    let waiting = false;
+    const send = (chunk: Uint8Array): void => {
+      if (write(chunk) || waiting) return;
+      waiting = true;
+      src.pause();
+      dst.once('drain', () => {
+        waiting = false;
+        src.resume();
+      });
     };
     if (first.length) send(first);
     src.on('data', send);
@@ -328,7 +344,50 @@ export class RelayServer extends EventEmitter {
         setTimeout(cut, 1_000).unref();
       });
     });
-    src.resume();
+    if (!waiting) src.resume(); // not when the first bytes already filled dst's buffer
+  }
+}
+
+/**
+ * Counts the frames (16-bit big-endian length + message) a byte stream completes, without
+ * copying or allocating: the relay forwards the bytes themselves.
+ */
+class FrameCounter {
+  /** Bytes still to come of the current message; -1: between frames. */
+  #need = -1;
+  /** The first header byte when a chunk ended between the two; -1 otherwise. */
+  #high = -1;
+
+  count(chunk: Uint8Array): number {
+    let frames = 0;
+    let off = 0;
+    const n = chunk.length;
+    while (off < n) {
+      if (this.#need > 0) {
+        const take = Math.min(this.#need, n - off);
+        this.#need -= take;
+        off += take;
+        if (this.#need === 0) {
+          frames++;
+          this.#need = -1;
+        }
+        continue;
+      }
+      let length: number;
+      if (this.#high >= 0) {
+        length = (this.#high << 8) | chunk[off++]!;
+        this.#high = -1;
+      } else if (off + 1 < n) {
+        length = (chunk[off]! << 8) | chunk[off + 1]!;
+        off += 2;
+      } else {
+        this.#high = chunk[off++]!;
+        continue;
+      }
+      if (length === 0) frames++;
+      else this.#need = length;
+    }
+    return frames;
   }
 }
 
