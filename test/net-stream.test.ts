@@ -152,6 +152,40 @@ describe('net streams: any Duplex, fromTransport, handle(), violations, backpres
     expect(events).to.deep.equal(['data:x', 'error:ERR_NOISE_PROTOCOL']);
   });
 
+  it('1-byte messages to an application that is not reading are held as a few chunks, not one array per message', async () => {
+    let serverSide: NoiseSocket | undefined;
+    const { server, port } = await startServer({ protocol, staticKeyPair: generateKeyPair() }, (s) => {
+      serverSide = s;
+      s.pause();
+    });
+    try {
+      const c = connect({ protocol, host: HOST, port, staticKeyPair: generateKeyPair() });
+      await once(c, 'secureConnect');
+      const count = 70_000; // more than the 65,535-byte high-water mark
+      for (let i = 0; i < count; i++) c.write(Uint8Array.of(i & 0xff)); // each write is one transport message
+      await within((async () => {
+        while (!serverSide || serverSide.readableLength < 65_535) await new Promise((r) => setTimeout(r, 20));
+      })(), 10_000, 'the server side fills its buffer');
+      const s = serverSide!;
+      let chunks = 0;
+      let bytes = 0;
+      let wrong = 0;
+      s.on('data', (d: Buffer) => {
+        chunks++;
+        for (const b of d) if (b !== (bytes++ & 0xff)) wrong++;
+      });
+      s.resume();
+      c.end();
+      await within(once(s, 'end'), 10_000, 'end');
+      expect([bytes, wrong]).to.deep.equal([count, 0]);
+      // One array per message would be 70,000 chunks (some 12 MiB of heap while unread).
+      expect(chunks, 'chunks delivered').to.be.below(1_000);
+      c.destroy();
+    } finally {
+      await stopServer(server);
+    }
+  });
+
   it('a reader that stops reading stops the TCP stream: bounded buffering, then everything arrives', async () => {
     let serverSide: NoiseSocket | undefined;
     const { server, port } = await startServer({ protocol, staticKeyPair: generateKeyPair() }, (s) => {

@@ -442,19 +442,42 @@ export class NoiseSocket extends Duplex {
   }
 
   /** Decrypts queued transport messages while the readable side wants data. */
+  /**
+   * Decrypts queued frames while the application wants data. The plaintexts of one pass go to
+   * the readable side as one chunk per high-water mark: a stream bounds its buffer in bytes, not
+   * chunks, so a peer sending 1-byte messages would otherwise park 65,535 arrays (some 12 MiB of
+   * heap) per connection whose application is not reading.
+   */
   #deliver(): void {
     const t = this.#transport!;
-    while (this.#queue.length > 0 && this.#readWanted && !this.destroyed) {
-      const frame = this.#queue.shift()!;
-      if (this.#remoteEnded) throw new NoiseError('ERR_NOISE_PROTOCOL', 'the peer sent data after its end of stream');
-      const plaintext = t.decrypt(frame); // ERR_NOISE_DECRYPT is fatal: TCP is ordered, so it means tampering
-      if (this.#recvPolicy.record(plaintext.length)) t.rekeyRecv();
-      if (plaintext.length === 0) {
-        this.#remoteEnded = true;
-        this.push(null);
-      } else {
-        this.#readWanted = this.push(plaintext);
+    const batch: Uint8Array[] = [];
+    let size = 0;
+    const flush = (): void => {
+      if (batch.length === 0) return;
+      const chunk = batch.length === 1 ? batch[0]! : concatWiping(batch, size);
+      batch.length = 0;
+      size = 0;
+      this.#readWanted = this.push(chunk);
+    };
+    try {
+      while (this.#queue.length > 0 && this.#readWanted && !this.destroyed) {
+        const frame = this.#queue.shift()!;
+        if (this.#remoteEnded) throw new NoiseError('ERR_NOISE_PROTOCOL', 'the peer sent data after its end of stream');
+        const plaintext = t.decrypt(frame); // ERR_NOISE_DECRYPT is fatal: TCP is ordered, so it means tampering
+        if (this.#recvPolicy.record(plaintext.length)) t.rekeyRecv();
+        if (plaintext.length === 0) {
+          flush();
+          this.#remoteEnded = true;
+          this.push(null);
+        } else {
+          batch.push(plaintext);
+          size += plaintext.length;
+          if (this.readableLength + size >= this.readableHighWaterMark) flush();
+        }
       }
+    } finally {
+      // What authenticated before a failure is delivered, as it was message by message.
+      if (!this.destroyed) flush();
     }
   }
 
@@ -602,5 +625,17 @@ export class NoiseSocket extends Duplex {
 }
 
 function ignore(): void {}
+
+/** The arrays joined into one of `size` bytes; the pieces are zeroed (plaintexts). */
+function concatWiping(parts: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+    p.fill(0);
+  }
+  return out;
+}
 
 
