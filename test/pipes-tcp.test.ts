@@ -157,6 +157,16 @@ describe('Noise Pipes over TCP (loopback)', () => {
     expect([other.code, other.message, other.cause?.message]).to.deep.equal(['ERR_NOISE_REMOTE_REJECTED', 'verifyRemote failed: lookup failed', 'lookup failed']);
   });
 
+  it('a reset while the client writes its key cache rejects pipesConnect with ERR_NOISE_TRUNCATED (no unhandled error)', async () => {
+    const srv = createPipesServer({ staticKeyPair: generateKeyPair() }, (s) => (s.rawSocket as net.Socket).resetAndDestroy());
+    servers.push(srv);
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as net.AddressInfo).port;
+    const slowCache = { get: () => undefined, set: () => new Promise<void>((r) => setTimeout(r, 150)) };
+    const err = await pipesConnect({ port, staticKeyPair: client, keyCache: slowCache }).catch((e) => e);
+    expect(err).to.be.instanceOf(NoiseError).with.property('code', 'ERR_NOISE_TRUNCATED');
+  });
+
   it('a reset during the handshake is ERR_NOISE_TRUNCATED (as on NoiseSocket), and the server keeps serving', async () => {
     const serverKey = generateKeyPair();
     const { port, errors } = await start(serverKey);

@@ -211,7 +211,19 @@ export async function pipesConnect(options: PipesConnectOptions): Promise<NoiseS
       if (!alice.isFinished) raw.write(encodeFrame(alice.writeMessage(early))); // XX / XXfallback message 3
       return true;
     });
-    if (options.keyCache && alice.remoteStaticKey) await options.keyCache.set(peer, alice.remoteStaticKey);
+    if (options.keyCache && alice.remoteStaticKey) {
+      // The handshake's listeners are gone and the socket's are not there yet: a reset while the
+      // cache is written (a file, for FileKeyCache) must reject, not be an unhandled 'error'.
+      let failed: Error | undefined;
+      const onError = (e: Error) => void (failed ??= e);
+      raw.on('error', onError);
+      try {
+        await options.keyCache.set(peer, alice.remoteStaticKey);
+      } finally {
+        raw.off('error', onError);
+      }
+      if (failed) throw streamError(failed);
+    }
   } catch (err) {
     alice.destroy();
     raw.destroy();
