@@ -17,6 +17,7 @@ import { withDeploymentFlags, deploymentFromFlags, type DeploymentFlags } from '
 import { connectUdp } from './udp.js';
 import { connectPipes } from './pipes.js';
 import { relayStream } from '../net/relay-client.js';
+import { toStdout } from './stdio.js';
 
 /** `noisekit connect`. */
 export function connectCommand(): Command {
@@ -45,7 +46,7 @@ export function connectCommand(): Command {
             process.stderr.write(`noisekit: connected ${host}:${port} remote-key ${s.remoteStaticKey ? toHex(s.remoteStaticKey) : '-'} hash ${toHex(s.handshakeHash!)}\n`);
           }
         });
-        s.on('data', (d: Buffer) => process.stdout.write(d));
+        const stdout = toStdout(s, () => s.destroy());
         s.on('end', () => {
           ended = true;
           if (process.stdin.isTTY) s.end(); // nobody is listening any more: stop typing
@@ -53,12 +54,13 @@ export function connectCommand(): Command {
         s.on('error', (err) => {
           process.stdin.unpipe(s);
           process.stdin.destroy();
-          reject(err);
+          if (stdout.closed) resolve();
+          else reject(err);
         });
         s.on('close', () => {
           process.stdin.unpipe(s);
           process.stdin.destroy();
-          if (ended) resolve();
+          if (ended || stdout.closed) resolve(); // stdout closed: exit 141, no error line
           else reject(new NoiseError('ERR_NOISE_TRUNCATED', 'the connection closed before the server ended the stream'));
         });
         process.stdin.pipe(s); // stdin EOF -> s.end() -> authenticated end of stream

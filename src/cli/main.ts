@@ -34,4 +34,8 @@ export function buildProgram(): Command {
   return oneLineErrors(program);
 }
 
+// Log lines go to stderr; a log reader that went away (`serve 2>&1 | head`) must not end a
+// server with an unhandled EPIPE: later lines are dropped.
+process.stderr.on('error', () => undefined);
+
 await buildProgram().parseAsync(process.argv);

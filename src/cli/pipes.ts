@@ -14,6 +14,7 @@ import { toHex } from '../bytes.js';
 import { action } from './output.js';
 import { listenOn } from './listen.js';
 import { keyFromFile, port, wholeNumber } from './args.js';
+import { toStdout } from './stdio.js';
 
 /** `noisekit pipes-serve`: prints `listening tcp HOST:PORT key HEX`, then per connection its mode and data. */
 export function pipesServeCommand(): Command {
@@ -45,6 +46,7 @@ export function pipesServeCommand(): Command {
         process.once('SIGTERM', resolve);
       });
       server.close();
+      server.closeAllConnections();
     }));
 }
 
@@ -124,6 +126,7 @@ export async function servePipes(options: NoiseSocketOptions, host: string, port
     process.once('SIGTERM', resolve);
   });
   server.close();
+  server.closeAllConnections();
 }
 
 /**
@@ -135,13 +138,13 @@ export async function connectPipes(options: NoiseSocketOptions, host: string, po
   if (flags.verbose) process.stderr.write(`noisekit: connected ${host}:${port} ${s.pipes.mode} remote-key ${toHex(s.remoteStaticKey!)} hash ${toHex(s.handshakeHash!)}\n`);
   await new Promise<void>((resolve, reject) => {
     let ended = false;
-    s.on('data', (d: Buffer) => process.stdout.write(d));
+    const stdout = toStdout(s, () => s.destroy());
     s.on('end', () => (ended = true));
-    s.on('error', reject);
+    s.on('error', (err) => (stdout.closed ? resolve() : reject(err)));
     s.on('close', () => {
       process.stdin.unpipe(s);
       process.stdin.destroy();
-      if (ended) resolve();
+      if (ended || stdout.closed) resolve(); // stdout closed: exit 141, no error line
       else reject(new NoiseError('ERR_NOISE_TRUNCATED', 'the connection closed before the server ended the stream'));
     });
     process.stdin.pipe(s);

@@ -22,6 +22,7 @@ import { action } from './output.js';
 import { listenOn } from './listen.js';
 import { wholeNumber } from './args.js';
 import { asNoiseError } from '../net/stream-error.js';
+import { stopCommands } from './exec.js';
 
 const log = (line: string) => process.stderr.write(`noisekit: ${line}\n`);
 
@@ -85,4 +86,5 @@ export async function relayServe(server: NoiseServer, via: string, name: string 
   listener.close();
   server.close();
   server.closeAllConnections();
+  stopCommands();
 }

@@ -8,7 +8,6 @@
  * A bad client never stops the server. SIGINT/SIGTERM close it.
  */
 import { Command } from 'commander';
-import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { createServer } from '../net/server.js';
 import type { NoiseSocket } from '../net/noise-socket.js';
@@ -23,6 +22,7 @@ import { serveUdp } from './udp.js';
 import { servePipes } from './pipes.js';
 import { relayServe } from './relay.js';
 import { listenOn } from './listen.js';
+import { runCommand, stopCommands } from './exec.js';
 import { resolveSuite } from '../crypto/resolve.js';
 import { parseProtocolName } from '../protocol-name.js';
 
@@ -54,7 +54,7 @@ export function serveCommand(): Command {
       const server = createServer({ ...options, allowHalfOpen: true }, (s) => {
         log(`connection ${peerOf(s)} remote-key ${s.remoteStaticKey ? toHex(s.remoteStaticKey) : '-'} hash ${toHex(s.handshakeHash!).slice(0, 16)}`);
         if (flags.echo) s.pipe(s);
-        else runCommand(flags.exec!, s);
+        else runCommand(flags.exec!, s, log, peerOf(s));
       });
       server.on('connectionError', (err: unknown, info: { remoteAddress?: string; remotePort?: number }) => {
         const code = isNoiseError(err) ? err.code : 'ERR_NOISE_SOCKET';
@@ -71,24 +71,10 @@ export function serveCommand(): Command {
       });
       server.close();
       server.closeAllConnections();
+      stopCommands();
     }));
 }
 
 function peerOf(s: NoiseSocket): string {
   return `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`;
-}
-
-/** Runs `cmd` with the socket as its stdin/stdout; ends the socket when the command's output ends. */
-function runCommand(cmd: string, s: NoiseSocket): void {
-  const child = spawn(cmd, { shell: true, stdio: ['pipe', 'pipe', 'inherit'] });
-  child.stdin.on('error', () => undefined); // the command may exit without reading everything
-  child.on('error', (err) => {
-    log(`exec-error ${peerOf(s)}: ${err.message}`);
-    s.destroy();
-  });
-  s.pipe(child.stdin);
-  child.stdout.pipe(s);
-  s.on('close', () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill();
-  });
 }

@@ -21,6 +21,7 @@ import { keyFromFile, port, wholeNumber } from './args.js';
 import { NoiseError } from '../errors.js';
 import { parseProtocolName } from '../protocol-name.js';
 import { resolvePattern } from '../engine/handshake-state.js';
+import { lineToStdout } from './stdio.js';
 
 interface CommonFlags {
   host: string;
@@ -166,11 +167,24 @@ export async function connectUdp(options: Resolved, host: string, port: number, 
     keyCache: flags.keyCache ? new FileKeyCache(flags.keyCache) : undefined,
   });
   if (flags.verbose) process.stderr.write(`noisekit: connected udp ${host}:${port}${session.mode ? ` ${session.mode}` : ''} remote-key ${session.remoteStaticKey ? toHex(session.remoteStaticKey) : '-'}\n`);
-  session.on('message', (m: Uint8Array) => process.stdout.write(Buffer.concat([Buffer.from(m), Buffer.from('\n')])));
+  // Datagrams cannot be slowed down: one that finds stdout full (or its reader gone) is dropped,
+  // as the network may drop it, and counted.
+  let dropped = 0;
+  process.stdout.on('error', () => undefined); // a reader that went away: later lines are dropped
+  session.on('message', (m: Uint8Array) => {
+    if (!lineToStdout(Buffer.concat([Buffer.from(m), Buffer.from('\n')]))) dropped++;
+  });
   const enc = new TextEncoder();
-  for await (const line of createInterface({ input: process.stdin })) if (line.length > 0) session.send(enc.encode(line));
-  await new Promise((r) => setTimeout(r, 500));
-  session.close();
+  const lines = createInterface({ input: process.stdin });
+  try {
+    for await (const line of lines) if (line.length > 0) session.send(enc.encode(line));
+    await new Promise((r) => setTimeout(r, 500));
+  } finally {
+    lines.close();
+    process.stdin.destroy();
+    session.close();
+  }
+  if (dropped > 0) process.stderr.write(`noisekit: warning: ${dropped} datagram(s) dropped: standard output was not keeping up\n`);
 }
 
 /** With --pipes: the suite of --protocol (e.g. 25519_ChaChaPoly_BLAKE2s); the pattern is chosen by Noise Pipes. */

@@ -263,6 +263,8 @@ export class PipesServer extends EventEmitter<PipesServerEvents> {
   readonly #options: PipesServerOptions;
   /** The streams whose handshake is running (closed by close(): their peers are not authenticated yet). */
   readonly #handshaking = new Set<Duplex>();
+  /** Established connections, until they close (for closeAllConnections()). */
+  readonly #secured = new Set<NoiseSocket>();
   readonly #max: number;
   /** Counters by outcome and mode. */
   readonly stats = { secured: 0, failed: 0, refused: 0, XX: 0, IK: 0, XXfallback: 0 };
@@ -310,6 +312,12 @@ export class PipesServer extends EventEmitter<PipesServerEvents> {
     return this;
   }
 
+  /** Destroys every connection of this server, established ones included (as NoiseServer's). */
+  closeAllConnections(): void {
+    for (const raw of this.#handshaking) raw.destroy();
+    for (const s of this.#secured) s.destroy();
+  }
+
   /** Runs the server side of a Noise Pipe on an open stream; resolves with the secure socket. */
   async handle(raw: Duplex): Promise<NoiseSocket & { pipes: PipesResult }> {
     const o = this.#options;
@@ -344,6 +352,8 @@ export class PipesServer extends EventEmitter<PipesServerEvents> {
     if (early.length > 0) sock.unshift(early);
     this.stats.secured++;
     this.stats[mode]++;
+    this.#secured.add(sock);
+    sock.once('close', () => this.#secured.delete(sock));
     sock.on('error', (err) => {
       this.stats.failed++;
       this.emit('connectionError', asNoiseError(err));

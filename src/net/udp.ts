@@ -47,6 +47,12 @@ function verifyPeer(fn: VerifyRemote | undefined, key: Uint8Array | undefined): 
   }
 }
 
+/**
+ * The most application bytes one datagram carries: the largest UDP payload over IPv4 (65,507
+ * bytes) less the transport packet's 25 bytes (type, 8-byte nonce, 16-byte tag).
+ */
+export const MAX_UDP_DATAGRAM = 65_482;
+
 /** Default idle timeout of a UDP session in ms (WireGuard drops keys after 180 s too). */
 export const DEFAULT_UDP_IDLE_TIMEOUT = 180_000;
 
@@ -164,12 +170,14 @@ export class UdpSession extends EventEmitter {
   }
 
   /**
-   * Sends one datagram (1 to 65519 bytes). ERR_NOISE_NONCE_EXHAUSTED closes the session: a new
-   * handshake is needed, nonces never wrap.
+   * Sends one datagram (1 to MAX_UDP_DATAGRAM = 65,482 bytes: more would not fit a UDP packet,
+   * and the system would drop it; ERR_NOISE_MESSAGE_TOO_LONG). ERR_NOISE_NONCE_EXHAUSTED closes
+   * the session: a new handshake is needed, nonces never wrap.
    */
   send(data: Uint8Array): void {
     checkBytes('data', data);
     if (this.#closed) throw new NoiseError('ERR_NOISE_INVALID_STATE', 'the session is closed');
+    if (data.length > MAX_UDP_DATAGRAM) throw new NoiseError('ERR_NOISE_MESSAGE_TOO_LONG', `a datagram of ${data.length} bytes does not fit a UDP packet (max ${MAX_UDP_DATAGRAM})`);
     let packet: Uint8Array;
     try {
       packet = this.#session.send(data);
