@@ -160,6 +160,16 @@ describe('DatagramTransport', () => {
       expect(code(() => x.rekeyNow())).to.equal('ERR_NOISE_INVALID_STATE');
     });
 
+    it('by default a genuine jump of 64 epochs is followed, one of 65 refused before any REKEY work (maxRekeySkip 64)', () => {
+      for (const [jump, ok] of [[64, true], [65, false]] as const) {
+        const [a, b] = datagramPair({ rekeyInterval: 10 });
+        for (let i = 0; i < jump; i++) a.rekeyNow();
+        const d = a.encrypt(enc('far ahead'));
+        if (ok) expect(dec(b.decrypt(d))).to.equal('far ahead');
+        else expect(() => b.decrypt(d)).to.throw(/jumps more than 64 rekey epochs ahead/);
+      }
+    });
+
     it('a datagram claiming a far-future epoch costs no unbounded work and is refused', () => {
       const [, b] = datagramPair({ rekeyInterval: 1, maxRekeySkip: 16 });
       const forged = new Uint8Array(40);
