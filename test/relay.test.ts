@@ -318,6 +318,34 @@ describe('relay: end to end through an untrusted relay (loopback)', function () 
     cli.destroy();
   });
 
+  it('one address cannot take every slot: past maxConnectionsPerAddress it gets BUSY, other addresses still get in', async () => {
+    const r2 = createRelay({ maxConnectionsPerAddress: 8 });
+    r2.listen(0, '0.0.0.0');
+    await once(r2, 'listening');
+    relay = r2;
+    const port = (r2.address() as AddressInfo).port;
+    const squatters: net.Socket[] = [];
+    for (let i = 0; i < 8; i++) {
+      const s = net.connect({ host: '127.0.0.1', port });
+      s.write(encodeRelayRequest('listen', `squat${i}`)); // idle LISTEN connections under many names
+      squatters.push(s);
+    }
+    await within(waitFor(() => Object.keys(r2.waiting).length === 8), 5_000, 'squatters wait');
+    const statusFrom = async (host: string): Promise<number[]> => {
+      const s = net.connect({ host, port, localAddress: host });
+      s.write(encodeRelayRequest('listen', 'printer'));
+      const got: Buffer[] = [];
+      s.on('data', (d: Buffer) => got.push(d));
+      await Promise.race([closedOf(s), new Promise((res) => setTimeout(res, 300))]);
+      s.destroy();
+      return [...Buffer.concat(got)];
+    };
+    expect(await statusFrom('127.0.0.1'), 'the ninth from the same address').to.deep.equal([RELAY_STATUS.BUSY]);
+    expect(await statusFrom('127.0.0.2'), 'another address: waits as a service').to.deep.equal([]);
+    await within(waitFor(() => r2.waiting.printer === undefined), 5_000, 'it left when it closed');
+    squatters.forEach((s) => s.destroy());
+  });
+
   it('several services and clients on one relay at once, each client reaching its own service', async () => {
     const r = await startRelay();
     relay = r.relay;

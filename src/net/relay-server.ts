@@ -40,6 +40,11 @@ export interface RelayOptions {
   maxWaitingPerName?: number;
   /** Connections the relay holds at once, spliced ones included (default 1024). */
   maxConnections?: number;
+  /**
+   * Connections one remote address may hold at once (default 256): one host alone cannot take
+   * every slot (idle LISTEN connections under many names would otherwise shut the relay).
+   */
+  maxConnectionsPerAddress?: number;
   /** Test-only frame tap. */
   [kRelayTap]?: RelayTap;
 }
@@ -82,6 +87,9 @@ export class RelayServer extends EventEmitter {
   readonly #pending = new Map<string, PendingClient[]>();
   readonly #sockets = new Set<net.Socket>();
   readonly #stats: RelayStats = { accepted: 0, spliced: 0, refused: 0, frames: 0 };
+  readonly #maxPerAddress: number;
+  /** Connections held per remote address. */
+  readonly #perAddress = new Map<string, number>();
 
   constructor(options: RelayOptions = {}) {
     super();
@@ -90,6 +98,7 @@ export class RelayServer extends EventEmitter {
     this.#connectWait = positive('connectWait', options.connectWait, 3_000);
     this.#maxWaiting = positive('maxWaitingPerName', options.maxWaitingPerName, 16);
     this.#maxConnections = positive('maxConnections', options.maxConnections, 1024);
+    this.#maxPerAddress = positive('maxConnectionsPerAddress', options.maxConnectionsPerAddress, 256);
     this.#tap = options[kRelayTap];
     this.netServer = net.createServer({ allowHalfOpen: true }, (s) => this.#accept(s));
     this.netServer.on('listening', () => this.emit('listening'));
@@ -132,14 +141,22 @@ export class RelayServer extends EventEmitter {
 
   #accept(socket: net.Socket): void {
     socket.on('error', (err) => this.emit('peerError', err));
-    if (this.#sockets.size >= this.#maxConnections) {
+    const from = socket.remoteAddress ?? '?';
+    const mine = this.#perAddress.get(from) ?? 0;
+    if (this.#sockets.size >= this.#maxConnections || mine >= this.#maxPerAddress) {
       this.#stats.refused++;
       refuse(socket, RELAY_STATUS.BUSY);
       return;
     }
     this.#stats.accepted++;
     this.#sockets.add(socket);
-    socket.once('close', () => this.#sockets.delete(socket));
+    this.#perAddress.set(from, mine + 1);
+    socket.once('close', () => {
+      this.#sockets.delete(socket);
+      const left = (this.#perAddress.get(from) ?? 1) - 1;
+      if (left > 0) this.#perAddress.set(from, left);
+      else this.#perAddress.delete(from);
+    });
     socket.setNoDelay(true);
     let buf: Uint8Array = EMPTY;
     const timer = setTimeout(() => {
