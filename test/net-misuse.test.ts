@@ -100,6 +100,18 @@ describe('network APIs: misuse and attacks beyond the TCP socket', function () {
     }
   });
 
+  it('server.handle() of a stream that already closed fails at once and frees its handshake slot (not after the timeout)', async () => {
+    const server = createServer({ protocol: 'Noise_NN_25519_ChaChaPoly_BLAKE2s', handshakeTimeout: 30_000 });
+    const errors: string[] = [];
+    server.on('connectionError', (e) => errors.push(e.code));
+    const dead = new Duplex({ read() {}, write(_c, _e, cb) { cb(); } });
+    dead.destroy();
+    await once(dead, 'close');
+    server.handle(dead);
+    await new Promise((r) => setTimeout(r, 50));
+    expect([errors.length, server.stats.handshaking]).to.deep.equal([1, 0]);
+  });
+
   it("NoiseSocket.fromTransport refuses handshake-only options and contains an exception in a 'secure' listener", async () => {
     const P = 'Noise_NN_25519_ChaChaPoly_BLAKE2s';
     const i = new HandshakeState({ protocol: P, initiator: true });

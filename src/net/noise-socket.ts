@@ -179,6 +179,9 @@ export class NoiseSocket extends Duplex {
     // paused (after a peek and unshift, or by the Pipes handshake) would otherwise never be read,
     // since a 'data' listener does not resume a stream paused explicitly.
     if (raw.isPaused?.()) raw.resume();
+    // A stream that closed before it was handed over will never say so again: without this its
+    // handshake would hold a server's handshake slot until the timeout.
+    if (raw.destroyed) process.nextTick(() => this.#onRawClose());
 
     if (this.#secure) {
       this.#startIdleTimer();
