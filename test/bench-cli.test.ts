@@ -87,6 +87,7 @@ describe('noisekit bench (CLI)', function () {
       [['--tcp', 'QQ'], /^noisekit: ERR_NOISE_\w+: .*QQ/],
       [['--patterns', 'XXfallback'], /^noisekit: ERR_NOISE_INVALID_ARGUMENT: XXfallback: a fallback pattern runs only after a failed first handshake/],
       [['--suites', '25519_Foo_BLAKE2b'], /^noisekit: ERR_NOISE_\w+: .*Foo/],
+      [['--patterns', '', '--sizes', '', '--tcp', ''], /^noisekit: ERR_NOISE_INVALID_ARGUMENT: bench: nothing to measure: no --patterns, --sizes or --tcp/],
     ];
     for (const [args, re] of cases) {
       const r = await runCli(['bench', ...args]);
@@ -95,6 +96,16 @@ describe('noisekit bench (CLI)', function () {
       expect(r.stderr.trim().split('\n'), args.join(' ')).to.have.length(1);
       expect(r.stderr, args.join(' ')).to.match(re);
     }
+  });
+});
+
+describe('noisekit bench --tcp alone', function () {
+  this.timeout(120_000);
+  it('--patterns \'\' --sizes \'\' --tcp XX runs the TCP benchmark only', async () => {
+    const r = await runCli(['bench', '--patterns', '', '--sizes', '', '--tcp', 'XX', '--backends', 'node', '--rounds', '1', '--ms', '30'], { timeoutMs: 100_000 });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/Noise_XX_25519_ChaChaPoly_BLAKE2b/);
+    expect(r.stdout).to.match(/connections\/s/i);
   });
 });
 

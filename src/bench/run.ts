@@ -69,8 +69,11 @@ export interface BenchGroupResult {
   readonly notes: readonly string[];
 }
 
-/** Checks the options (typed errors before any measuring) and lists the groups in run order. */
-export function benchGroups(o: BenchOptions): BenchGroupSpec[] {
+/**
+ * Checks the options (typed errors before any measuring) and lists the groups in run order.
+ * `tcpPatterns`: how many TCP benchmarks run besides the groups (a run of those alone is fine).
+ */
+export function benchGroups(o: BenchOptions, tcpPatterns = 0): BenchGroupSpec[] {
   const bad = (msg: string) => new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `bench: ${msg}`);
   if (!o.suites.length) throw bad('no suite given');
   // A typed error for a malformed suite or an algorithm no backend has.
@@ -83,7 +86,7 @@ export function benchGroups(o: BenchOptions): BenchGroupSpec[] {
   for (const [k, v, min] of [['rounds', o.rounds, 1], ['ms', o.ms, 1], ['warm', o.warmCpuMs, 0]] as const) {
     if (!Number.isFinite(v) || v < min) throw bad(`--${k} must be a number of at least ${min}, got ${v}`);
   }
-  if (!o.patterns.length && !o.sizes.length) throw bad('nothing to measure: no --patterns and no --sizes');
+  if (!o.patterns.length && !o.sizes.length && tcpPatterns === 0) throw bad('nothing to measure: no --patterns, --sizes or --tcp');
   return [
     ...o.suites.flatMap((suite) => o.patterns.map((pattern) => ({ kind: 'handshake' as const, pattern, suite }))),
     ...o.sizes.map((size) => ({ kind: 'transport' as const, size, suite: o.suites[0]! })),

@@ -113,7 +113,7 @@ export function benchCommand(): Command {
         ms: flags.ms ?? (flags.quick ? 50 : d.ms),
         warmCpuMs: flags.warm ?? (flags.quick ? 500 : d.warmCpuMs),
       };
-      const groups = benchGroups(o); // a typed error for any bad option, before measuring
+      const groups = benchGroups(o, flags.tcp.length); // a typed error for any bad option, before measuring
       for (const p of flags.tcp) {
         keyNeeds(p);
         if (isOneWay(resolvePattern(parseProtocolName(`Noise_${p}_${COMPARE_SUITE}`)))) {
