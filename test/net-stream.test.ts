@@ -152,21 +152,27 @@ describe('net streams: any Duplex, fromTransport, handle(), violations, backpres
     expect(events).to.deep.equal(['data:x', 'error:ERR_NOISE_PROTOCOL']);
   });
 
-  it('1-byte messages to an application that is not reading are held as a few chunks, not one array per message', async () => {
+  /** A server whose application does not read yet (its socket paused), and a client connected to it. */
+  async function clientOfPausedServer() {
     let serverSide: NoiseSocket | undefined;
     const { server, port } = await startServer({ protocol, staticKeyPair: generateKeyPair() }, (s) => {
       serverSide = s;
       s.pause();
     });
+    const c = connect({ protocol, host: HOST, port, staticKeyPair: generateKeyPair() });
+    await once(c, 'secureConnect');
+    return { server, c, serverSide: () => serverSide };
+  }
+
+  it('1-byte messages to an application that is not reading are held as a few chunks, not one array per message', async () => {
+    const { server, c, serverSide } = await clientOfPausedServer();
     try {
-      const c = connect({ protocol, host: HOST, port, staticKeyPair: generateKeyPair() });
-      await once(c, 'secureConnect');
       const count = 70_000; // more than the 65,535-byte high-water mark
       for (let i = 0; i < count; i++) c.write(Uint8Array.of(i & 0xff)); // each write is one transport message
       await within((async () => {
-        while (!serverSide || serverSide.readableLength < 65_535) await new Promise((r) => setTimeout(r, 20));
+        while ((serverSide()?.readableLength ?? 0) < 65_535) await new Promise((r) => setTimeout(r, 20));
       })(), 10_000, 'the server side fills its buffer');
-      const s = serverSide!;
+      const s = serverSide()!;
       let chunks = 0;
       let bytes = 0;
       let wrong = 0;
@@ -187,14 +193,8 @@ describe('net streams: any Duplex, fromTransport, handle(), violations, backpres
   });
 
   it('a reader that stops reading stops the TCP stream: bounded buffering, then everything arrives', async () => {
-    let serverSide: NoiseSocket | undefined;
-    const { server, port } = await startServer({ protocol, staticKeyPair: generateKeyPair() }, (s) => {
-      serverSide = s;
-      s.pause();
-    });
+    const { server, c, serverSide } = await clientOfPausedServer();
     try {
-      const c = connect({ protocol, host: HOST, port, staticKeyPair: generateKeyPair() });
-      await once(c, 'secureConnect');
       const total = 32 * 1024 * 1024;
       const sent = createHash('sha256');
       let written = 0;
@@ -210,7 +210,7 @@ describe('net streams: any Duplex, fromTransport, handle(), violations, backpres
         }
       }
       expect(blocked, 'the writer was blocked by a reader that reads nothing').to.equal(true);
-      const s = serverSide!;
+      const s = serverSide()!;
       const held = s.readableLength + s.rawSocket.readableLength;
       expect(held, 'bytes held by the paused server').to.be.below(2 * 1024 * 1024);
       // Now read everything.
