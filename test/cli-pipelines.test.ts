@@ -117,7 +117,8 @@ describe('CLI in shell pipelines (connect / serve --exec)', function () {
 
   it('serve --exec: the command and its children end with a failed connection, and SIGINT stops serve at once', async () => {
     const marker = `sleep 41.${process.pid}`;
-    const srv = await serve(['--exec', `${marker}; echo done`]);
+    // The shell exits at once; what it started in the background keeps the connection's output open.
+    const srv = await serve(['--exec', `${marker} & echo started`]);
     const c = connectProc([`127.0.0.1:${srv.port}`, ...NN]);
     children.add(c);
     await waitFor(() => pidsWith(marker).length > 0, 20_000, 'the command runs');

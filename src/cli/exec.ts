@@ -13,29 +13,42 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { NoiseSocket } from '../net/noise-socket.js';
 
+/**
+ * Commands whose process group may still have members: until the shell has exited and its
+ * stdout pipe has closed (nothing it started holds the pipe any more), not just until the shell
+ * exits (`cmd &` leaves `cmd` behind in the group).
+ */
 const running = new Set<ChildProcess>();
 
-/** SIGTERM to the command's process group, SIGKILL 5 s later if it is still there. */
+/**
+ * SIGTERM to the command's whole process group, also after the shell itself exited, and SIGKILL
+ * 5 s later to whatever of the group is left. Its pipes are let go at once, so a member that
+ * ignores SIGTERM cannot hold the server open meanwhile.
+ */
 function stop(child: ChildProcess): void {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (!running.has(child) || child.pid === undefined) return;
   const signal = (sig: NodeJS.Signals) => {
     try {
       process.kill(-child.pid!, sig); // the group: the shell and everything it started
     } catch {
-      // already gone
+      // the group is gone
     }
   };
   signal('SIGTERM');
-  const hard = setTimeout(() => signal('SIGKILL'), 5_000);
-  hard.unref();
-  child.once('exit', () => clearTimeout(hard));
+  setTimeout(() => signal('SIGKILL'), 5_000).unref();
+  child.stdout?.destroy();
+  child.stdin?.destroy();
 }
 
 /** Runs `cmd` (through the shell) for one connection. `log` gets `exec-error` lines. */
 export function runCommand(cmd: string, s: NoiseSocket, log: (line: string) => void, peer: string): void {
   const child = spawn(cmd, { shell: true, stdio: ['pipe', 'pipe', 'inherit'], detached: true });
   running.add(child);
-  child.on('exit', () => running.delete(child));
+  let exited = false;
+  let drained = false;
+  const settle = () => void (exited && drained && running.delete(child));
+  child.once('exit', () => ((exited = true), settle()));
+  child.stdout.once('close', () => ((drained = true), settle()));
   child.on('error', (err) => {
     running.delete(child);
     log(`exec-error ${peer}: ${err.message}`);
