@@ -7,6 +7,7 @@
  */
 import { expect } from 'chai';
 import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -159,6 +160,7 @@ describe('UDP datagram mode on loopback', function () {
     const { port } = await server({}, push);
     const slow = await client(port, { verifyRemote: async () => (await sleep(50), true) });
     const got: string[] = [];
+    await sleep(20); // the datagrams are here before any listener is
     slow.on('message', (m: Uint8Array) => got.push(new TextDecoder().decode(m)));
     await sleep(100);
     expect(got, 'async verifyRemote').to.deep.equal(expected);
@@ -172,6 +174,31 @@ describe('UDP datagram mode on loopback', function () {
     cached.on('message', (m: Uint8Array) => got2.push(new TextDecoder().decode(m)));
     await sleep(100);
     expect(got2, 'Pipes, file key cache').to.deep.equal(expected);
+  });
+
+  it('held datagrams wait for listeners one at a time: a once() listener takes one, the next listener the rest; removeAllListeners() loses none', async () => {
+    const dec = (m: Uint8Array) => new TextDecoder().decode(m);
+    const { port } = await server({}, (s) => {
+      for (const w of ['one', 'two', 'three']) s.send(new TextEncoder().encode(w));
+      s.on('message', (m: Uint8Array) => s.send(m)); // and echo
+    });
+    const a = await client(port);
+    await sleep(50);
+    const [first] = (await once(a, 'message')) as [Uint8Array];
+    const rest: string[] = [];
+    a.on('message', (m: Uint8Array) => rest.push(dec(m)));
+    a.send(new TextEncoder().encode('echo-me'));
+    await sleep(100);
+    expect([dec(first), ...rest]).to.deep.equal(['one', 'two', 'three', 'echo-me']);
+
+    const b = await client(port);
+    b.removeAllListeners(); // the hold must not depend on a hook of ours staying registered
+    await sleep(50);
+    const got: string[] = [];
+    b.on('message', (m: Uint8Array) => got.push(dec(m)));
+    b.send(new TextEncoder().encode('echo-me'));
+    await sleep(100);
+    expect(got).to.deep.equal(['one', 'two', 'three', 'echo-me']);
   });
 
   const scenarios: Array<{ name: string; imp: Impairment; seed: number; minRatio: number }> = [

@@ -108,9 +108,10 @@ export interface UdpServerOptions extends UdpOptions {
 
 /**
  * One established UDP Noise session. Events: `message` (Uint8Array), `close`. Datagrams that
- * arrive before the first `message` listener is added (at most 64) are delivered to it, in order,
- * on the next tick: `udpConnect` resolves, and the caller's `await` continues, only after the
- * server may have sent some.
+ * arrive while the session has no `message` listener (at most 64) are held, in order, for the
+ * next one added: `udpConnect` resolves, and the caller's `await` continues, only after the
+ * server may have sent some. They go out one at a time on the next tick, to whatever `message`
+ * listeners there are then (a `once()` listener takes one; the rest wait for the next listener).
  */
 export class UdpSession extends EventEmitter {
   readonly #session: DatagramSession;
@@ -119,8 +120,9 @@ export class UdpSession extends EventEmitter {
   readonly #onListenerError: ((err: NoiseError) => void) | undefined;
   #closed = false;
   #idleTimer: NodeJS.Timeout | undefined;
-  /** Datagrams received before the first 'message' listener; undefined once there was one. */
-  #early: Uint8Array[] | undefined = [];
+  /** Datagrams received while there was no 'message' listener, oldest first. */
+  readonly #held: Uint8Array[] = [];
+  #drainQueued = false;
   /** The peer's UDP address. */
   readonly remoteAddress: { address: string; port: number };
   /** With pipes: the pattern the handshake used. */
@@ -136,17 +138,20 @@ export class UdpSession extends EventEmitter {
     this.remoteAddress = remote;
     this.mode = mode;
     if (idleTimeout > 0) this.#idleTimer = setTimeout(() => this.close(), idleTimeout);
-    const firstListener = (event: string | symbol) => {
-      if (event !== 'message') return;
-      this.off('newListener', firstListener);
-      const early = this.#early!;
-      this.#early = undefined;
-      // After the listener is added ('newListener' comes before), and before any later packet.
-      if (early.length > 0) process.nextTick(() => {
-        for (const m of early) if (!this.#closed) this.emit('message', m);
-      });
-    };
-    this.on('newListener', firstListener);
+    // 'newListener' comes before the listener is added: the held datagrams go on the next tick,
+    // before any later packet. (Should this hook be removed, the next packet drains them.)
+    this.on('newListener', (event: string | symbol) => {
+      if (event === 'message') this.#queueDrain();
+    });
+  }
+
+  #queueDrain(): void {
+    if (this.#drainQueued || this.#held.length === 0) return;
+    this.#drainQueued = true;
+    process.nextTick(() => {
+      this.#drainQueued = false;
+      while (this.#held.length > 0 && !this.#closed && this.listenerCount('message') > 0) this.#deliver(this.#held.shift()!);
+    });
   }
 
   /** The peer's static public key. */
@@ -213,13 +218,21 @@ export class UdpSession extends EventEmitter {
    * session (as on TCP, docs/net.md).
    */
   override emit(event: string | symbol, ...args: unknown[]): boolean {
-    if (event === 'message' && this.#early) {
-      if (this.#early.length < MAX_HELD) this.#early.push(args[0] as Uint8Array);
+    if (event !== 'message') return super.emit(event, ...args);
+    const data = args[0] as Uint8Array;
+    // Nobody to take it yet, or older ones still wait: held, in order (bounded, as UDP may drop).
+    if (this.listenerCount('message') === 0 || this.#held.length > 0) {
+      if (this.#held.length < MAX_HELD) this.#held.push(data);
+      this.#queueDrain();
       return false;
     }
-    if (event !== 'message' || !this.#onListenerError) return super.emit(event, ...args);
+    return this.#deliver(data);
+  }
+
+  #deliver(data: Uint8Array): boolean {
+    if (!this.#onListenerError) return super.emit('message', data);
     try {
-      return super.emit(event, ...args);
+      return super.emit('message', data);
     } catch (err) {
       this.close();
       this.#onListenerError(asNoiseError(err, 'a session listener threw: '));
