@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +94,40 @@ describe('CLI in shell pipelines (connect / serve --exec)', function () {
     c.stdout!.destroy(); // as `head` exits after its 10 bytes
     const [status] = (await once(c, 'exit')) as [number | null];
     expect([status, stderr]).to.deep.equal([141, '']);
+  });
+
+  it('connect > /dev/full: a stdout that fails for another reason than a vanished reader is an error line and exit 1', async function () {
+    if (!existsSync('/dev/full')) this.skip();
+    const { port } = await serve(['--exec', 'head -c 1000000 /dev/zero']);
+    const full = openSync('/dev/full', 'w');
+    const c = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'connect', `127.0.0.1:${port}`, ...NN], { stdio: ['pipe', full, 'pipe'] });
+    closeSync(full);
+    children.add(c);
+    c.stdin!.end();
+    let stderr = '';
+    c.stderr!.on('data', (d) => (stderr += d));
+    const [status] = (await once(c, 'exit')) as [number | null];
+    expect(status, stderr).to.equal(1);
+    expect(stderr).to.match(/^noisekit: ERR_NOISE_SOCKET: cannot write to standard output: .*ENOSPC/);
+  });
+
+  it('connect --udp | head -n 1: the reader going away ends connect with status 141 while stdin is still open', async () => {
+    const srv = await startCli(['serve', '--udp', '--echo', '--listen', '127.0.0.1:0', '--protocol', 'Noise_XX_25519_ChaChaPoly_BLAKE2s', '--key', writeKey()], /listening udp 127\.0\.0\.1:(\d+)/, { track: children });
+    const c = connectProc(['--udp', `127.0.0.1:${srv.match[1]}`, '--protocol', 'Noise_XX_25519_ChaChaPoly_BLAKE2s', '--key', writeKey()]);
+    children.add(c);
+    c.stdin!.on('error', () => undefined);
+    let stderr = '';
+    c.stderr!.on('data', (d) => (stderr += d));
+    const pump = setInterval(() => c.stdin!.write('line\n'), 50); // stdin never ends
+    try {
+      await once(c.stdout!, 'data');
+      c.stdout!.destroy(); // as `head -n 1` exits
+      const [status] = (await Promise.race([once(c, 'exit'), sleep(10_000).then(() => ['still running'])])) as [number | string | null];
+      expect([status, stderr]).to.deep.equal([141, '']);
+    } finally {
+      clearInterval(pump);
+      c.kill('SIGKILL');
+    }
   });
 
   it('serve --exec: a command that exits without reading its input does not stall the client, which gets the output and exits 0', async () => {

@@ -54,13 +54,15 @@ export function connectCommand(): Command {
         s.on('error', (err) => {
           process.stdin.unpipe(s);
           process.stdin.destroy();
-          if (stdout.closed) resolve();
+          if (stdout.failure) reject(stdout.failure);
+          else if (stdout.closed) resolve();
           else reject(err);
         });
         s.on('close', () => {
           process.stdin.unpipe(s);
           process.stdin.destroy();
-          if (ended || stdout.closed) resolve(); // stdout closed: exit 141, no error line
+          if (stdout.failure) reject(stdout.failure);
+          else if (ended || stdout.closed) resolve(); // stdout closed: exit 141, no error line
           else reject(new NoiseError('ERR_NOISE_TRUNCATED', 'the connection closed before the server ended the stream'));
         });
         process.stdin.pipe(s); // stdin EOF -> s.end() -> authenticated end of stream

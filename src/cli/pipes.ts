@@ -140,11 +140,12 @@ export async function connectPipes(options: NoiseSocketOptions, host: string, po
     let ended = false;
     const stdout = toStdout(s, () => s.destroy());
     s.on('end', () => (ended = true));
-    s.on('error', (err) => (stdout.closed ? resolve() : reject(err)));
+    s.on('error', (err) => (stdout.failure ? reject(stdout.failure) : stdout.closed ? resolve() : reject(err)));
     s.on('close', () => {
       process.stdin.unpipe(s);
       process.stdin.destroy();
-      if (ended || stdout.closed) resolve(); // stdout closed: exit 141, no error line
+      if (stdout.failure) reject(stdout.failure);
+      else if (ended || stdout.closed) resolve(); // stdout closed: exit 141, no error line
       else reject(new NoiseError('ERR_NOISE_TRUNCATED', 'the connection closed before the server ended the stream'));
     });
     process.stdin.pipe(s);

@@ -21,7 +21,7 @@ import { keyFromFile, port, wholeNumber } from './args.js';
 import { NoiseError } from '../errors.js';
 import { parseProtocolName } from '../protocol-name.js';
 import { resolvePattern } from '../engine/handshake-state.js';
-import { lineToStdout } from './stdio.js';
+import { lineToStdout, watchStdout } from './stdio.js';
 
 interface CommonFlags {
   host: string;
@@ -170,21 +170,26 @@ export async function connectUdp(options: Resolved, host: string, port: number, 
   // Datagrams cannot be slowed down: one that finds stdout full (or its reader gone) is dropped,
   // as the network may drop it, and counted.
   let dropped = 0;
-  process.stdout.on('error', () => undefined); // a reader that went away: later lines are dropped
-  session.on('message', (m: Uint8Array) => {
-    if (!lineToStdout(Buffer.concat([Buffer.from(m), Buffer.from('\n')]))) dropped++;
-  });
   const enc = new TextEncoder();
   const lines = createInterface({ input: process.stdin });
+  // A reader that went away (EPIPE: exit 141) or a failing stdout ends the session, as in connect.
+  const stdout = watchStdout(() => {
+    lines.close();
+    process.stdin.destroy();
+  });
+  session.on('message', (m: Uint8Array) => {
+    if (!lineToStdout(Buffer.concat([Buffer.from(m), Buffer.from('\n')]), stdout)) dropped++;
+  });
   try {
     for await (const line of lines) if (line.length > 0) session.send(enc.encode(line));
-    await new Promise((r) => setTimeout(r, 500));
+    if (!stdout.closed && !stdout.failure) await new Promise((r) => setTimeout(r, 500));
   } finally {
     lines.close();
     process.stdin.destroy();
     session.close();
   }
-  if (dropped > 0) process.stderr.write(`noisekit: warning: ${dropped} datagram(s) dropped: standard output was not keeping up\n`);
+  if (stdout.failure) throw stdout.failure;
+  if (dropped > 0 && !stdout.closed) process.stderr.write(`noisekit: warning: ${dropped} datagram(s) dropped: standard output was not keeping up\n`);
 }
 
 /** With --pipes: the suite of --protocol (e.g. 25519_ChaChaPoly_BLAKE2s); the pattern is chosen by Noise Pipes. */
