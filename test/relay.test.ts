@@ -255,11 +255,20 @@ describe('relay: end to end through an untrusted relay (loopback)', function () 
     quitter.write(encodeRelayRequest('connect', 'late'));
     await new Promise((res) => setTimeout(res, 100)); // waiting at the relay: no service yet
     quitter.destroy();
+    // One that sent a frame while it waited, then ended its side (a half-close, as a process whose
+    // input ended): its end must be seen behind the unread frame.
+    const halfCloser = net.connect({ host: HOST, port });
+    halfCloser.on('error', () => undefined);
+    halfCloser.write(encodeRelayRequest('connect', 'late'));
+    await new Promise((res) => setTimeout(res, 50));
+    halfCloser.write(Uint8Array.of(0, 3, 1, 2, 3));
+    await new Promise((res) => setTimeout(res, 50));
+    halfCloser.end();
     await new Promise((res) => setTimeout(res, 100));
     const svc = await startService(r.via, 'late', 1);
     services.push(svc);
     await new Promise((res) => setTimeout(res, 200));
-    expect(splices, 'the departed client was not spliced').to.deep.equal([]);
+    expect(splices, 'the departed clients were not spliced').to.deep.equal([]);
     expect(r.relay.waiting.late, 'the service connection still waits').to.equal(1);
     const c = await client(r.via, 'late', svc.key.publicKey);
     c.socket.end('hi');

@@ -68,11 +68,17 @@ interface Waiting {
 
 interface PendingClient {
   socket: net.Socket;
+  /** What it sent after its request, forwarded once it is spliced. */
   rest: Uint8Array;
   timer: NodeJS.Timeout;
   /** Its 'end' listener while it waits (an end then means it gave up). */
   onEnd?: () => void;
+  /** Its 'data' listener while it waits (read, so that its end is seen). */
+  onData?: (chunk: Buffer) => void;
 }
+
+/** Most bytes a waiting client may send before it is spliced: one whole frame. */
+const MAX_EARLY_BYTES = 2 + 65_535;
 
 /** A relay server. Events: 'listening', 'splice' (name), 'peerError' (err), 'close', 'error'. */
 export class RelayServer extends EventEmitter {
@@ -208,6 +214,8 @@ export class RelayServer extends EventEmitter {
       if (client) {
         clearTimeout(client.timer);
         client.socket.off('end', client.onEnd!); // from now on, its end is forwarded to the service
+        client.socket.off('data', client.onData!);
+        client.socket.pause();
         this.#splice(name, client.socket, client.rest, socket, rest);
         return;
       }
@@ -264,6 +272,17 @@ export class RelayServer extends EventEmitter {
       socket.destroy();
     };
     socket.once('end', pending.onEnd);
+    // Read what it sends meanwhile (kept for the service, at most a frame): a paused socket with
+    // unread bytes would never report its end.
+    pending.onData = (chunk: Buffer) => {
+      pending.rest = concat(pending.rest, chunk);
+      if (pending.rest.length <= MAX_EARLY_BYTES) return;
+      gone();
+      this.#stats.refused++;
+      socket.destroy();
+    };
+    socket.on('data', pending.onData);
+    socket.resume();
   }
 
   #takeWaiting(name: string): Waiting | undefined {
