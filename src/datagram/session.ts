@@ -24,8 +24,8 @@ import { decodePacket, encodeHandshake, encodeTransport } from './packet.js';
 export interface HandshakeLike {
   readonly action: HandshakeAction;
   readonly isFinished: boolean;
-  /** False once the peer's last handshake message has been read. */
-  readonly readsRemain: boolean;
+  /** False once the peer's last handshake message has been read (needed for `verifyPeer`). */
+  readonly readsRemain?: boolean;
   readonly handshakeHash: Uint8Array;
   readonly remoteStaticKey: Uint8Array | undefined;
   writeMessage(payload?: Uint8Array): Uint8Array;
@@ -207,7 +207,7 @@ export class DatagramSession {
     }
     this.#lastRead = { index, message: copyBytes(message) };
     this.#index++;
-    if (this.#verifyPeer && this.#verify === 'no' && !this.#hs.readsRemain) {
+    if (this.#verifyPeer && this.#verify === 'no' && this.#hs.readsRemain === false) {
       this.#verify = 'waiting';
       return { reply: [], verify: true };
     }

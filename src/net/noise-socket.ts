@@ -444,7 +444,6 @@ export class NoiseSocket extends Duplex {
     if (f) this.#sendEnd(f);
   }
 
-  /** Decrypts queued transport messages while the readable side wants data. */
   /**
    * Decrypts queued frames while the application wants data. The plaintexts of one pass go to
    * the readable side as one chunk per high-water mark: a stream bounds its buffer in bytes, not

@@ -26,8 +26,8 @@ import type { PipesMode } from '../pipes/negotiation.js';
 import type { VerifyRemote } from './options.js';
 
 /**
- * Most application datagrams held while verifyRemote runs, or until a session's first 'message'
- * listener is added (later ones are dropped, as UDP may).
+ * Most application datagrams held while the handshake is being confirmed or verified, or while a
+ * session has no 'message' listener (later ones are dropped, as UDP may).
  */
 const MAX_HELD = 64;
 
