@@ -151,8 +151,8 @@ describe('CLI in shell pipelines (connect / serve --exec)', function () {
 
   it('serve --exec: the command and its children end with a failed connection, and SIGINT stops serve at once', async () => {
     const marker = `sleep 41.${process.pid}`;
-    // The shell exits at once; what it started in the background keeps the connection's output open.
-    const srv = await serve(['--exec', `${marker} & echo started`]);
+    // The shell exits at once; what it started in the background lives on, with no pipe of ours.
+    const srv = await serve(['--exec', `${marker} >/dev/null 2>&1 & echo started`]);
     const c = connectProc([`127.0.0.1:${srv.port}`, ...NN]);
     children.add(c);
     await waitFor(() => pidsWith(marker).length > 0, 20_000, 'the command runs');
@@ -167,6 +167,18 @@ describe('CLI in shell pipelines (connect / serve --exec)', function () {
     expect(Date.now() - t0, 'serve stopped promptly').to.be.below(5_000);
     await waitFor(() => pidsWith(marker).length === 0, 10_000, 'no command outlives the server');
     c2.kill('SIGKILL');
+  });
+
+  it('serve --exec: at shutdown, what ignores SIGTERM gets SIGKILL before serve exits', async () => {
+    const marker = `sleep 43.${process.pid}`;
+    const srv = await serve(['--exec', `trap '' TERM; ${marker} & echo started`]);
+    const c = connectProc([`127.0.0.1:${srv.port}`, ...NN]);
+    children.add(c);
+    await waitFor(() => pidsWith(marker).length > 0, 20_000, 'the command runs');
+    srv.child.kill('SIGINT');
+    await once(srv.child, 'exit');
+    expect(pidsWith(marker), 'left behind').to.deep.equal([]);
+    c.kill('SIGKILL');
   });
 
   it('serve --pipes stops on SIGINT while a client is connected', async () => {

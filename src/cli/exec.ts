@@ -2,55 +2,70 @@
  * `serve --exec CMD`: one command per connection, with the decrypted stream as its stdin and its
  * stdout as the stream back (the connection ends, authenticated, when that output ends).
  *
- * - The command runs in a process group of its own, and the whole group is signalled: the
- *   shell's children (pipelines, `sleep`, ...) never outlive their connection or the server.
+ * - The command runs in a process group of its own, and the whole group is signalled: what the
+ *   shell started (pipelines, `cmd &`, `cmd >log &`) never outlives its connection or the server.
  * - A command that stops reading (exits, closes its stdin) does not stall the connection: the
  *   rest of the client's input is read and dropped, so the client's end still arrives.
  * - After a clean end (both authenticated ends exchanged) the command has its whole input and
- *   EOF and is left to finish; a connection that failed, and stopCommands() at shutdown, end it
- *   (SIGTERM, then SIGKILL after 5 s).
+ *   EOF and is left to finish; a connection that failed gets its group SIGTERM, then SIGKILL
+ *   5 s later; stopCommands() at shutdown does the same and waits for it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { NoiseSocket } from '../net/noise-socket.js';
 
-/**
- * Commands whose process group may still have members: until the shell has exited and its
- * stdout pipe has closed (nothing it started holds the pipe any more), not just until the shell
- * exits (`cmd &` leaves `cmd` behind in the group).
- */
-const running = new Set<ChildProcess>();
+/** How long a group has after SIGTERM before SIGKILL. */
+const GRACE_MS = 5_000;
 
 /**
- * SIGTERM to the command's whole process group, also after the shell itself exited, and SIGKILL
- * 5 s later to whatever of the group is left. Its pipes are let go at once, so a member that
- * ignores SIGTERM cannot hold the server open meanwhile.
+ * Process groups of the commands started, by group id (the shell's pid), for as long as they may
+ * have members: an entry goes once the group is found empty (the shell's exit alone says
+ * nothing: `cmd >/dev/null &` leaves cmd behind with no pipe of ours).
  */
-function stop(child: ChildProcess): void {
-  if (!running.has(child) || child.pid === undefined) return;
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, sig); // the group: the shell and everything it started
-    } catch {
-      // the group is gone
-    }
-  };
-  signal('SIGTERM');
-  setTimeout(() => signal('SIGKILL'), 5_000).unref();
-  child.stdout?.destroy();
-  child.stdin?.destroy();
+const groups = new Set<number>();
+
+/** True while the process group has a member (signal 0 only checks). */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function signalGroup(pgid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, sig);
+  } catch {
+    // the group is gone
+  }
+}
+
+/** Forgets the groups that have no member left. */
+function prune(): void {
+  for (const pgid of groups) if (!groupAlive(pgid)) groups.delete(pgid);
+}
+
+/** SIGTERM to a group, SIGKILL after the grace period to what is left of it. */
+function stopGroup(pgid: number): void {
+  if (!groups.has(pgid) || !groupAlive(pgid)) return;
+  signalGroup(pgid, 'SIGTERM');
+  setTimeout(() => {
+    if (groups.has(pgid)) signalGroup(pgid, 'SIGKILL');
+    prune();
+  }, GRACE_MS).unref(); // the server stays up meanwhile; at shutdown stopCommands() waits
 }
 
 /** Runs `cmd` (through the shell) for one connection. `log` gets `exec-error` lines. */
 export function runCommand(cmd: string, s: NoiseSocket, log: (line: string) => void, peer: string): void {
+  prune();
   const child = spawn(cmd, { shell: true, stdio: ['pipe', 'pipe', 'inherit'], detached: true });
-  running.add(child);
-  let exited = false;
-  let drained = false;
-  const settle = () => void (exited && drained && running.delete(child));
-  child.once('exit', () => ((exited = true), settle()));
-  child.stdout.once('close', () => ((drained = true), settle()));
+  const pgid = child.pid;
+  if (pgid !== undefined) groups.add(pgid);
+  child.once('exit', () => {
+    if (pgid !== undefined && !groupAlive(pgid)) groups.delete(pgid);
+  });
   child.on('error', (err) => {
-    running.delete(child);
     log(`exec-error ${peer}: ${err.message}`);
     s.destroy();
   });
@@ -64,11 +79,28 @@ export function runCommand(cmd: string, s: NoiseSocket, log: (line: string) => v
   s.pipe(child.stdin);
   child.stdout.pipe(s);
   s.on('close', () => {
-    if (!s.readableEnded || !s.writableFinished) stop(child); // the connection failed
+    if (s.readableEnded && s.writableFinished) return; // a clean end: the command may finish
+    if (pgid !== undefined) stopGroup(pgid); // the connection failed
+    // Let go of the pipes at once: a member that ignores SIGTERM must not hold anything open.
+    child.stdout.destroy();
+    child.stdin.destroy();
   });
 }
 
-/** Ends every command still running (the server is shutting down). */
-export function stopCommands(): void {
-  for (const child of running) stop(child);
+/**
+ * Ends every command group still alive (the server is shutting down): SIGTERM, then SIGKILL to
+ * what is left after the grace period. Resolves once every group is gone.
+ */
+export async function stopCommands(): Promise<void> {
+  prune();
+  if (groups.size === 0) return;
+  for (const pgid of groups) signalGroup(pgid, 'SIGTERM');
+  const deadline = Date.now() + GRACE_MS;
+  while (Date.now() < deadline) {
+    prune();
+    if (groups.size === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  for (const pgid of groups) signalGroup(pgid, 'SIGKILL');
+  prune();
 }

@@ -86,5 +86,5 @@ export async function relayServe(server: NoiseServer, via: string, name: string 
   listener.close();
   server.close();
   server.closeAllConnections();
-  stopCommands();
+  await stopCommands();
 }

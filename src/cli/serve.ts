@@ -71,7 +71,7 @@ export function serveCommand(): Command {
       });
       server.close();
       server.closeAllConnections();
-      stopCommands();
+      await stopCommands();
     }));
 }
 

@@ -252,6 +252,7 @@ export class RelayServer extends EventEmitter {
       rest,
       timer: setTimeout(() => {
         this.#unpend(name, pending);
+        if (pending.onData) socket.off('data', pending.onData);
         this.#stats.refused++;
         refuse(socket, RELAY_STATUS.UNKNOWN_SERVICE);
       }, this.#connectWait),
