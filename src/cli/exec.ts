@@ -11,6 +11,7 @@
  *   5 s later; stopCommands() at shutdown does the same and waits for it.
  */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { NoiseSocket } from '../net/noise-socket.js';
 
 /** How long a group has after SIGTERM before SIGKILL. */
@@ -23,7 +24,7 @@ const GRACE_MS = 5_000;
  */
 const groups = new Set<number>();
 
-/** True while the process group has a member (signal 0 only checks). */
+/** True while the process group has a member (signal 0 only checks; zombies count). */
 function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
@@ -31,6 +32,35 @@ function groupAlive(pgid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * The process groups that have a member other than a zombie, read from /proc (undefined where
+ * there is none). A member that died but was never reaped (an orphan under an init that does
+ * not reap, e.g. serve itself as PID 1 in a container) is not something to wait for.
+ */
+function liveGroups(): Set<number> | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  const live = new Set<number>();
+  for (const d of entries) {
+    const c = d.charCodeAt(0);
+    if (c < 48 || c > 57) continue; // not a pid
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${d}/stat`, 'latin1');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] !== 'Z') live.add(Number(fields[2]));
+  }
+  return live;
 }
 
 function signalGroup(pgid: number, sig: NodeJS.Signals): void {
@@ -41,14 +71,17 @@ function signalGroup(pgid: number, sig: NodeJS.Signals): void {
   }
 }
 
-/** Forgets the groups that have no member left. */
+/** Forgets the groups that have no member left (zombies aside). */
 function prune(): void {
-  for (const pgid of groups) if (!groupAlive(pgid)) groups.delete(pgid);
+  if (groups.size === 0) return;
+  const live = liveGroups();
+  for (const pgid of groups) if (live ? !live.has(pgid) : !groupAlive(pgid)) groups.delete(pgid);
 }
 
 /** SIGTERM to a group, SIGKILL after the grace period to what is left of it. */
 function stopGroup(pgid: number): void {
-  if (!groups.has(pgid) || !groupAlive(pgid)) return;
+  prune();
+  if (!groups.has(pgid)) return;
   signalGroup(pgid, 'SIGTERM');
   setTimeout(() => {
     if (groups.has(pgid)) signalGroup(pgid, 'SIGKILL');
@@ -62,9 +95,7 @@ export function runCommand(cmd: string, s: NoiseSocket, log: (line: string) => v
   const child = spawn(cmd, { shell: true, stdio: ['pipe', 'pipe', 'inherit'], detached: true });
   const pgid = child.pid;
   if (pgid !== undefined) groups.add(pgid);
-  child.once('exit', () => {
-    if (pgid !== undefined && !groupAlive(pgid)) groups.delete(pgid);
-  });
+  child.once('exit', prune);
   child.on('error', (err) => {
     log(`exec-error ${peer}: ${err.message}`);
     s.destroy();
