@@ -374,9 +374,12 @@ export class RelayServer extends EventEmitter {
       // What is still queued for dst goes out first ('finish'); then its peer has a second to
       // close. A peer that never reads is cut off after a minute.
       const cut = (): void => void dst.destroy();
+      if (dst.writableFinished) {
+        setTimeout(cut, 1_000).unref();
+        return;
+      }
       const last = setTimeout(cut, 60_000).unref();
-      if (dst.writableFinished) setTimeout(cut, 1_000).unref();
-      else dst.once('finish', () => {
+      dst.once('finish', () => {
         clearTimeout(last);
         setTimeout(cut, 1_000).unref();
       });
