@@ -137,6 +137,13 @@ describe('CLI in shell pipelines (connect / serve --exec)', function () {
     expect([r.status, r.stdout, r.stderr]).to.deep.equal([0, 'x'.repeat(10), '']);
   });
 
+  it('serve --exec: a command that fails is logged with its exit status', async () => {
+    const srv = await serve(['--exec', 'echo partial; exit 3']);
+    const r = await runCli(['connect', `127.0.0.1:${srv.port}`, ...NN], { input: '', timeoutMs: 15_000 });
+    expect([r.status, r.stdout]).to.deep.equal([0, 'partial\n']);
+    await waitFor(() => /exec-exit 127\.0\.0\.1:\d+ status 3/.test(srv.output()), 5_000, 'the exec-exit line');
+  });
+
   it('serve --exec: after a clean end, a command still reading its input is left to finish (its output had ended first)', async () => {
     const out = join(dir, 'count');
     const upload = join(dir, 'upload');

@@ -89,13 +89,21 @@ function stopGroup(pgid: number): void {
   }, GRACE_MS).unref(); // the server stays up meanwhile; at shutdown stopCommands() waits
 }
 
-/** Runs `cmd` (through the shell) for one connection. `log` gets `exec-error` lines. */
+/**
+ * Runs `cmd` (through the shell) for one connection. `log` gets `exec-error` lines (it could not
+ * start) and `exec-exit ADDR status N` / `signal SIG` lines (it did not exit with status 0).
+ */
 export function runCommand(cmd: string, s: NoiseSocket, log: (line: string) => void, peer: string): void {
   prune();
   const child = spawn(cmd, { shell: true, stdio: ['pipe', 'pipe', 'inherit'], detached: true });
   const pgid = child.pid;
   if (pgid !== undefined) groups.add(pgid);
-  child.once('exit', prune);
+  child.once('exit', (code, signal) => {
+    prune();
+    // The stream still ends authenticated when the output ends: say in the log that it failed.
+    if (code !== 0 && code !== null) log(`exec-exit ${peer} status ${code}`);
+    else if (signal) log(`exec-exit ${peer} signal ${signal}`);
+  });
   child.on('error', (err) => {
     log(`exec-error ${peer}: ${err.message}`);
     s.destroy();
