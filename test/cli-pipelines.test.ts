@@ -7,11 +7,11 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync, writeFileSync, openSync, closeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync, openSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_MAIN, runCli, startCli } from './support/run-node.js';
+import { writeKeyFile } from './support/key-file.js';
 
 const NN = ['--protocol', 'Noise_NN_25519_ChaChaPoly_BLAKE2s'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -230,10 +230,6 @@ describe('CLI in shell pipelines (connect / serve --exec)', function () {
   });
 
   let keyCount = 0;
-  /** A key file (docs/cli.md: one line of hex, mode 0600) for the commands that need a static key. */
-  function writeKey(): string {
-    const file = join(dir, `k${keyCount++}.key`);
-    writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
-    return file;
-  }
+  /** A key file for the commands that need a static key. */
+  const writeKey = (): string => writeKeyFile(join(dir, `k${keyCount++}.key`));
 });

@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
 import { runCli, startCli } from './support/run-node.js';
+import { writeKeyFile } from './support/key-file.js';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -77,10 +78,8 @@ describe('CLI: noisekit udp-serve / udp-connect', function () {
   });
 
   it('serve --udp --echo / connect --udp: stdin lines are datagrams, echoed back (deployment flags: keys, TOFU)', async () => {
-    const keyS = join(dir, 's.key');
-    const keyC = join(dir, 'c.key');
-    writeFileSync(keyS, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
-    writeFileSync(keyC, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+    const keyS = writeKeyFile(join(dir, 's.key'));
+    const keyC = writeKeyFile(join(dir, 'c.key'));
     const proto = ['--protocol', 'Noise_XX_25519_ChaChaPoly_BLAKE2s'];
     const srv = await startCli(['serve', '--udp', '--echo', '--listen', '127.0.0.1:0', '--key', keyS, ...proto], /listening udp 127\.0\.0\.1:(\d+)/, { timeoutMs: 15_000 });
     procs.push(srv.child);
@@ -93,10 +92,8 @@ describe('CLI: noisekit udp-serve / udp-connect', function () {
   });
 
   it('serve --udp logs a refused client as a connection-error line; connect --udp reports tofu\'s ERR_NOISE_REMOTE_KEY_CHANGED', async () => {
-    const keyS = join(dir, 's2.key');
-    const keyC = join(dir, 'c2.key');
-    writeFileSync(keyS, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
-    writeFileSync(keyC, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+    const keyS = writeKeyFile(join(dir, 's2.key'));
+    const keyC = writeKeyFile(join(dir, 'c2.key'));
     const proto = ['--protocol', 'Noise_XX_25519_ChaChaPoly_BLAKE2s'];
     const allowed = join(dir, 'allowed');
     writeFileSync(allowed, randomBytes(32).toString('hex') + '\n'); // somebody else's key
