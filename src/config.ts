@@ -163,59 +163,66 @@ export function resolveDeployment(settings: DeploymentSettings, role: 'initiator
   const backend: BackendChoice = s.backend ?? 'auto';
   const options: NoiseSocketOptions = { protocol: s.protocol, backend };
 
-  if (me.staticKey !== 'none') {
-    if (!s.key) fail(`${pattern.name} needs this side's static key (--key FILE or "key")`);
-    const loaded = readKeyFile(s.key!, backend);
-    if (loaded.dh !== name.dh) fail(`key file ${s.key} holds a ${loaded.dh} key but the protocol uses ${name.dh}`);
-    options.staticKeyPair = loaded.keyPair;
-  } else if (s.key) {
-    fail(`${pattern.name} has no static key for the ${role}; remove --key / "key"`);
-  }
-
-  const trustCount = [s.remoteKey, s.authorizedKeys, s.tofu].filter((x) => x !== undefined).length;
-  if (trustCount > 1) fail('give only one of --remote-key, --authorized-keys and --tofu');
-  let verify: VerifyRemote | undefined;
-  let trust = 'nothing';
-  if (peer.staticKey === 'none') {
-    if (trustCount) fail(`${pattern.name}: the peer has no static key, so --remote-key/--authorized-keys/--tofu cannot apply`);
-  } else if (s.remoteKey !== undefined) {
-    const key = parsePublicKey(s.remoteKey);
-    if (peer.staticKey === 'known') {
-      options.remoteStaticKey = key; // pre-message (e.g. the server key of IK/NK)
-    } else {
-      verify = (remote) => {
-        if (remote && equalBytes(remote, key)) return true;
-        throw new NoiseError('ERR_NOISE_REMOTE_REJECTED', 'the peer static key differs from --remote-key');
-      };
+  // Keys already read are wiped when a later setting is refused: nothing else would.
+  try {
+    if (me.staticKey !== 'none') {
+      if (!s.key) fail(`${pattern.name} needs this side's static key (--key FILE or "key")`);
+      const loaded = readKeyFile(s.key!, backend);
+      options.staticKeyPair = loaded.keyPair; // set first: a failure below wipes it
+      if (loaded.dh !== name.dh) fail(`key file ${s.key} holds a ${loaded.dh} key but the protocol uses ${name.dh}`);
+    } else if (s.key) {
+      fail(`${pattern.name} has no static key for the ${role}; remove --key / "key"`);
     }
-    trust = 'remote key';
-  } else if (s.authorizedKeys !== undefined) {
-    if (peer.staticKey === 'known') fail(`${pattern.name}: the peer's key is a pre-message; give it with --remote-key`);
-    verify = authorizedKeys(s.authorizedKeys);
-    trust = `authorized keys ${s.authorizedKeys}`;
-  } else if (s.tofu !== undefined) {
-    if (peer.staticKey === 'known') fail(`${pattern.name}: the peer's key is a pre-message; give it with --remote-key`);
-    verify = tofu(s.tofu, hostId);
-    trust = `tofu ${s.tofu} as ${hostId}`;
-  } else if (peer.staticKey === 'known') {
-    fail(`${pattern.name} needs the peer's static public key in advance (--remote-key or "remoteKey")`);
-  } else {
-    warnings.push(`the peer's static key is not checked (no --remote-key, --authorized-keys or --tofu): anyone can connect`);
-  }
-  if (verify) options.verifyRemote = verify;
 
-  if (props.psks > 0) {
-    if (!s.psk) fail(`${pattern.name} needs ${props.psks} pre-shared key(s) (--psk FILE or "psk")`);
-    const psks = readPskFile(s.psk!);
-    if (psks.length !== props.psks) fail(`${pattern.name} needs ${props.psks} pre-shared key(s); ${s.psk} has ${psks.length}`);
-    options.psks = psks;
-  } else if (s.psk) {
-    fail(`${pattern.name} uses no pre-shared key; remove --psk / "psk"`);
+    const trustCount = [s.remoteKey, s.authorizedKeys, s.tofu].filter((x) => x !== undefined).length;
+    if (trustCount > 1) fail('give only one of --remote-key, --authorized-keys and --tofu');
+    let verify: VerifyRemote | undefined;
+    let trust = 'nothing';
+    if (peer.staticKey === 'none') {
+      if (trustCount) fail(`${pattern.name}: the peer has no static key, so --remote-key/--authorized-keys/--tofu cannot apply`);
+    } else if (s.remoteKey !== undefined) {
+      const key = parsePublicKey(s.remoteKey);
+      if (peer.staticKey === 'known') {
+        options.remoteStaticKey = key; // pre-message (e.g. the server key of IK/NK)
+      } else {
+        verify = (remote) => {
+          if (remote && equalBytes(remote, key)) return true;
+          throw new NoiseError('ERR_NOISE_REMOTE_REJECTED', 'the peer static key differs from --remote-key');
+        };
+      }
+      trust = 'remote key';
+    } else if (s.authorizedKeys !== undefined) {
+      if (peer.staticKey === 'known') fail(`${pattern.name}: the peer's key is a pre-message; give it with --remote-key`);
+      verify = authorizedKeys(s.authorizedKeys);
+      trust = `authorized keys ${s.authorizedKeys}`;
+    } else if (s.tofu !== undefined) {
+      if (peer.staticKey === 'known') fail(`${pattern.name}: the peer's key is a pre-message; give it with --remote-key`);
+      verify = tofu(s.tofu, hostId);
+      trust = `tofu ${s.tofu} as ${hostId}`;
+    } else if (peer.staticKey === 'known') {
+      fail(`${pattern.name} needs the peer's static public key in advance (--remote-key or "remoteKey")`);
+    } else {
+      warnings.push(`the peer's static key is not checked (no --remote-key, --authorized-keys or --tofu): anyone can connect`);
+    }
+    if (verify) options.verifyRemote = verify;
+
+    if (props.psks > 0) {
+      if (!s.psk) fail(`${pattern.name} needs ${props.psks} pre-shared key(s) (--psk FILE or "psk")`);
+      const psks = readPskFile(s.psk!);
+      options.psks = psks;
+      if (psks.length !== props.psks) fail(`${pattern.name} needs ${props.psks} pre-shared key(s); ${s.psk} has ${psks.length}`);
+    } else if (s.psk) {
+      fail(`${pattern.name} uses no pre-shared key; remove --psk / "psk"`);
+    }
+    if (s.prologue !== undefined) options.prologue = fromHex(s.prologue);
+    if (s.handshakeTimeout !== undefined) options.handshakeTimeout = s.handshakeTimeout;
+    if (s.idleTimeout !== undefined) options.idleTimeout = s.idleTimeout;
+    return { options, trust, warnings };
+  } catch (err) {
+    options.staticKeyPair?.privateKey.fill(0);
+    options.psks?.forEach((p) => p.fill(0));
+    throw err;
   }
-  if (s.prologue !== undefined) options.prologue = fromHex(s.prologue);
-  if (s.handshakeTimeout !== undefined) options.handshakeTimeout = s.handshakeTimeout;
-  if (s.idleTimeout !== undefined) options.idleTimeout = s.idleTimeout;
-  return { options, trust, warnings };
 }
 
 /** Parses `HOST:PORT` (`[v6]:PORT` for IPv6). Throws ERR_NOISE_CONFIG. */

@@ -92,8 +92,12 @@ export function parsePrivateKeyFile(text: string, backend: BackendChoice = 'auto
   const lines = contentLines(text);
   if (lines.length !== 1) throw new NoiseError('ERR_NOISE_KEY_FILE', `${path}: expected exactly one private key line, found ${lines.length}`);
   const priv = parseKeyText(lines[0]!.line, Object.values(PRIVATE_KEY_LENGTHS), `${path} line ${lines[0]!.number}`, 'ERR_NOISE_KEY_FILE');
-  const dh = Object.entries(PRIVATE_KEY_LENGTHS).find(([, n]) => n === priv.length)![0];
-  return { dh, keyPair: keyPairFromPrivate(priv, dh, backend) };
+  try {
+    const dh = Object.entries(PRIVATE_KEY_LENGTHS).find(([, n]) => n === priv.length)![0];
+    return { dh, keyPair: keyPairFromPrivate(priv, dh, backend) };
+  } finally {
+    priv.fill(0); // the key pair holds its own copy
+  }
 }
 
 /** Reads a private key file and derives its key pair. Throws ERR_NOISE_KEY_FILE when unreadable or malformed. */

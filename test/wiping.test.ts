@@ -22,6 +22,10 @@ import { HandshakeState } from '../src/engine/handshake-state.js';
 import { generateKeyPair, keyPairFromPrivate } from '../src/crypto/keys.js';
 import { parsePrivateKeyFile } from '../src/keyfile.js';
 import { format, inspect } from 'node:util';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveDeployment } from '../src/config.js';
 
 const nodeCrypto = createRequire(import.meta.url)('node:crypto') as typeof crypto;
 
@@ -197,6 +201,122 @@ describe('wiping: no dropped copies of secrets', function () {
     });
     expect(code).to.equal('ERR_NOISE_INVALID_KEY');
     expect(made.filter((a) => holds(a, psk))).to.have.length(1); // the test's own copy
+  });
+
+  describe('a failed readMessage (section 5.3)', function () {
+    const protocol = 'Noise_XXpsk3_25519_ChaChaPoly_BLAKE2s';
+    /** Runs `run` recording every ephemeral key pair the stablelib backend generates. */
+    function ephemeralsOf(run: () => void): KeyPair[] {
+      const dh = stablelibBackend.dh('25519')!;
+      const generate = dh.generateKeyPair;
+      const made: KeyPair[] = [];
+      (dh as { generateKeyPair: () => KeyPair }).generateKeyPair = () => {
+        const kp = generate.call(dh);
+        made.push(kp);
+        return kp;
+      };
+      try {
+        run();
+      } finally {
+        (dh as { generateKeyPair: () => KeyPair }).generateKeyPair = generate;
+      }
+      return made;
+    }
+    const zero = (a: Uint8Array): boolean => a.every((x) => x === 0);
+
+    it('wipes the ephemeral private key and the psks when no fallback() can follow', () => {
+      const psk = crypto.randomBytes(32);
+      const statics = [generateKeyPair('25519', 'stablelib'), generateKeyPair('25519', 'stablelib')];
+      let bob: HandshakeState | undefined;
+      let code: unknown;
+      let made: Uint8Array[] = [];
+      const ephemerals = ephemeralsOf(() => {
+        made = arraysMadeBy(() => {
+          const alice = new HandshakeState({ protocol, initiator: true, backend: 'stablelib', staticKeyPair: statics[0]!, psks: [psk] });
+          bob = new HandshakeState({ protocol, initiator: false, backend: 'stablelib', staticKeyPair: statics[1]!, psks: [psk] });
+          bob.readMessage(alice.writeMessage());
+          alice.readMessage(bob.writeMessage());
+          const m3 = alice.writeMessage();
+          alice.destroy();
+          m3[m3.length - 1]! ^= 1;
+          try {
+            bob.readMessage(m3);
+          } catch (err) {
+            code = (err as { code?: unknown }).code;
+          }
+        });
+      });
+      expect(code).to.equal('ERR_NOISE_DECRYPT');
+      expect(bob!.action).to.equal('done');
+      expect(ephemerals).to.have.length(2);
+      expect(zero(ephemerals[1]!.privateKey), "Bob's ephemeral, before destroy()").to.equal(true);
+      expect(made.filter((a) => holds(a, psk)), 'copies of the psk, before destroy()').to.have.length(0);
+    });
+
+    it('keeps them while fallback() can still follow (the reply to message 1), until destroy()', () => {
+      const server = generateKeyPair('25519', 'stablelib');
+      const client = generateKeyPair('25519', 'stablelib');
+      let alice: HandshakeState | undefined;
+      const ephemerals = ephemeralsOf(() => {
+        alice = new HandshakeState({ protocol: 'Noise_IK_25519_ChaChaPoly_BLAKE2s', initiator: true, backend: 'stablelib', staticKeyPair: client, remoteStaticKey: server.publicKey });
+        alice.writeMessage();
+      });
+      expect(ephemerals).to.have.length(1);
+      expect(() => alice!.readMessage(new Uint8Array(48))).to.throw().with.property('code', 'ERR_NOISE_DECRYPT');
+      expect(zero(ephemerals[0]!.privateKey)).to.equal(false);
+      const fb = alice!.fallback();
+      expect(fb.action).to.equal('read');
+      alice!.destroy();
+      fb.destroy();
+      expect(zero(ephemerals[0]!.privateKey)).to.equal(true);
+    });
+  });
+
+  describe('keys read from files', function () {
+    it('parsePrivateKeyFile leaves no copy of the key but the key pair', () => {
+      for (const backend of ['stablelib', 'node', 'auto'] as const) {
+        const key = crypto.randomBytes(32);
+        let kp: KeyPair | undefined;
+        const made = arraysMadeBy(() => (kp = parsePrivateKeyFile(`# a key\n${key.toString('hex')}\n`, backend).keyPair));
+        expect(toHex(kp!.privateKey)).to.equal(key.toString('hex'));
+        expect(made.filter((a) => a !== kp!.privateKey && holds(a, key)), backend).to.have.length(0);
+      }
+    });
+
+    it('resolveDeployment wipes the key and psks it read when a later setting is refused', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'noisekit-wipe-'));
+      try {
+        const key = crypto.randomBytes(32);
+        const psks = [crypto.randomBytes(32), crypto.randomBytes(32)];
+        writeFileSync(join(dir, 'key'), `${key.toString('hex')}\n`, { mode: 0o600 });
+        writeFileSync(join(dir, 'psk'), psks.map((p) => `${p.toString('hex')}\n`).join(''), { mode: 0o600 });
+        let code: unknown;
+        const made = arraysMadeBy(() => {
+          try {
+            // XXpsk3 needs one psk; the file has two: refused after both files were read
+            resolveDeployment({ protocol: 'Noise_XXpsk3_25519_ChaChaPoly_BLAKE2s', key: join(dir, 'key'), psk: join(dir, 'psk'), backend: 'stablelib' }, 'initiator');
+          } catch (err) {
+            code = (err as { code?: unknown }).code;
+          }
+        });
+        expect(code).to.equal('ERR_NOISE_CONFIG');
+        for (const secret of [key, ...psks]) expect(made.filter((a) => holds(a, secret))).to.have.length(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  it("node backend: a key pair's cached private KeyObject does not outlive a zero-filled privateKey", () => {
+    const peer = generateKeyPair('25519', 'stablelib').publicKey;
+    const kp = nodeBackend.dh('25519')!.generateKeyPair();
+    const before = toHex(nodeBackend.dh('25519')!.dh(kp, peer));
+    expect(before).to.equal(toHex(stablelibBackend.dh('25519')!.dh(kp, peer)));
+    kp.privateKey.fill(0);
+    // the wiped key is what is used now, on every backend alike
+    const after = toHex(nodeBackend.dh('25519')!.dh(kp, peer));
+    expect(after).to.not.equal(before);
+    expect(after).to.equal(toHex(stablelibBackend.dh('25519')!.dh(kp, peer)));
   });
 
   describe('HKDF (section 4.3): temp_key does not outlive the call', function () {

@@ -48,6 +48,13 @@ function importsFromD(type: 'x25519' | 'x448', crv: string): boolean {
   }
 }
 
+/** Whether every byte is zero: the state wipe() leaves a key in. */
+function isZeroKey(key: Uint8Array): boolean {
+  let acc = 0;
+  for (let i = 0; i < key.length; i++) acc |= key[i]!;
+  return acc === 0;
+}
+
 function montgomeryDh(name: '25519' | '448', len: number): Dh {
   const crv = name === '25519' ? 'X25519' : 'X448';
   const type = name === '25519' ? 'x25519' : 'x448';
@@ -62,6 +69,12 @@ function montgomeryDh(name: '25519' | '448', len: number): Dh {
 
   const privateObject = (kp: KeyPair): crypto.KeyObject => {
     let ko = privateObjects.get(kp);
+    // A zero-filled private key has been wiped: its KeyObject must not outlive it and keep
+    // working (the other backends read the bytes on every call).
+    if (ko && (!(kp.privateKey instanceof Uint8Array) || isZeroKey(kp.privateKey))) {
+      privateObjects.delete(kp);
+      ko = undefined;
+    }
     if (!ko) {
       checkBytes('privateKey', kp.privateKey, len);
       const d = kp.privateKey;

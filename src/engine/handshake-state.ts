@@ -374,6 +374,8 @@ export class HandshakeState {
       if (!this.#retryAfterFailedRead) {
         this.#failed = err instanceof NoiseError ? err.code : 'ERR_NOISE_DECRYPT';
         this.#ss.wipe();
+        // fallback() still needs the ephemeral of message 1 and the psks; nothing else does
+        if (!this.#canFallBack()) this.#wipeKeys();
       }
       throw err;
     }
@@ -469,9 +471,7 @@ export class HandshakeState {
     });
     this.#onFinalChainingKey?.(this.#ss.ck);
     this.#ss.wipe();
-    if (this.#ownsEphemeral) wipe(this.#e?.privateKey);
-    this.#e = undefined;
-    this.#psks.forEach(wipe);
+    this.#wipeKeys();
   }
 
   /**
@@ -507,8 +507,7 @@ export class HandshakeState {
       retryAfterFailedRead: this.#retryAfterFailedRead,
       [kFixedEphemeral]: this.#fixedEphemeral,
     };
-    const wroteFirst = this.#sentByMe(first.direction) && this.#messageIndex === 1 && !this.isFinished;
-    if (wroteFirst) {
+    if (this.#wroteFirst()) {
       if (!this.#e) throw new NoiseError('ERR_NOISE_INVALID_STATE', 'the ephemeral of message 1 is gone');
       const e = { publicKey: copyBytes(this.#e.publicKey), privateKey: copyBytes(this.#e.privateKey) };
       try {
@@ -540,6 +539,25 @@ export class HandshakeState {
     return t;
   }
 
+  /** True after writing message 1 while its reply is still to come: fallback() reuses our `e`. */
+  #wroteFirst(): boolean {
+    return this.#sentByMe(this.pattern.messages[0]!.direction) && this.#messageIndex === 1 && !this.isFinished;
+  }
+
+  /** Whether fallback() could still succeed: message 1 starts with `e`, and it is the one we wrote or failed to read. */
+  #canFallBack(): boolean {
+    const first = this.pattern.messages[0]!;
+    if (first.tokens.find((t) => t !== 'psk') !== 'e') return false;
+    return this.#wroteFirst() || (!this.#sentByMe(first.direction) && this.#messageIndex === 0);
+  }
+
+  /** Wipes the ephemeral private key (when this state made it) and the psks. */
+  #wipeKeys(): void {
+    if (this.#ownsEphemeral) wipe(this.#e?.privateKey);
+    this.#e = undefined;
+    this.#psks.forEach(wipe);
+  }
+
   /** ERR_NOISE_INVALID_STATE once destroy() has been called, or (except for fallback) a read failed. */
   #checkAlive(what: 'write a message' | 'read a message' | 'fall back' | 'split'): void {
     if (this.#destroyed) throw new NoiseError('ERR_NOISE_INVALID_STATE', `cannot ${what}: this handshake state was destroyed`);
@@ -556,9 +574,7 @@ export class HandshakeState {
   destroy(): void {
     this.#destroyed = true;
     this.#ss.wipe();
-    if (this.#ownsEphemeral) wipe(this.#e?.privateKey);
-    this.#e = undefined;
-    this.#psks.forEach(wipe);
+    this.#wipeKeys();
     this.#transport?.destroy();
     this.#transport = undefined;
   }
