@@ -231,15 +231,33 @@ describe('pipes: failure paths', () => {
     expect(code(() => new PipesResponder({ staticKeyPair: server }).readMessage(new Uint8Array(0)))).to.equal('ERR_NOISE_MALFORMED_MESSAGE');
   });
 
-  it('message 2: an answer that does not fit the question is refused, and the state is unchanged', () => {
-    const alice = new PipesInitiator({ staticKeyPair: client });
-    const bob = new PipesResponder({ staticKeyPair: server });
+  it('message 2: an answer that does not fit the question is refused and ends the handshake (section 5.3)', () => {
+    for (const b of [0x01, 0x02, 0x09]) {
+      const alice = new PipesInitiator({ staticKeyPair: client });
+      const bob = new PipesResponder({ staticKeyPair: server });
+      bob.readMessage(alice.writeMessage());
+      const m2 = bob.writeMessage();
+      const bad = m2.slice();
+      bad[0] = b;
+      expect(code(() => alice.readMessage(bad))).to.equal('ERR_NOISE_NEGOTIATION');
+      expect(alice.action).to.equal('done');
+      expect(alice.readsRemain).to.equal(false);
+      expect(code(() => alice.readMessage(m2)), 'the genuine reply after the failed one').to.equal('ERR_NOISE_INVALID_STATE');
+      expect(code(() => alice.writeMessage())).to.equal('ERR_NOISE_INVALID_STATE');
+      expect(code(() => alice.split())).to.equal('ERR_NOISE_INVALID_STATE');
+    }
+  });
+
+  it('message 2 with retryAfterFailedRead (datagrams): a misfit answer leaves the state unchanged', () => {
+    const alice = new PipesInitiator({ staticKeyPair: client, retryAfterFailedRead: true });
+    const bob = new PipesResponder({ staticKeyPair: server, retryAfterFailedRead: true });
     bob.readMessage(alice.writeMessage());
     const m2 = bob.writeMessage();
     for (const b of [0x01, 0x02, 0x09]) {
       const bad = m2.slice();
       bad[0] = b;
       expect(code(() => alice.readMessage(bad))).to.equal('ERR_NOISE_NEGOTIATION');
+      expect(alice.action).to.equal('read');
     }
     alice.readMessage(m2);
     bob.readMessage(alice.writeMessage());
@@ -261,24 +279,32 @@ describe('pipes: failure paths', () => {
     bad[0] = PIPES_TYPE.XXfallback;
     expect(code(() => alice.readMessage(bad))).to.equal('ERR_NOISE_DECRYPT');
     expect(alice.mode).to.equal('IK');
-    expect(dec(alice.readMessage(m2))).to.equal('a reply long enough to hold a static key and tag');
+    expect(alice.action).to.equal('done');
+    expect(code(() => alice.readMessage(m2))).to.equal('ERR_NOISE_INVALID_STATE');
   });
 
-  it('a forged XXfallback reply does not spoil the client: the genuine reply still completes', () => {
-    const rotated = generateKeyPair();
-    const alice = new PipesInitiator({ staticKeyPair: client, remoteStaticKey: server.publicKey });
-    const bob = new PipesResponder({ staticKeyPair: rotated });
-    bob.readMessage(alice.writeMessage(enc('x')));
-    const m2 = bob.writeMessage();
-    const forged = new Uint8Array(m2.length);
-    forged[0] = PIPES_TYPE.XXfallback;
-    forged.set(generateKeyPair().publicKey, 1);
-    expect(code(() => alice.readMessage(forged))).to.equal('ERR_NOISE_DECRYPT');
-    expect(alice.mode).to.equal('IK');
-    alice.readMessage(m2);
-    bob.readMessage(alice.writeMessage());
-    roundTrip(alice.split(), bob.split());
-  });
+  for (const retryAfterFailedRead of [false, true]) {
+    it(`a forged XXfallback reply ${retryAfterFailedRead ? 'with retryAfterFailedRead does not spoil the client: the genuine reply still completes' : 'ends the handshake (section 5.3): the genuine reply is refused after it'}`, () => {
+      const rotated = generateKeyPair();
+      const alice = new PipesInitiator({ staticKeyPair: client, remoteStaticKey: server.publicKey, retryAfterFailedRead });
+      const bob = new PipesResponder({ staticKeyPair: rotated, retryAfterFailedRead });
+      bob.readMessage(alice.writeMessage(enc('x')));
+      const m2 = bob.writeMessage();
+      const forged = new Uint8Array(m2.length);
+      forged[0] = PIPES_TYPE.XXfallback;
+      forged.set(generateKeyPair().publicKey, 1);
+      expect(code(() => alice.readMessage(forged))).to.equal('ERR_NOISE_DECRYPT');
+      expect(alice.mode).to.equal('IK');
+      if (!retryAfterFailedRead) {
+        expect(alice.action).to.equal('done');
+        expect(code(() => alice.readMessage(m2))).to.equal('ERR_NOISE_INVALID_STATE');
+        return;
+      }
+      alice.readMessage(m2);
+      bob.readMessage(alice.writeMessage());
+      roundTrip(alice.split(), bob.split());
+    });
+  }
 
   it('XX message 1 is cleartext: a payload is refused on the client', () => {
     expect(code(() => new PipesInitiator({ staticKeyPair: client }).writeMessage(enc('oops')))).to.equal('ERR_NOISE_INVALID_ARGUMENT');

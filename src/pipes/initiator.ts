@@ -25,11 +25,15 @@ export class PipesInitiator {
   #mode: PipesMode;
   #count = 0;
   readonly #attempted: PipesMode;
+  readonly #retryAfterFailedRead: boolean;
+  /** The error code of message 2 when it failed to read (section 5.3): the pipe is then done. */
+  #failed: string | undefined;
 
   /** Starts an `IK` attempt when `remoteStaticKey` is given, an `XX` handshake otherwise. */
   constructor(options: PipesInitiatorOptions) {
     if (typeof options !== 'object' || options === null) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'options are required');
     this.#mode = this.#attempted = options?.remoteStaticKey !== undefined ? 'IK' : 'XX';
+    this.#retryAfterFailedRead = options.retryAfterFailedRead === true;
     this.#hs = new HandshakeState(handshakeOptions(options, this.#mode, true, options.remoteStaticKey));
   }
 
@@ -60,12 +64,12 @@ export class PipesInitiator {
 
   /** What to do next. */
   get action(): HandshakeAction {
-    return this.#hs.action;
+    return this.#failed ? 'done' : this.#hs.action;
   }
 
   /** True while a handshake message from the peer is still to be read (see HandshakeState). */
   get readsRemain(): boolean {
-    return this.#hs.readsRemain;
+    return !this.#failed && this.#hs.readsRemain;
   }
 
   /** True once the handshake is complete. */
@@ -90,6 +94,7 @@ export class PipesInitiator {
    */
   writeMessage(payload: Uint8Array = EMPTY): Uint8Array {
     checkBytes('payload', payload);
+    this.#checkAlive('write a message');
     if (this.#count === 0) {
       if (this.#mode === 'XX' && payload.length > 0) {
         throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'XX message 1 is not encrypted; send data after the handshake (or cache the server key for IK)');
@@ -110,12 +115,26 @@ export class PipesInitiator {
    */
   readMessage(message: Uint8Array): Uint8Array {
     checkBytes('message', message);
+    this.#checkAlive('read a message');
     if (this.#count !== 1) {
       const out = this.#hs.readMessage(message);
       this.#count++;
       return out;
     }
     if (this.#hs.action !== 'read') throw new NoiseError('ERR_NOISE_INVALID_STATE', `cannot read now (next action: ${this.#hs.action})`);
+    try {
+      return this.#readSecond(message);
+    } catch (err) {
+      if (!this.#retryAfterFailedRead) {
+        this.#failed = err instanceof NoiseError ? err.code : 'ERR_NOISE_DECRYPT';
+        this.#hs.destroy();
+      }
+      throw err;
+    }
+  }
+
+  /** Message 2: its negotiation byte says whether the server answered `IK`/`XX` or switched to `XXfallback`. */
+  #readSecond(message: Uint8Array): Uint8Array {
     const { mode, body } = readType(message, this.#attempted === 'IK' ? ['IK', 'XXfallback'] : ['XX']);
     if (mode !== 'XXfallback') {
       const out = this.#hs.readMessage(body);
@@ -139,7 +158,15 @@ export class PipesInitiator {
 
   /** The transport state (once finished). */
   split(): TransportState {
+    this.#checkAlive('split');
     return this.#hs.split();
+  }
+
+  /** ERR_NOISE_INVALID_STATE once message 2 failed to read (as HandshakeState after a failed read). */
+  #checkAlive(what: string): void {
+    if (this.#failed) {
+      throw new NoiseError('ERR_NOISE_INVALID_STATE', `cannot ${what}: the handshake failed at a message that did not read (${this.#failed}); section 5.3 ends it there`);
+    }
   }
 
   /** Wipes every secret. */
