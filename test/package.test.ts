@@ -37,6 +37,23 @@ describe('the published package', () => {
     expect(missing).to.deep.equal([]);
   });
 
+  it("every relative link of README.md and docs/*.md, and every docs/ file the CLI's help names, is a published file", () => {
+    const docs = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+    const targets: string[] = [];
+    for (const doc of docs) {
+      const text = readFileSync(join(root, doc), 'utf8');
+      for (const [, link] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/i.test(link!) || link!.startsWith('#')) continue;
+        targets.push(relative(root, resolve(root, dirname(doc), link!.replace(/#.*$/, ''))));
+      }
+    }
+    const help = walk(join(root, 'src', 'cli')).map((f) => readFileSync(f, 'utf8')).join('\n');
+    for (const [name] of help.matchAll(/docs\/[a-z-]+\.md/g)) targets.push(name);
+    expect(targets.length).to.be.greaterThan(10);
+    const broken = [...new Set(targets)].filter((t) => !existsSync(join(root, t)) || !published(join(root, t)));
+    expect(broken).to.deep.equal([]);
+  });
+
   it('main, types and the bin are built files inside the published entries', function () {
     if (!existsSync(join(root, 'dist'))) this.skip();
     for (const f of [pkg.main, pkg.types, ...Object.values(pkg.bin)]) {
