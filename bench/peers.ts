@@ -34,10 +34,11 @@ function noiseHandshakePeer(): Peer {
     r.initialise(PROLOGUE);
     let a = i;
     let b = r;
-    while (!i.complete || !r.complete) {
+    for (let n = 0; n < 8 && !(i.complete && r.complete); n++) {
       b.recv(a.send());
       [a, b] = [b, a];
     }
+    check(i.complete && r.complete, `noise-handshake ${pattern}: the handshake did not finish`);
     return [i, r];
   };
   return {
@@ -56,8 +57,8 @@ function noiseHandshakePeer(): Peer {
       const msg = new Uint8Array(size).fill(7);
       const m = Buffer.from(msg);
       return () => {
-        const pt = recv.decrypt(send.encrypt(m));
-        check(sameBytes(pt, msg), 'noise-handshake transport');
+        const ct = send.encrypt(m);
+        check(ct.length === size + 16 && sameBytes(recv.decrypt(ct), msg), 'noise-handshake transport');
       };
     },
   };
@@ -99,7 +100,7 @@ function noiseProtocolPeer(): Peer {
           if (sb) (b === i ? (ka = sb) : (kb = sb));
           [a, b] = [b, a];
         }
-        check(!!ka && !!kb && sameBytes(ka.tx.subarray(0, 32), kb.rx.subarray(0, 32)), 'noise-protocol handshake');
+        check(!!ka && !!kb && sameBytes(ka.tx.subarray(0, 32), kb.rx.subarray(0, 32)) && sameBytes(ka.rx.subarray(0, 32), kb.tx.subarray(0, 32)), 'noise-protocol handshake');
         noise.destroy(i);
         noise.destroy(r);
         for (const k of [ka!.tx, ka!.rx, kb!.tx, kb!.rx]) sodium_free(k);
@@ -159,7 +160,10 @@ function noiseCPeer(lib: NoiseC): Peer {
       const receive = b.rawCiphers.receive!;
       const ad = new Uint8Array(0);
       const msg = new Uint8Array(size).fill(7);
-      return () => check(sameBytes(receive.DecryptWithAd(ad, send.EncryptWithAd(ad, msg)), msg), 'noise-c transport');
+      return () => {
+        const ct = send.EncryptWithAd(ad, msg);
+        check(ct.length === size + 16 && sameBytes(receive.DecryptWithAd(ad, ct), msg), 'noise-c transport');
+      };
     },
   };
 }

@@ -33,7 +33,7 @@ export interface Results {
    * noisekit against plain TCP doing the same in the same rounds; absent in older results.
    */
   socket?: { kind: 'connections' | 'throughput'; protocol: string; backend: string; what: string; noisekit: Measured; tcp: Measured; ratio: number }[];
-  memory?: { sessions: number; bytesPerHandshakeState: number; bytesPerTransportState: number; bytesLeftAfterDrop: number; unreachable: boolean; handshakesUnreachableWithTransportsKept?: boolean; backend: string };
+  memory?: { sessions: number; bytesPerHandshakeState: number; bytesPerTransportState: number; bytesLeftAfterDrop: number; unreachable: boolean; handshakesUnreachableWithTransportsKept?: boolean; internalsUnreachableWithTransportsKept?: boolean; backend: string };
   notes: string[];
 }
 
@@ -142,9 +142,10 @@ function tables(r: Results): Table[] {
       head: ['what', 'bytes'],
       rows: [
         ['retained per finished HandshakeState (after split)', f0(m.bytesPerHandshakeState)],
-        ['retained per TransportState', f0(m.bytesPerTransportState)],
+        ['retained per TransportState (kept alone, its handshake dropped)', f0(m.bytesPerTransportState)],
         ['left per session after dropping everything', f0(m.bytesLeftAfterDrop)],
         ['finished handshakes unreachable once dropped, also while their TransportStates are kept (WeakRef check)', m.unreachable ? 'yes' : 'NO'],
+        ...(m.internalsUnreachableWithTransportsKept === undefined ? [] : [['no SymmetricState or HandshakeState left while TransportStates are kept (class counts in a heap snapshot)', m.internalsUnreachableWithTransportsKept ? 'yes' : 'NO']]),
       ],
     });
   }
@@ -234,7 +235,7 @@ function header(r: Results): string[] {
   return [
     `Command: \`${r.command}\``,
     `Date: ${r.date}; Node ${r.machine.node}; ${r.machine.cpus} × ${r.machine.cpu}; load average at start ${r.machine.loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${r.machine.loadAtEnd.map((l) => l.toFixed(2)).join(' ')}${allocatorNote(r)}`,
-    `Each figure: median of ${r.rounds} rounds of ${r.msPerRound} ms, after ${r.warmCpuMs} ms of CPU time of warm-up per contender. Contenders that are compared run interleaved (each round runs all of them in turn, one at a time, order rotating)${r.processPer === 'group' ? ', all of a group in one process' : ', each in a process of its own (no shared heap or JIT state)'}, and every ratio is the median of the per-round ratios. Every handshake and every decryption is checked. Peers run Noise_*_${SUITE}; ratios compare the same pattern and suite.`,
+    `Each figure: median of ${r.rounds} rounds of ${r.msPerRound} ms, after ${r.warmCpuMs} ms of CPU time of warm-up per contender. Contenders that are compared run interleaved (each round runs all of them in turn, one at a time, order rotating)${r.processPer === 'group' ? ', all of a group in one process' : ', each in a process of its own (no shared heap or JIT state)'}, and every ratio is the median of the per-round ratios. Every handshake and every decryption is checked, and before it is timed each noisekit contender is checked against noise-c.wasm (both roles, the handshake hash, a message each way; bench/cross-check.ts). Peers run Noise_*_${SUITE}; ratios compare the same pattern and suite.`,
   ];
 }
 

@@ -28,6 +28,8 @@ import { COMPARE_SUITE, aeadFloors, dhFloors, handshakePair, keyNeeds, sodiumNat
 import { measureIsolated, serveContender } from '../src/bench/isolated.js';
 import { SOCKET_BENCH, socketBench } from '../src/bench/socket.js';
 import { loadPeers, LIBP2P_NOISE_NOTE } from './peers.js';
+import { crossCheckHandshake, crossCheckTransport } from './cross-check.js';
+import { loadNoiseC, type NoiseC } from '../test/support/noise-c.js';
 import { pageFaultNote, renderMarkdown, renderSvg, renderText, targets, type Results } from './report.js';
 
 // ---- Options -------------------------------------------------------------------------------------
@@ -45,7 +47,7 @@ const num = (name: string) => (v: string) => {
 const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
 const cli = new Command('npm run bench --')
   .description('noisekit against the primitive floor and the peer libraries, every result checked (README, Speed)')
-  .option('--quick', 'fewer rounds (5), 300 ms of warm-up, one suite')
+  .option('--quick', 'fewer rounds (5), one suite (the full warm-up: less leaves JIT compilation in the rounds)')
   .option('--rounds <n>', 'rounds per group (default 21)', num('--rounds'))
   .option('--ms <n>', 'milliseconds per contender per round', num('--ms'), 80)
   .option('--warm <n>', 'CPU milliseconds of warm-up per contender (default 1000)', num('--warm'))
@@ -78,7 +80,9 @@ const rounds = options.rounds ?? (quick ? 5 : 21);
 const ms = options.ms;
 // Each contender first runs for this much CPU time (ms), so that the rounds measure JIT-compiled
 // code (src/bench/measure.ts warmUp).
-const warmCpuMs = options.warm ?? (quick ? 300 : 1000);
+// --quick keeps it: auto XX needs 0.6-0.9 s of CPU to settle, and less made a quick run report
+// noisekit at a third of its speed.
+const warmCpuMs = options.warm ?? 1000;
 const patterns = options.patterns;
 const backends = (options.backends ?? (loadSodiumBackend() ? ['node', 'stablelib', 'sodium', 'auto'] : ['node', 'stablelib', 'auto'])) as BackendChoice[];
 const suites = options.suites ?? (quick ? [COMPARE_SUITE] : [COMPARE_SUITE, '25519_ChaChaPoly_SHA256']);
@@ -282,11 +286,32 @@ async function runContender(spec: GroupSpec, name: string): Promise<void> {
   await serveContender({ name, work: e.make() }, ms, e.note, warmCpuMs);
 }
 
+let noiseC: Promise<NoiseC | undefined> | undefined;
+
+/**
+ * Checks each noisekit contender of a group against noise-c before it is timed (bench/cross-check.ts);
+ * throws on a mismatch, notes which contenders were checked and which could not be.
+ */
+async function crossCheck(spec: GroupSpec, entries: readonly Entry[], notes: string[]): Promise<void> {
+  noiseC ??= loadNoiseC('classic').catch(() => undefined);
+  const lib = await noiseC;
+  const checked: string[] = [];
+  for (const e of entries) {
+    const [library, backend] = splitName(e.name);
+    if (library !== 'noisekit') continue;
+    const note = spec.kind === 'handshake' ? crossCheckHandshake(lib, spec.pattern, spec.suite, backend as BackendChoice) : crossCheckTransport(lib, spec.size, backend as BackendChoice);
+    if (note) notes.push(note);
+    else checked.push(backend);
+  }
+  if (checked.length) notes.push(`${groupName(spec)}: noisekit ${checked.join(', ')} cross-checked against noise-c.wasm before timing (both roles, the handshake hash, one message each way)`);
+}
+
 /** Runs one group and returns its results. */
 async function runGroup(spec: GroupSpec): Promise<GroupResult> {
   const { entries, notes } = await buildGroup(spec);
   const handshakes: Results['handshakes'] = [];
   const transport: Results['transport'] = [];
+  await crossCheck(spec, entries, notes);
   log(`${groupName(spec)}: ${entries.map((c) => c.name).join(', ')}`);
   for (const [name, rate] of await measureSpec(spec, entries, (n) => notes.push(n))) {
     const [library, backend] = splitName(name);

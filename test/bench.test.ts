@@ -14,6 +14,12 @@ import { loadSodiumBackend } from '../src/crypto/sodium.js';
 import { replayOnNode, tracePair } from '../bench/primitive-trace.js';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { bestOf, pageFaultNote, targets, type Results } from '../bench/report.js';
+import { crossCheckHandshake, crossCheckTransport } from '../bench/cross-check.js';
+import { handshakePair, transportRoundTrip } from '../src/bench/workloads.js';
+import { loadNoiseC } from './support/noise-c.js';
+import { stablelibBackend } from '../src/crypto/stablelib.js';
+import type { BackendChoice } from '../src/crypto/resolve.js';
+import type { Cipher, CryptoBackend } from '../src/crypto/types.js';
 
 describe('bench', function () {
   it('ratio() is the median of per-round ratios for interleaved rounds, the ratio of medians otherwise', () => {
@@ -204,17 +210,62 @@ describe('bench', function () {
     expect(quiet).to.match(/contender quiet/);
   });
 
-  it('bench/memory.ts: its reachability check passes, and fails when a kept TransportState holds its finished HandshakeState', async function () {
-    this.timeout(120_000);
-    const runMemory = async (leak: boolean) => {
-      const r = await runNode(['--expose-gc', 'bench/memory.ts'], { timeoutMs: 100_000, env: { NOISEKIT_BENCH_SESSIONS: '300', NOISEKIT_BENCH_MEMORY_LEAK: leak ? '1' : '0' } });
-      expect(r.status, r.stderr).to.equal(0);
-      return JSON.parse(r.stdout) as { unreachable: boolean; handshakesUnreachableWithTransportsKept: boolean; bytesPerHandshakeState: number };
+  it('the cross-check against noise-c.wasm passes for every backend, and fails for an engine wrong the same way on both sides (which the timed check cannot see)', async function () {
+    this.timeout(60_000);
+    const lib = await loadNoiseC('classic');
+    const backends: BackendChoice[] = ['node', 'stablelib', 'auto', ...(loadSodiumBackend() ? ['sodium' as const] : [])];
+    for (const backend of backends) {
+      for (const pattern of ['NN', 'XX', 'IK', 'KK']) expect(crossCheckHandshake(lib, pattern, '25519_ChaChaPoly_BLAKE2b', backend), `${pattern} ${backend}`).to.equal(undefined);
+      expect(crossCheckTransport(lib, 1024, backend)).to.equal(undefined);
+    }
+    expect(crossCheckHandshake(lib, 'XXpsk3', '25519_ChaChaPoly_BLAKE2b', 'node')).to.match(/not cross-checked/);
+    // A DH that skips the scalar multiplication (all zeros on both sides): the pair agrees with
+    // itself, so the timed work passes, fast; noise-c does not agree.
+    const zeroDh: CryptoBackend = {
+      ...stablelibBackend,
+      name: 'zero-dh',
+      dh: (n) => {
+        const d = stablelibBackend.dh(n);
+        return d && { ...d, generateKeyPair: () => d.generateKeyPair(), keyPairFromPrivate: (k) => d.keyPairFromPrivate(k), dh: () => new Uint8Array(d.dhLen) };
+      },
     };
-    const clean = await runMemory(false);
-    expect([clean.unreachable, clean.handshakesUnreachableWithTransportsKept]).to.deep.equal([true, true]);
-    const leaky = await runMemory(true);
-    expect([leaky.unreachable, leaky.handshakesUnreachableWithTransportsKept]).to.deep.equal([false, false]);
+    expect(() => handshakePair('XX', '25519_ChaChaPoly_BLAKE2b', zeroDh)()).to.not.throw();
+    expect(() => crossCheckHandshake(lib, 'XX', '25519_ChaChaPoly_BLAKE2b', zeroDh)).to.throw();
+    // A cipher that does not encrypt (plaintext and 16 zero bytes): the timed round trip passes
+    // the plaintext comparison; the cross-check fails.
+    const plain: CryptoBackend = {
+      ...stablelibBackend,
+      name: 'plain',
+      cipher: (n) => {
+        const c = stablelibBackend.cipher(n);
+        return c && {
+          name: c.name,
+          init: () => ({
+            encrypt: (_n: bigint, _ad: Uint8Array, pt: Uint8Array) => { const out = new Uint8Array(pt.length + 16); out.set(pt); return out; },
+            decrypt: (_n: bigint, _ad: Uint8Array, ct: Uint8Array) => ct.slice(0, ct.length - 16),
+            wipe: () => {},
+          }),
+        } as Cipher;
+      },
+    };
+    expect(() => transportRoundTrip(64, plain)()).to.not.throw();
+    expect(() => crossCheckTransport(lib, 64, plain)).to.throw();
+  });
+
+  it('bench/memory.ts: its reachability checks pass, and fail when a kept TransportState holds its finished HandshakeState, or only handshake internals', async function () {
+    this.timeout(180_000);
+    const runMemory = async (leak: string) => {
+      const r = await runNode(['--expose-gc', 'bench/memory.ts'], { timeoutMs: 100_000, env: { NOISEKIT_BENCH_SESSIONS: '300', NOISEKIT_BENCH_MEMORY_LEAK: leak } });
+      expect(r.status, r.stderr).to.equal(0);
+      return JSON.parse(r.stdout) as { unreachable: boolean; handshakesUnreachableWithTransportsKept: boolean; internalsUnreachableWithTransportsKept: boolean; bytesPerHandshakeState: number };
+    };
+    const clean = await runMemory('0');
+    expect([clean.unreachable, clean.handshakesUnreachableWithTransportsKept, clean.internalsUnreachableWithTransportsKept]).to.deep.equal([true, true, true]);
+    const leaky = await runMemory('1');
+    expect([leaky.unreachable, leaky.handshakesUnreachableWithTransportsKept, leaky.internalsUnreachableWithTransportsKept]).to.deep.equal([false, false, false]);
+    // a SymmetricState kept by each transport: invisible to the WeakRefs, seen in the heap snapshot
+    const internals = await runMemory('internals');
+    expect([internals.unreachable, internals.handshakesUnreachableWithTransportsKept, internals.internalsUnreachableWithTransportsKept]).to.deep.equal([false, true, false]);
   });
 
   it('a tiny `npm run bench` run measures every contender, checks every result and reports the targets', async function () {
@@ -241,6 +292,10 @@ describe('bench', function () {
         expect(res.notes.join('\n')).to.match(/auto, transport 65519 B: ChaChaPoly messages of 16384 B and more: encryption by (node:crypto|libsodium|undecided), decryption by (node:crypto|libsodium|undecided)/);
       }
       expect(new Set(res.transport.map((t) => t.size))).to.deep.equal(new Set([64, 1024, 16384, 65519]));
+      // every noisekit contender was checked against noise-c before it was timed
+      for (const group of ['handshakes XX 25519_ChaChaPoly_BLAKE2b', 'transport 64 B', 'transport 65519 B']) {
+        expect(res.notes.join('\n'), group).to.match(new RegExp(`${group}: noisekit node, stablelib, .*auto cross-checked against noise-c.wasm`));
+      }
       // TCP over loopback (--tcp, default XX) for every backend but stablelib, against plain TCP.
       const socket = (res as unknown as Results).socket ?? [];
       for (const b of ['node', 'auto']) {

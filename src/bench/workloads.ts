@@ -105,20 +105,32 @@ export function handshakePair(pattern: string, suite: string, backend: BackendCh
       b.readMessage(m);
       [a, b] = [b, a];
     }
-    check(i.isFinished && r.isFinished && sameBytes(i.handshakeHash, r.handshakeHash), `${o.initiator.protocol} handshake (${String(backend)})`);
+    check(i.isFinished && r.isFinished && sameBytes(i.handshakeHash, r.handshakeHash), `${o.initiator.protocol} handshake (${backendName(backend)})`);
     return [i.split(), r.split()];
   };
 }
 
+/** A backend's name for messages: its own, `custom` for an object without one, `a+b` for a list. */
+function backendName(backend: BackendChoice): string {
+  if (typeof backend === 'string') return backend;
+  const list = Array.isArray(backend) ? backend : [backend];
+  return list.map((b: { name?: unknown }) => (typeof b.name === 'string' ? b.name : 'custom')).join('+');
+}
+
 /**
  * A work function encrypting one `size`-byte transport message with one side of an NN session
- * of `suite` and decrypting it with the other, checking the plaintext.
+ * of `suite` and decrypting it with the other, checking the ciphertext's length (plaintext and
+ * tag) and the plaintext.
  */
 export function transportRoundTrip(size: number, backend: BackendChoice, suite: string = COMPARE_SUITE): () => void {
   const [a, b] = handshakePair('NN', suite, backend)();
   const msg = crypto.randomBytes(size);
   const pt = new Uint8Array(msg.buffer, msg.byteOffset, size);
-  return () => check(sameBytes(b!.decrypt(a!.encrypt(pt)), pt), `transport ${size} B (${String(backend)})`);
+  const what = `transport ${size} B (${backendName(backend)})`;
+  return () => {
+    const ct = a!.encrypt(pt);
+    check(ct.length === size + 16 && sameBytes(b!.decrypt(ct), pt), what);
+  };
 }
 
 /** A raw primitive as a work function, named by the library that runs it. */

@@ -95,7 +95,7 @@ export function benchCommand(): Command {
     .addOption(new Option('--sizes <list>', 'transport plaintext sizes in bytes (0-65519), comma-separated; empty for none').argParser((s: string) => list(s).map(size)).default([...d.sizes], d.sizes.join(',')))
     .option('--rounds <n>', `rounds per group (default ${d.rounds}; --quick 5)`, wholeNumber(1))
     .option('--ms <n>', `milliseconds per contender per round (default ${d.ms}; --quick 50)`, wholeNumber(1))
-    .option('--warm <n>', `CPU milliseconds of warm-up per contender (default ${d.warmCpuMs}; --quick 500)`, wholeNumber(0))
+    .option('--warm <n>', `CPU milliseconds of warm-up per contender (default ${d.warmCpuMs}, also with --quick)`, wholeNumber(0))
     .option('--quick', 'fewer and shorter rounds: a rough figure in seconds')
     .addOption(new Option('--tcp <list>', "patterns for the TCP loopback benchmarks (connections/s, one connection's MB/s) on the first suite; empty for none").argParser(list).default(['XX'], 'XX'))
     .option('--json <file>', 'also write the results as JSON')
@@ -111,7 +111,8 @@ export function benchCommand(): Command {
         sizes: flags.sizes,
         rounds: flags.rounds ?? (flags.quick ? 5 : d.rounds),
         ms: flags.ms ?? (flags.quick ? 50 : d.ms),
-        warmCpuMs: flags.warm ?? (flags.quick ? 500 : d.warmCpuMs),
+        // not shortened by --quick: auto XX needs 0.6-0.9 s of CPU to settle (bench/run.ts)
+        warmCpuMs: flags.warm ?? d.warmCpuMs,
       };
       const groups = benchGroups(o, flags.tcp.length); // a typed error for any bad option, before measuring
       for (const p of flags.tcp) {
