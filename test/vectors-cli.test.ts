@@ -50,6 +50,31 @@ describe('noisekit vectors (CLI)', () => {
     if (skipped! > 0) expect(r.stdout).to.match(/SKIPPED #\d+ Noise_\w+_P256_XChaChaPoly_\w+: /);
   });
 
+  it('a malformed vector (not an object, a field of the wrong type, bad hex) is one typed error line naming it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'noisekit-vectors-'));
+    const good = { protocol_name: 'Noise_NN_25519_ChaChaPoly_BLAKE2s', messages: [{ payload: '', ciphertext: '00' }] };
+    const cases: Array<[unknown, RegExp]> = [
+      [[null], /vector 0: not an object$/],
+      [[good, 7], /vector 1: not an object$/],
+      [[{ ...good, messages: [null] }], /vector 0: message 0 is not an object$/],
+      [[{ ...good, messages: {} }], /vector 0: "messages" must be an array$/],
+      [[{ ...good, protocol_name: {} }], /vector 0: "protocol_name" must be a string, not object$/],
+      [[{ ...good, messages: [{ payload: ['00'] }] }], /vector 0: message 0 "payload" must be a string, not an array$/],
+      [[{ ...good, init_psks: ['00', { k: 1 }] }], /vector 0: "init_psks"\[1\] must be a string, not object$/],
+      [[{ ...good, init_psks: 'abcd' }], /vector 0: "init_psks" must be an array of hex strings$/],
+      [[{ ...good, init_static: 'xyz' }], /vector 0: "init_static": /],
+    ];
+    for (const [vectors, message] of cases) {
+      const file = join(dir, 'bad.json');
+      writeFileSync(file, JSON.stringify({ vectors }));
+      const r = cli(file);
+      expect(r.status, JSON.stringify(vectors)).to.equal(1);
+      expect(r.stderr.trim().split('\n'), JSON.stringify(vectors)).to.have.length(1);
+      expect(r.stderr.trim(), JSON.stringify(vectors)).to.match(/^noisekit: ERR_NOISE_INVALID_ARGUMENT: .*bad\.json: /);
+      expect(r.stderr.trim(), JSON.stringify(vectors)).to.match(message);
+    }
+  });
+
   it('reports a missing file as one error line with a non-zero exit', () => {
     const r = cli(join(VECTORS_DIR, 'no-such-file.txt'));
     expect(r.status).to.equal(1);

@@ -32,21 +32,59 @@ export interface NoiseVector {
 
 type Raw = Record<string, unknown>;
 
-const hexOpt = (v: unknown): Uint8Array | undefined => (typeof v === 'string' && v.length > 0 ? fromHex(v) : undefined);
+/** Reads the fields of one vector, naming the vector and the field in every error. */
+class Fields {
+  constructor(
+    private readonly raw: Raw,
+    private readonly where: string,
+  ) {}
 
-function party(raw: Raw, prefix: 'init' | 'resp'): VectorParty {
-  const psks = raw[`${prefix}_psks`];
-  const single = raw[`${prefix}_psk`];
-  return {
-    prologue: hexOpt(raw[`${prefix}_prologue`]) ?? new Uint8Array(0),
-    psks: Array.isArray(psks) ? psks.map((p) => fromHex(String(p))) : typeof single === 'string' && single ? [fromHex(single)] : [],
-    staticKey: hexOpt(raw[`${prefix}_static`]),
-    ephemeralKey: hexOpt(raw[`${prefix}_ephemeral`]),
-    remoteStaticKey: hexOpt(raw[`${prefix}_remote_static`]),
-  };
+  fail(what: string): never {
+    throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `${this.where}: ${what}`);
+  }
+
+  /** A string field, or undefined when absent (null counts as absent). */
+  text(key: string, raw: Raw = this.raw, label = `"${key}"`): string | undefined {
+    const v = raw[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string') this.fail(`${label} must be a string, not ${Array.isArray(v) ? 'an array' : typeof v}`);
+    return v;
+  }
+
+  /** A hex field's bytes, or undefined when absent or empty. */
+  hex(key: string, raw: Raw = this.raw, label = `"${key}"`): Uint8Array | undefined {
+    const v = this.text(key, raw, label);
+    if (!v) return undefined;
+    try {
+      return fromHex(v);
+    } catch (err) {
+      return this.fail(`${label}: ${(err as Error).message}`);
+    }
+  }
+
+  party(prefix: 'init' | 'resp'): VectorParty {
+    const list = this.raw[`${prefix}_psks`];
+    if (list !== undefined && list !== null && !Array.isArray(list)) this.fail(`"${prefix}_psks" must be an array of hex strings`);
+    const psks = Array.isArray(list)
+      ? list.map((_, i) => this.hex(String(i), list as unknown as Raw, `"${prefix}_psks"[${i}]`) ?? this.fail(`"${prefix}_psks"[${i}] is empty`))
+      : [this.hex(`${prefix}_psk`)].filter((p): p is Uint8Array => p !== undefined);
+    return {
+      prologue: this.hex(`${prefix}_prologue`) ?? new Uint8Array(0),
+      psks,
+      staticKey: this.hex(`${prefix}_static`),
+      ephemeralKey: this.hex(`${prefix}_ephemeral`),
+      remoteStaticKey: this.hex(`${prefix}_remote_static`),
+    };
+  }
 }
 
-/** Parses the text of a vector file. */
+const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Parses the text of a vector file. A malformed file or vector (not JSON, no "vectors" array, an
+ * entry that is not an object, a field of the wrong type, bad hex) is ERR_NOISE_INVALID_ARGUMENT
+ * naming the vector and the field.
+ */
 export function parseVectors(text: string, source = '<vectors>'): NoiseVector[] {
   let doc: unknown;
   try {
@@ -54,19 +92,26 @@ export function parseVectors(text: string, source = '<vectors>'): NoiseVector[] 
   } catch (err) {
     throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `${source}: not JSON${jsonErrorPlace(text, err)}`); // never V8's message: it quotes the text
   }
-  const list = (doc as Raw)?.vectors;
+  const list = isObject(doc) ? doc.vectors : undefined;
   if (!Array.isArray(list)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `${source}: no "vectors" array`);
-  return list.map((raw: Raw, index) => {
-    const protocolName = String(raw.protocol_name ?? raw.name ?? '');
-    const messages = Array.isArray(raw.messages) ? raw.messages : [];
+  return list.map((raw: unknown, index) => {
+    const where = `${source}: vector ${index}`;
+    if (!isObject(raw)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `${where}: not an object`);
+    const f = new Fields(raw, where);
+    const protocolName = f.text('protocol_name') ?? f.text('name') ?? '';
+    const messages: unknown = raw.messages ?? [];
+    if (!Array.isArray(messages)) return f.fail('"messages" must be an array');
     return {
       index,
       protocolName,
-      fallbackFrom: raw.fallback === true && typeof raw.pattern === 'string' ? raw.pattern : undefined,
-      init: party(raw, 'init'),
-      resp: party(raw, 'resp'),
-      handshakeHash: hexOpt(raw.handshake_hash),
-      messages: messages.map((m: Raw) => ({ payload: fromHex(String(m.payload ?? '')), ciphertext: fromHex(String(m.ciphertext ?? '')) })),
+      fallbackFrom: raw.fallback === true ? f.text('pattern') : undefined,
+      init: f.party('init'),
+      resp: f.party('resp'),
+      handshakeHash: f.hex('handshake_hash'),
+      messages: messages.map((m: unknown, i: number) => {
+        if (!isObject(m)) return f.fail(`message ${i} is not an object`);
+        return { payload: f.hex('payload', m, `message ${i} "payload"`) ?? new Uint8Array(0), ciphertext: f.hex('ciphertext', m, `message ${i} "ciphertext"`) ?? new Uint8Array(0) };
+      }),
     };
   });
 }
