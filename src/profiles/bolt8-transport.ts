@@ -229,7 +229,9 @@ export class Bolt8Transport {
  */
 export class Bolt8Reader {
   readonly #transport: Bolt8Transport;
-  #buf: Uint8Array = EMPTY;
+  /** Received bytes of the header or body not yet complete (copies), and their total length. */
+  #held: Uint8Array[] = [];
+  #heldLength = 0;
 
   constructor(transport: Bolt8Transport) {
     if (!(transport instanceof Bolt8Transport)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'a Bolt8Reader reads through a Bolt8Transport');
@@ -238,23 +240,33 @@ export class Bolt8Reader {
 
   /** Bytes buffered but not yet a whole header or body. */
   get buffered(): number {
-    return this.#buf.length;
+    return this.#heldLength;
   }
 
-  /** Adds received bytes; returns every message completed by them. Throws on any failure. */
+  /**
+   * Adds received bytes; returns every message completed by them. Throws on any failure. Bytes
+   * are joined once per header or body, not once per chunk: a peer sending a message a byte at a
+   * time costs linear work, not quadratic.
+   */
   push(chunk: Uint8Array): Uint8Array[] {
     checkBytes('chunk', chunk);
-    this.#buf = this.#buf.length ? concat(this.#buf, chunk) : chunk;
     const out: Uint8Array[] = [];
+    let rest = chunk;
     for (;;) {
       const need = this.#transport.pendingBodyLength ?? BOLT8_HEADER_LENGTH;
-      if (this.#buf.length < need) break;
-      const part = this.#buf.subarray(0, need);
-      this.#buf = this.#buf.subarray(need);
+      if (this.#heldLength + rest.length < need) break;
+      const take = need - this.#heldLength;
+      const part = this.#heldLength === 0 ? rest.subarray(0, take) : concat(...this.#held, rest.subarray(0, take));
+      rest = rest.subarray(take);
+      this.#held = [];
+      this.#heldLength = 0;
       if (this.#transport.pendingBodyLength === undefined) this.#transport.decryptHeader(part);
       else out.push(this.#transport.decryptBody(part));
     }
-    if (this.#buf.length) this.#buf = copyBytes(this.#buf);
+    if (rest.length) {
+      this.#held.push(copyBytes(rest));
+      this.#heldLength += rest.length;
+    }
     return out;
   }
 }
