@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { encodeFrame, FrameDecoder, FRAME_GATHER_MIN, writeFrame } from '../src/net/framing.js';
 import { isNoiseError } from '../src/errors.js';
+import { FrameReader } from '../src/net/frame-reader.js';
 
 function reference(msg: Uint8Array): Buffer {
   const h = Buffer.alloc(2);
@@ -115,5 +116,54 @@ describe('net framing', () => {
     expectCode(() => dec.push(Uint8Array.of(0, 101)), 'ERR_NOISE_MESSAGE_TOO_LONG');
     expectCode(() => dec.push(Uint8Array.of(0)), 'ERR_NOISE_INVALID_STATE');
     expectCode(() => new FrameDecoder(65536), 'ERR_NOISE_INVALID_ARGUMENT');
+  });
+});
+
+describe('FrameReader (Pipes handshake, relay early bytes)', () => {
+  it('reads frames split at every byte and merged, keeps what follows them, and returns copies', () => {
+    const frames = [randomBytes(0), randomBytes(1), randomBytes(300), randomBytes(65535)];
+    const tail = randomBytes(5);
+    const stream = Buffer.concat([...frames.map(reference), tail]);
+    for (const step of [1, 2, 3, 1000, stream.length]) {
+      const r = new FrameReader();
+      const got: Uint8Array[] = [];
+      for (let off = 0; off < stream.length; off += step) {
+        r.push(stream.subarray(off, off + step));
+        for (let f = r.next(); f; f = r.next()) got.push(f);
+      }
+      expect(got.map((g) => Buffer.from(g).toString('hex')), `step ${step}`).to.deep.equal(frames.map((f) => f.toString('hex')));
+      expect(got.every((g) => g.constructor === Uint8Array && g.buffer !== stream.buffer), 'copies').to.equal(true);
+      expect(r.size).to.equal(tail.length);
+      expect(Buffer.from(r.rest).equals(tail)).to.equal(true);
+    }
+  });
+
+  it('a 65,535-byte frame pushed a byte at a time is joined once, not once per byte (linear copying)', () => {
+    const stream = reference(randomBytes(65535));
+    const r = new FrameReader();
+    const Original = globalThis.Uint8Array;
+    let made = 0;
+    class Counting extends Original {
+      constructor(...args: ConstructorParameters<typeof Uint8Array>) {
+        super(...(args as unknown as [number]));
+        made += this.length;
+      }
+      static override [Symbol.hasInstance](x: unknown): boolean {
+        return Function.prototype[Symbol.hasInstance].call(Original, x);
+      }
+    }
+    let frame: Uint8Array | undefined;
+    globalThis.Uint8Array = Counting as unknown as Uint8ArrayConstructor;
+    try {
+      for (let i = 0; i < stream.length; i++) {
+        r.push(stream.subarray(i, i + 1));
+        frame = r.next() ?? frame;
+        if (i % 4096 === 0) void r.size; // a relay checks the size on every chunk
+      }
+    } finally {
+      globalThis.Uint8Array = Original;
+    }
+    expect(frame && Buffer.from(frame).equals(stream.subarray(2))).to.equal(true);
+    expect(made).to.be.below(4 * stream.length);
   });
 });

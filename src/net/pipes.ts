@@ -21,7 +21,8 @@ import net from 'node:net';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { NoiseError } from '../errors.js';
-import { checkBytes, concat, EMPTY } from '../bytes.js';
+import { checkBytes, EMPTY } from '../bytes.js';
+import { FrameReader } from './frame-reader.js';
 import { PipesInitiator } from '../pipes/initiator.js';
 import { PipesResponder } from '../pipes/responder.js';
 import type { PipesOptions } from '../pipes/options.js';
@@ -70,27 +71,6 @@ export interface PipesResult {
 /** Most bytes held while a handshake runs: two maximal frames (the rest waits in the socket). */
 const MAX_HANDSHAKE_BUFFER = 2 * (2 + 65535);
 
-/** Reads 16-bit-length frames off a stream during the handshake, keeping what follows them. */
-class HandshakeReader {
-  #buf: Uint8Array = EMPTY;
-  push(chunk: Uint8Array): void {
-    this.#buf = this.#buf.length ? concat(this.#buf, chunk) : new Uint8Array(chunk);
-  }
-  next(): Uint8Array | undefined {
-    if (this.#buf.length < 2) return undefined;
-    const len = (this.#buf[0]! << 8) | this.#buf[1]!;
-    if (this.#buf.length < 2 + len) return undefined;
-    const frame = this.#buf.slice(2, 2 + len);
-    this.#buf = this.#buf.subarray(2 + len);
-    return frame;
-  }
-  get rest(): Uint8Array {
-    return this.#buf;
-  }
-  get size(): number {
-    return this.#buf.length;
-  }
-}
 
 /**
  * Runs one side's Pipes handshake on `raw`. `step(frame)` is called per received frame and
@@ -98,7 +78,7 @@ class HandshakeReader {
  */
 function runHandshake(raw: Duplex, timeoutMs: number, step: (frame: Uint8Array) => Promise<boolean>): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    const reader = new HandshakeReader();
+    const reader = new FrameReader();
     let busy = false;
     let done = false;
     const timer = timeoutMs > 0 ? setTimeout(() => finish(new NoiseError('ERR_NOISE_HANDSHAKE_TIMEOUT', `the handshake did not finish within ${timeoutMs} ms`)), timeoutMs) : undefined;

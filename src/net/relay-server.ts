@@ -14,6 +14,7 @@ import { EventEmitter } from 'node:events';
 import { NoiseError } from '../errors.js';
 import { concat, EMPTY } from '../bytes.js';
 import { encodeFrame, FrameDecoder } from './framing.js';
+import { FrameReader } from './frame-reader.js';
 import { decodeRelayRequest, RELAY_STATUS, type RelayRequest } from './relay-protocol.js';
 import { listenNet } from './listen.js';
 
@@ -68,8 +69,8 @@ interface Waiting {
 
 interface PendingClient {
   socket: net.Socket;
-  /** What it sent after its request, forwarded once it is spliced. */
-  rest: Uint8Array;
+  /** What it sent after its request, forwarded once it is spliced (joined then, once). */
+  rest: FrameReader;
   timer: NodeJS.Timeout;
   /** Its 'end' listener while it waits (an end then means it gave up). */
   onEnd?: () => void;
@@ -216,7 +217,7 @@ export class RelayServer extends EventEmitter {
         client.socket.off('end', client.onEnd!); // from now on, its end is forwarded to the service
         client.socket.off('data', client.onData!);
         client.socket.pause();
-        this.#splice(name, client.socket, client.rest, socket, rest);
+        this.#splice(name, client.socket, client.rest.rest, socket, rest);
         return;
       }
       const list = this.#waiting.get(name) ?? [];
@@ -247,9 +248,11 @@ export class RelayServer extends EventEmitter {
       this.#splice(name, socket, rest, service.socket, service.rest);
       return;
     }
+    const held = new FrameReader();
+    held.push(rest);
     const pending: PendingClient = {
       socket,
-      rest,
+      rest: held,
       timer: setTimeout(() => {
         this.#unpend(name, pending);
         if (pending.onData) socket.off('data', pending.onData);
@@ -276,8 +279,8 @@ export class RelayServer extends EventEmitter {
     // Read what it sends meanwhile (kept for the service, at most a frame): a paused socket with
     // unread bytes would never report its end.
     pending.onData = (chunk: Buffer) => {
-      pending.rest = concat(pending.rest, chunk);
-      if (pending.rest.length <= MAX_EARLY_BYTES) return;
+      pending.rest.push(chunk);
+      if (pending.rest.size <= MAX_EARLY_BYTES) return;
       gone();
       this.#stats.refused++;
       socket.destroy();
