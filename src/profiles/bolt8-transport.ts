@@ -20,6 +20,7 @@ import { resolveSuite, type BackendChoice } from '../crypto/resolve.js';
 import type { Hash } from '../crypto/types.js';
 import { NoiseError } from '../errors.js';
 import { checkBytes, concat, copyBytes, EMPTY, wipe } from '../bytes.js';
+import { ByteQueue } from '../byte-queue.js';
 
 /** Largest Lightning message (BOLT 8: "MUST NOT exceed 65535 bytes"). */
 export const BOLT8_MAX_MESSAGE_LENGTH = 65535;
@@ -229,9 +230,8 @@ export class Bolt8Transport {
  */
 export class Bolt8Reader {
   readonly #transport: Bolt8Transport;
-  /** Received bytes of the header or body not yet complete (copies), and their total length. */
-  #held: Uint8Array[] = [];
-  #heldLength = 0;
+  /** Received bytes of a header or body not yet complete (one growable array, see ByteQueue). */
+  readonly #held = new ByteQueue();
 
   constructor(transport: Bolt8Transport) {
     if (!(transport instanceof Bolt8Transport)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'a Bolt8Reader reads through a Bolt8Transport');
@@ -240,13 +240,13 @@ export class Bolt8Reader {
 
   /** Bytes buffered but not yet a whole header or body. */
   get buffered(): number {
-    return this.#heldLength;
+    return this.#held.length;
   }
 
   /**
-   * Adds received bytes; returns every message completed by them. Throws on any failure. Bytes
-   * are joined once per header or body, not once per chunk: a peer sending a message a byte at a
-   * time costs linear work, not quadratic.
+   * Adds received bytes; returns every message completed by them. Throws on any failure. Whole
+   * headers and bodies in the chunk are decrypted where they lie; only a part left incomplete is
+   * copied and held, so a peer sending a message a byte at a time costs linear work and memory.
    */
   push(chunk: Uint8Array): Uint8Array[] {
     checkBytes('chunk', chunk);
@@ -254,19 +254,21 @@ export class Bolt8Reader {
     let rest = chunk;
     for (;;) {
       const need = this.#transport.pendingBodyLength ?? BOLT8_HEADER_LENGTH;
-      if (this.#heldLength + rest.length < need) break;
-      const take = need - this.#heldLength;
-      const part = this.#heldLength === 0 ? rest.subarray(0, take) : concat(...this.#held, rest.subarray(0, take));
-      rest = rest.subarray(take);
-      this.#held = [];
-      this.#heldLength = 0;
+      const held = this.#held.length;
+      if (held + rest.length < need) break;
+      let part: Uint8Array;
+      if (held === 0) {
+        part = rest.subarray(0, need);
+      } else {
+        this.#held.push(rest.subarray(0, need - held));
+        part = this.#held.peek(need);
+      }
+      rest = rest.subarray(need - held);
       if (this.#transport.pendingBodyLength === undefined) this.#transport.decryptHeader(part);
       else out.push(this.#transport.decryptBody(part));
+      if (held) this.#held.skip(need);
     }
-    if (rest.length) {
-      this.#held.push(copyBytes(rest));
-      this.#heldLength += rest.length;
-    }
+    this.#held.push(rest);
     return out;
   }
 }
