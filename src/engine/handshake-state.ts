@@ -106,7 +106,8 @@ export class HandshakeState {
   /** The resolved algorithms. */
   readonly suite: Suite;
 
-  readonly #ss: SymmetricState;
+  /** The SymmetricState; released once the handshake is finished (its h is kept in #handshakeHash). */
+  #ss: SymmetricState | undefined;
   readonly #isAlice: boolean;
   readonly #initiatorDirection: Direction;
   readonly #psk: boolean;
@@ -180,8 +181,8 @@ export class HandshakeState {
     this.#psks = psks.map((p) => copyBytes(p));
 
     this.#ss = new SymmetricState(this.suite, this.protocol.name);
-    this.#ss.mixPrologue(prologue);
-    if (legacyPsk) this.#ss.mixLegacyPsk(this.#psks[this.#pskIndex++]!);
+    this.#sym.mixPrologue(prologue);
+    if (legacyPsk) this.#sym.mixLegacyPsk(this.#psks[this.#pskIndex++]!);
     // Pre-messages: the initiator's first (section 5.3), each key in the order listed.
     const pre = [...this.pattern.preMessages].sort((a, b) =>
       a.direction === b.direction ? 0 : a.direction === this.#initiatorDirection ? -1 : 1,
@@ -190,8 +191,8 @@ export class HandshakeState {
       const mine = this.#sentByMe(m.direction);
       for (const t of m.tokens) {
         const key = mine ? (t === 'e' ? this.#e!.publicKey : this.#s!.publicKey) : t === 'e' ? this.#re! : this.#rs!;
-        this.#ss.mixHash(key);
-        if (t === 'e' && this.#psk) this.#ss.mixKey(key); // section 9.2
+        this.#sym.mixHash(key);
+        if (t === 'e' && this.#psk) this.#sym.mixKey(key); // section 9.2
       }
     }
   }
@@ -253,7 +254,7 @@ export class HandshakeState {
     if (!local || !remote) throw new NoiseError('ERR_NOISE_MISSING_KEY', `"${token}" needs a key that is not present`);
     const out = this.suite.dh.dh(local, remote);
     try {
-      this.#ss.mixKey(out);
+      this.#sym.mixKey(out);
     } finally {
       wipe(out);
     }
@@ -283,7 +284,7 @@ export class HandshakeState {
 
   /** The handshake hash `h` (section 11.2). Final once the handshake is finished. */
   get handshakeHash(): Uint8Array {
-    return copyBytes(this.#handshakeHash ?? this.#ss.h);
+    return copyBytes(this.#handshakeHash ?? this.#sym.h);
   }
 
   /** The remote static public key, once known. */
@@ -316,7 +317,7 @@ export class HandshakeState {
     if (expected > MAX_MESSAGE_LENGTH) {
       throw new NoiseError('ERR_NOISE_MESSAGE_TOO_LONG', `the handshake message would be ${expected} bytes (max ${MAX_MESSAGE_LENGTH})`);
     }
-    const snap = this.#ss.begin();
+    const snap = this.#sym.begin();
     const saved = { e: this.#e, pskIndex: this.#pskIndex, owns: this.#ownsEphemeral };
     const parts: Uint8Array[] = [];
     try {
@@ -327,30 +328,30 @@ export class HandshakeState {
             this.#e = this.#fixedEphemeral ?? this.suite.dh.generateKeyPair();
             this.#ownsEphemeral = this.#fixedEphemeral === undefined;
             parts.push(this.#e.publicKey);
-            this.#ss.mixHash(this.#e.publicKey);
-            if (this.#psk) this.#ss.mixKey(this.#e.publicKey);
+            this.#sym.mixHash(this.#e.publicKey);
+            if (this.#psk) this.#sym.mixKey(this.#e.publicKey);
             break;
           }
           case 's':
-            parts.push(this.#ss.encryptAndHash(this.#s!.publicKey));
+            parts.push(this.#sym.encryptAndHash(this.#s!.publicKey));
             break;
           case 'psk':
-            this.#ss.mixKeyAndHash(this.#psks[this.#pskIndex++]!);
+            this.#sym.mixKeyAndHash(this.#psks[this.#pskIndex++]!);
             break;
           default:
             this.#dh(t);
         }
       }
-      parts.push(this.#ss.encryptAndHash(payload));
+      parts.push(this.#sym.encryptAndHash(payload));
     } catch (err) {
-      this.#ss.rollback(snap);
+      this.#sym.rollback(snap);
       if (this.#e !== saved.e && this.#ownsEphemeral) wipe(this.#e?.privateKey);
       this.#e = saved.e;
       this.#ownsEphemeral = saved.owns;
       this.#pskIndex = saved.pskIndex;
       throw err;
     }
-    this.#ss.commit(snap);
+    this.#sym.commit(snap);
     this.#advance();
     return concat(...parts);
   }
@@ -373,9 +374,12 @@ export class HandshakeState {
     } catch (err) {
       if (!this.#retryAfterFailedRead) {
         this.#failed = err instanceof NoiseError ? err.code : 'ERR_NOISE_DECRYPT';
-        this.#ss.wipe();
-        // fallback() still needs the ephemeral of message 1 and the psks; nothing else does
-        if (!this.#canFallBack()) this.#wipeKeys();
+        this.#ss?.wipe();
+        // Only what a fallback() can still use is kept: the ephemeral we sent in message 1 and
+        // the psks after its reply failed; the psks alone after message 1 failed to read.
+        const can = this.#fallbackAfterFailure();
+        if (can !== 'wroteFirst') this.#wipeEphemeral();
+        if (!can) this.#psks.forEach(wipe);
       }
       throw err;
     }
@@ -388,7 +392,7 @@ export class HandshakeState {
       throw new NoiseError('ERR_NOISE_MALFORMED_MESSAGE', `handshake message ${this.#messageIndex + 1} must be at least ${minimum} bytes, got ${message.length}`);
     }
     const dhLen = this.suite.dh.dhLen;
-    const snap = this.#ss.begin();
+    const snap = this.#sym.begin();
     const saved = { re: this.#re, rs: this.#rs, pskIndex: this.#pskIndex };
     let payload: Uint8Array;
     try {
@@ -399,20 +403,20 @@ export class HandshakeState {
             if (this.#re) throw new NoiseError('ERR_NOISE_INVALID_STATE', 're is already set');
             this.#re = copyBytes(message, off, off + dhLen);
             off += dhLen;
-            this.#ss.mixHash(this.#re);
-            if (this.#psk) this.#ss.mixKey(this.#re);
+            this.#sym.mixHash(this.#re);
+            if (this.#psk) this.#sym.mixKey(this.#re);
             break;
           }
           case 's': {
             if (this.#rs) throw new NoiseError('ERR_NOISE_INVALID_STATE', 'rs is already set');
-            const len = this.#ss.cipherState.hasKey() ? dhLen + TAG_LENGTH : dhLen;
-            const rs = this.#ss.decryptAndHash(viewBytes(message, off, off + len));
+            const len = this.#sym.cipherState.hasKey() ? dhLen + TAG_LENGTH : dhLen;
+            const rs = this.#sym.decryptAndHash(viewBytes(message, off, off + len));
             this.#rs = copyBytes(rs);
             off += len;
             break;
           }
           case 'psk':
-            this.#ss.mixKeyAndHash(this.#psks[this.#pskIndex++]!);
+            this.#sym.mixKeyAndHash(this.#psks[this.#pskIndex++]!);
             break;
           default:
             this.#dh(t);
@@ -422,17 +426,17 @@ export class HandshakeState {
       // its input, and a cipher of the caller's own may decrypt in place; small messages were
       // copied by viewBytes already (and comparing `.buffer` would move them off V8's heap, see
       // ON_HEAP_MAX in bytes.ts).
-      const plain = !this.#ss.cipherState.hasKey();
-      payload = this.#ss.decryptAndHash(viewBytes(message, off));
+      const plain = !this.#sym.cipherState.hasKey();
+      payload = this.#sym.decryptAndHash(viewBytes(message, off));
       if (message.length > ON_HEAP_MAX && (plain || payload.buffer === message.buffer)) payload = copyBytes(payload);
     } catch (err) {
-      this.#ss.rollback(snap);
+      this.#sym.rollback(snap);
       this.#re = saved.re;
       this.#rs = saved.rs;
       this.#pskIndex = saved.pskIndex;
       throw err;
     }
-    this.#ss.commit(snap);
+    this.#sym.commit(snap);
     this.#advance();
     return payload;
   }
@@ -440,7 +444,7 @@ export class HandshakeState {
   /** Length of a message with these tokens and a payload of `payloadLength` bytes. */
   #messageLength(tokens: readonly Token[], payloadLength: number): number {
     const dhLen = this.suite.dh.dhLen;
-    let hasKey = this.#ss.cipherState.hasKey();
+    let hasKey = this.#sym.cipherState.hasKey();
     let len = 0;
     for (const t of tokens) {
       if (t === 'e') {
@@ -456,8 +460,8 @@ export class HandshakeState {
     this.#messageIndex++;
     if (this.#messageIndex < this.pattern.messages.length) return;
     // Last message: split now so ck can be wiped at once (section 5.3).
-    const [c1, c2] = this.#ss.split();
-    this.#handshakeHash = this.#ss.h;
+    const [c1, c2] = this.#sym.split();
+    this.#handshakeHash = this.#sym.h;
     const oneWay = isOneWay(this.pattern);
     // Section 7.4: the second CipherState of a one-way pattern is discarded (wiped, it then
     // refuses every use), so the recipient has nothing to send with.
@@ -469,8 +473,9 @@ export class HandshakeState {
       canSend: !oneWay || this.initiator,
       canReceive: !oneWay || !this.initiator,
     });
-    this.#onFinalChainingKey?.(this.#ss.ck);
-    this.#ss.wipe();
+    this.#onFinalChainingKey?.(this.#sym.ck);
+    this.#ss?.wipe();
+    this.#ss = undefined; // nothing of it is used again: a finished state keeps less (bench/memory.ts)
     this.#wipeKeys();
   }
 
@@ -488,6 +493,9 @@ export class HandshakeState {
     this.#checkAlive('fall back');
     if (!options || typeof options !== 'object') throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'fallback options must be an object');
     const first = this.pattern.messages[0]!;
+    if (this.protocol.modifiers.includes('fallback')) {
+      throw new NoiseError('ERR_NOISE_INVALID_STATE', `${this.protocol.name} is already a fallback protocol; it does not fall back again (section 10.2)`);
+    }
     if (first.tokens.find((t) => t !== 'psk') !== 'e') {
       throw new NoiseError('ERR_NOISE_INVALID_STATE', `${this.pattern.name} does not start with "e"; there is no ephemeral to fall back with`);
     }
@@ -539,22 +547,39 @@ export class HandshakeState {
     return t;
   }
 
+  /** The SymmetricState of a handshake still running. */
+  get #sym(): SymmetricState {
+    const ss = this.#ss;
+    if (!ss) throw new NoiseError('ERR_NOISE_INVALID_STATE', 'the handshake is finished');
+    return ss;
+  }
+
   /** True after writing message 1 while its reply is still to come: fallback() reuses our `e`. */
   #wroteFirst(): boolean {
     return this.#sentByMe(this.pattern.messages[0]!.direction) && this.#messageIndex === 1 && !this.isFinished;
   }
 
-  /** Whether fallback() could still succeed: message 1 starts with `e`, and it is the one we wrote or failed to read. */
-  #canFallBack(): boolean {
+  /**
+   * Which fallback() can still follow a failed read: after writing message 1 (it reuses our `e`
+   * and the psks), after failing to read message 1 (the psks only), or none. A fallback protocol
+   * does not fall back again (section 10.2 defines the modifier for patterns Alice starts).
+   */
+  #fallbackAfterFailure(): 'wroteFirst' | 'failedFirst' | undefined {
     const first = this.pattern.messages[0]!;
-    if (first.tokens.find((t) => t !== 'psk') !== 'e') return false;
-    return this.#wroteFirst() || (!this.#sentByMe(first.direction) && this.#messageIndex === 0);
+    if (this.protocol.modifiers.includes('fallback') || first.tokens.find((t) => t !== 'psk') !== 'e') return undefined;
+    if (this.#wroteFirst()) return 'wroteFirst';
+    return !this.#sentByMe(first.direction) && this.#messageIndex === 0 ? 'failedFirst' : undefined;
   }
 
-  /** Wipes the ephemeral private key (when this state made it) and the psks. */
-  #wipeKeys(): void {
+  /** Wipes the ephemeral private key (when this state made or owns it) and lets it go. */
+  #wipeEphemeral(): void {
     if (this.#ownsEphemeral) wipe(this.#e?.privateKey);
     this.#e = undefined;
+  }
+
+  /** Wipes the ephemeral private key (when this state owns it) and the psks. */
+  #wipeKeys(): void {
+    this.#wipeEphemeral();
     this.#psks.forEach(wipe);
   }
 
@@ -573,7 +598,7 @@ export class HandshakeState {
    */
   destroy(): void {
     this.#destroyed = true;
-    this.#ss.wipe();
+    this.#ss?.wipe();
     this.#wipeKeys();
     this.#transport?.destroy();
     this.#transport = undefined;
