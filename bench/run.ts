@@ -293,7 +293,10 @@ let noiseC: Promise<NoiseC | undefined> | undefined;
  * throws on a mismatch, notes which contenders were checked and which could not be.
  */
 async function crossCheck(spec: GroupSpec, entries: readonly Entry[], notes: string[]): Promise<void> {
-  noiseC ??= loadNoiseC('classic').catch(() => undefined);
+  noiseC ??= loadNoiseC('classic').catch((e: Error) => {
+    notes.push(`noise-c.wasm did not load (${e.message}): no noisekit contender is cross-checked`);
+    return undefined;
+  });
   const lib = await noiseC;
   const checked: string[] = [];
   for (const e of entries) {

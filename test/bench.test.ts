@@ -218,7 +218,10 @@ describe('bench', function () {
       for (const pattern of ['NN', 'XX', 'IK', 'KK']) expect(crossCheckHandshake(lib, pattern, '25519_ChaChaPoly_BLAKE2b', backend), `${pattern} ${backend}`).to.equal(undefined);
       expect(crossCheckTransport(lib, 1024, backend)).to.equal(undefined);
     }
-    expect(crossCheckHandshake(lib, 'XXpsk3', '25519_ChaChaPoly_BLAKE2b', 'node')).to.match(/not cross-checked/);
+    for (const [pattern, suite] of [['XXpsk3', '25519_ChaChaPoly_BLAKE2b'], ['NK1', '25519_ChaChaPoly_BLAKE2b'], ['XX', 'P256_ChaChaPoly_SHA256'], ['XX', '25519_XChaChaPoly_BLAKE2b']] as const) {
+      expect(crossCheckHandshake(lib, pattern, suite, 'node'), `${pattern} ${suite}`).to.match(/not cross-checked/);
+    }
+    expect(crossCheckHandshake(lib, 'XX', '448_AESGCM_SHA512', 'node'), 'another suite noise-c has').to.equal(undefined);
     // A DH that skips the scalar multiplication (all zeros on both sides): the pair agrees with
     // itself, so the timed work passes, fast; noise-c does not agree.
     const zeroDh: CryptoBackend = {
