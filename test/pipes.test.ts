@@ -248,6 +248,18 @@ describe('pipes: failure paths', () => {
     }
   });
 
+  it('message 2 longer than any Noise message is refused like a wrong argument, as by HandshakeState: the handshake goes on', () => {
+    const alice = new PipesInitiator({ staticKeyPair: client });
+    const bob = new PipesResponder({ staticKeyPair: server });
+    bob.readMessage(alice.writeMessage());
+    const m2 = bob.writeMessage();
+    expect(code(() => alice.readMessage(new Uint8Array(65537)))).to.equal('ERR_NOISE_MESSAGE_TOO_LONG');
+    expect(alice.action).to.equal('read');
+    alice.readMessage(m2);
+    bob.readMessage(alice.writeMessage());
+    roundTrip(alice.split(), bob.split());
+  });
+
   it('message 2 with retryAfterFailedRead (datagrams): a misfit answer leaves the state unchanged', () => {
     const alice = new PipesInitiator({ staticKeyPair: client, retryAfterFailedRead: true });
     const bob = new PipesResponder({ staticKeyPair: server, retryAfterFailedRead: true });

@@ -125,7 +125,9 @@ export class PipesInitiator {
     try {
       return this.#readSecond(message);
     } catch (err) {
-      if (!this.#retryAfterFailedRead) {
+      // As in HandshakeState, a message longer than any Noise message is refused like a wrong
+      // argument, before it is read: it does not end the handshake.
+      if (!this.#retryAfterFailedRead && !(err instanceof NoiseError && err.code === 'ERR_NOISE_MESSAGE_TOO_LONG')) {
         this.#failed = err instanceof NoiseError ? err.code : 'ERR_NOISE_DECRYPT';
         this.#hs.destroy();
       }
