@@ -92,11 +92,14 @@ export function parsePrivateKeyFile(text: string, backend: BackendChoice = 'auto
   const lines = contentLines(text);
   if (lines.length !== 1) throw new NoiseError('ERR_NOISE_KEY_FILE', `${path}: expected exactly one private key line, found ${lines.length}`);
   const priv = parseKeyText(lines[0]!.line, Object.values(PRIVATE_KEY_LENGTHS), `${path} line ${lines[0]!.number}`, 'ERR_NOISE_KEY_FILE');
+  const dh = Object.entries(PRIVATE_KEY_LENGTHS).find(([, n]) => n === priv.length)![0];
+  let keyPair: KeyPair | undefined;
   try {
-    const dh = Object.entries(PRIVATE_KEY_LENGTHS).find(([, n]) => n === priv.length)![0];
-    return { dh, keyPair: keyPairFromPrivate(priv, dh, backend) };
+    keyPair = keyPairFromPrivate(priv, dh, backend);
+    return { dh, keyPair };
   } finally {
-    priv.fill(0); // the key pair holds its own copy
+    // The built-in backends copy the key into the pair; a custom one may keep the array itself.
+    if (keyPair?.privateKey !== priv) priv.fill(0);
   }
 }
 

@@ -60,7 +60,8 @@ describe('noisekit vectors (CLI)', () => {
       [[{ ...good, messages: {} }], /vector 0: "messages" must be an array$/],
       [[{ ...good, protocol_name: {} }], /vector 0: "protocol_name" must be a string, not object$/],
       [[{ ...good, messages: [{ payload: ['00'] }] }], /vector 0: message 0 "payload" must be a string, not an array$/],
-      [[{ ...good, init_psks: ['00', { k: 1 }] }], /vector 0: "init_psks"\[1\] must be a string, not object$/],
+      [[{ ...good, init_psks: ['00', { k: 1 }] }], /vector 0: "init_psks"\[1\] must be a non-empty hex string$/],
+      [[{ ...good, init_psks: [null] }], /vector 0: "init_psks"\[0\] must be a non-empty hex string$/],
       [[{ ...good, init_psks: 'abcd' }], /vector 0: "init_psks" must be an array of hex strings$/],
       [[{ ...good, init_static: 'xyz' }], /vector 0: "init_static": /],
     ];

@@ -34,17 +34,20 @@ type Raw = Record<string, unknown>;
 
 /** Reads the fields of one vector, naming the vector and the field in every error. */
 class Fields {
-  constructor(
-    private readonly raw: Raw,
-    private readonly where: string,
-  ) {}
+  readonly #raw: Raw;
+  readonly #where: string;
+
+  constructor(raw: Raw, where: string) {
+    this.#raw = raw;
+    this.#where = where;
+  }
 
   fail(what: string): never {
-    throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `${this.where}: ${what}`);
+    throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', `${this.#where}: ${what}`);
   }
 
   /** A string field, or undefined when absent (null counts as absent). */
-  text(key: string, raw: Raw = this.raw, label = `"${key}"`): string | undefined {
+  text(key: string, raw: Raw = this.#raw, label = `"${key}"`): string | undefined {
     const v = raw[key];
     if (v === undefined || v === null) return undefined;
     if (typeof v !== 'string') this.fail(`${label} must be a string, not ${Array.isArray(v) ? 'an array' : typeof v}`);
@@ -52,7 +55,7 @@ class Fields {
   }
 
   /** A hex field's bytes, or undefined when absent or empty. */
-  hex(key: string, raw: Raw = this.raw, label = `"${key}"`): Uint8Array | undefined {
+  hex(key: string, raw: Raw = this.#raw, label = `"${key}"`): Uint8Array | undefined {
     const v = this.text(key, raw, label);
     if (!v) return undefined;
     try {
@@ -63,10 +66,10 @@ class Fields {
   }
 
   party(prefix: 'init' | 'resp'): VectorParty {
-    const list = this.raw[`${prefix}_psks`];
+    const list = this.#raw[`${prefix}_psks`];
     if (list !== undefined && list !== null && !Array.isArray(list)) this.fail(`"${prefix}_psks" must be an array of hex strings`);
     const psks = Array.isArray(list)
-      ? list.map((_, i) => this.hex(String(i), list as unknown as Raw, `"${prefix}_psks"[${i}]`) ?? this.fail(`"${prefix}_psks"[${i}] is empty`))
+      ? list.map((p, i) => (typeof p === 'string' && p ? this.hex(String(i), list as unknown as Raw, `"${prefix}_psks"[${i}]`)! : this.fail(`"${prefix}_psks"[${i}] must be a non-empty hex string`)))
       : [this.hex(`${prefix}_psk`)].filter((p): p is Uint8Array => p !== undefined);
     return {
       prologue: this.hex(`${prefix}_prologue`) ?? new Uint8Array(0),
