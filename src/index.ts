@@ -34,6 +34,7 @@ export { encodeFrame, writeFrame, FrameDecoder, FRAME_HEADER_LENGTH, FRAME_GATHE
 export { NoiseSocket, type TransportInfo, type NoiseSocketConstructorOptions } from './net/noise-socket.js';
 export { connect, type ConnectOptions, type ConnectTarget } from './net/connect.js';
 export { createServer, NoiseServer, type NoiseServerEvents, type NoiseServerOptions, type ConnectionInfo, type NoiseServerStats } from './net/server.js';
+export { DEFAULT_MAX_HANDSHAKES_PER_ADDRESS } from './net/address-slots.js';
 export { authorizedKeys, tofu, parsePublicKey, parseAuthorizedKeys, parseKnownHosts } from './net/trust.js';
 export { RekeyPolicy } from './net/rekey-policy.js';
 export {

@@ -341,12 +341,53 @@ describe('net hostile input: the server keeps serving and never delivers attacke
     });
   });
 
+  it('one address cannot take every handshake slot with idle connections (maxHandshakesPerAddress): a client from another address is served', async function () {
+    const { server: slots, port: slotsPort } = await startServer({ protocol, staticKeyPair: serverKey, maxConcurrentHandshakes: 20, maxHandshakesPerAddress: 4 }, (s) => {
+      s.on('error', () => {});
+      s.pipe(s);
+    });
+    const idle: net.Socket[] = [];
+    const errors: string[] = [];
+    slots.on('connectionError', (e: NoiseError) => errors.push(e.message));
+    try {
+      // 20 connections from 127.0.0.1 that never send a byte: 4 get a handshake slot, 16 are closed at once
+      for (let i = 0; i < 20; i++) {
+        const s = net.connect({ port: slotsPort, host: HOST });
+        s.on('error', () => {});
+        idle.push(s);
+        await once(s, 'connect');
+      }
+      await within((async () => {
+        while (slots.stats.refused < 16) await new Promise((r) => setTimeout(r, 10));
+      })(), 5000, 'the refusals');
+      expect(slots.stats.handshaking).to.equal(4);
+      expect(errors.filter((m) => /127\.0\.0\.1 already runs 4 handshakes \(maxHandshakesPerAddress\)/.test(m))).to.have.length(16);
+      // another host (127.0.0.2 on the loopback) still gets a slot and a whole handshake
+      const raw = net.connect({ port: slotsPort, host: HOST, localAddress: '127.0.0.2' });
+      const c = connect({ protocol, socket: raw, staticKeyPair: generateKeyPair() });
+      const got: Buffer[] = [];
+      c.on('data', (d: Buffer) => got.push(d));
+      const closed = new Promise<string | undefined>((resolve) => {
+        let err: string | undefined;
+        c.on('error', (e: NoiseError) => (err = e.code));
+        c.on('close', () => resolve(err));
+      });
+      c.end('from another host');
+      expect(await within(closed, 5000, 'the other host')).to.equal(undefined);
+      expect(Buffer.concat(got).toString()).to.equal('from another host');
+    } finally {
+      for (const s of idle) s.destroy();
+      await stopServer(slots);
+    }
+  });
+
   it('1000 concurrent handshakes: each completes or is refused cleanly; the limit holds', async function () {
     const MAX = 64;
     const N = 1000;
     // A slow (asynchronous) verifyRemote keeps handshakes in progress, so the limit is reached.
     const verifyRemote = () => new Promise<boolean>((r) => setTimeout(() => r(true), 200));
-    const { server: busy, port: busyPort } = await startServer({ protocol, staticKeyPair: serverKey, maxConcurrentHandshakes: MAX, verifyRemote }, (s) => {
+    // All clients come from 127.0.0.1: the per-address share is raised to the whole limit here.
+    const { server: busy, port: busyPort } = await startServer({ protocol, staticKeyPair: serverKey, maxConcurrentHandshakes: MAX, maxHandshakesPerAddress: MAX, verifyRemote }, (s) => {
       s.on('error', () => {});
       s.pipe(s);
     });

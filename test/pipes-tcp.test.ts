@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { createPipesServer, pipesConnect, PipesInitiator, generateKeyPair, MemoryKeyCache, NoiseError, type KeyPair, type PipesServer, type PipesConnectOptions } from '../src/index.js';
 import type { NoiseSocket } from '../src/net/noise-socket.js';
+import { encodeFrame, FrameDecoder } from '../src/net/framing.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -308,6 +309,39 @@ describe('Noise Pipes over TCP (loopback)', () => {
     expect(clientError?.code).to.equal('ERR_NOISE_TRUNCATED');
     expect(errors.map((e) => e.code)).to.deep.equal(['ERR_NOISE_SOCKET']);
     expect((errors[0]!.cause as Error).message).to.equal('application bug');
+  });
+
+  it('one address cannot take every handshake slot with idle connections (maxHandshakesPerAddress): another address is served', async () => {
+    const server = generateKeyPair();
+    const { srv, port, errors } = await echoServer(server, { maxConcurrentHandshakes: 20, maxHandshakesPerAddress: 4, handshakeTimeout: 10_000 });
+    servers.push(srv);
+    const idle: net.Socket[] = [];
+    try {
+      for (let i = 0; i < 20; i++) {
+        const s = net.connect({ port, host: '127.0.0.1' });
+        s.on('error', () => {});
+        idle.push(s);
+        await once(s, 'connect');
+      }
+      for (let t = 0; srv.stats.refused < 16 && t < 500; t++) await new Promise((r) => setTimeout(r, 10));
+      expect(srv.stats.refused).to.equal(16);
+      expect(errors.filter((e) => /127\.0\.0\.1 already runs its share of handshakes/.test(e.message))).to.have.length(16);
+      // a client from 127.0.0.2, driven by hand (pipesConnect picks no local address): XX completes
+      const raw = net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.2' });
+      await once(raw, 'connect');
+      const alice = new PipesInitiator({ staticKeyPair: client });
+      const decoder = new FrameDecoder();
+      raw.write(encodeFrame(alice.writeMessage()));
+      const [reply] = await new Promise<Uint8Array[]>((resolve) => raw.on('data', (d: Buffer) => { const f = decoder.push(d); if (f.length) resolve(f); }));
+      alice.readMessage(reply!);
+      raw.write(encodeFrame(alice.writeMessage()));
+      expect(alice.isFinished).to.equal(true);
+      for (let t = 0; srv.stats.secured < 1 && t < 500; t++) await new Promise((r) => setTimeout(r, 10));
+      expect(srv.stats.secured).to.equal(1);
+      raw.destroy();
+    } finally {
+      for (const s of idle) s.destroy();
+    }
   });
 
   it('close() closes the handshakes still running, as NoiseServer does', async () => {

@@ -23,6 +23,7 @@ import type { Duplex } from 'node:stream';
 import { NoiseError } from '../errors.js';
 import { checkBytes, EMPTY } from '../bytes.js';
 import { FrameReader } from './frame-reader.js';
+import { AddressSlots, maxPerAddress } from './address-slots.js';
 import { PipesInitiator } from '../pipes/initiator.js';
 import { PipesResponder } from '../pipes/responder.js';
 import type { PipesOptions } from '../pipes/options.js';
@@ -221,6 +222,8 @@ export async function pipesConnect(options: PipesConnectOptions): Promise<NoiseS
 export interface PipesServerOptions extends PipesSocketOptions {
   /** Handshakes allowed at once (default 128); more connections are closed at once. */
   maxConcurrentHandshakes?: number;
+  /** Of those, how many one remote address may run (default 16; as in NoiseServerOptions). */
+  maxHandshakesPerAddress?: number;
 }
 
 /** The events of a PipesServer and their arguments. */
@@ -246,6 +249,7 @@ export class PipesServer extends EventEmitter<PipesServerEvents> {
   /** Established connections, until they close (for closeAllConnections()). */
   readonly #secured = new Set<NoiseSocket>();
   readonly #max: number;
+  readonly #perAddress: AddressSlots;
   /** Counters by outcome and mode. */
   readonly stats = { secured: 0, failed: 0, refused: 0, XX: 0, IK: 0, XXfallback: 0 };
 
@@ -255,11 +259,12 @@ export class PipesServer extends EventEmitter<PipesServerEvents> {
     new PipesResponder(options).destroy(); // checks keys, suite and psks once
     checkSocketOptions(options as Partial<NoiseSocketOptions>); // timeouts, rekey, verifyRemote
     this.#max = maxHandshakes(options.maxConcurrentHandshakes);
+    this.#perAddress = new AddressSlots(maxPerAddress(options.maxHandshakesPerAddress));
     this.#options = { ...options };
     if (onSecureConnection) this.on('secureConnection', onSecureConnection);
     this.netServer = net.createServer({ allowHalfOpen: true }, (raw) => {
       raw.on('error', () => undefined);
-      void this.handle(raw).catch((err) => {
+      void this.#accept(raw, raw.remoteAddress).catch((err) => {
         this.stats.failed++;
         this.emit('connectionError', asNoiseError(err));
       });
@@ -300,11 +305,17 @@ export class PipesServer extends EventEmitter<PipesServerEvents> {
 
   /** Runs the server side of a Noise Pipe on an open stream; resolves with the secure socket. */
   async handle(raw: Duplex): Promise<NoiseSocket & { pipes: PipesResult }> {
+    return this.#accept(raw, undefined);
+  }
+
+  /** handle(), with `address` counted against maxHandshakesPerAddress while the handshake runs. */
+  async #accept(raw: Duplex, address: string | undefined): Promise<NoiseSocket & { pipes: PipesResult }> {
     const o = this.#options;
-    if (this.#handshaking.size >= this.#max) {
+    const full = this.#handshaking.size >= this.#max;
+    if (full || !this.#perAddress.take(address)) {
       this.stats.refused++;
       raw.destroy();
-      throw new NoiseError('ERR_NOISE_TOO_MANY_HANDSHAKES');
+      throw new NoiseError('ERR_NOISE_TOO_MANY_HANDSHAKES', full ? `${this.#max} handshakes already in progress` : `${address} already runs its share of handshakes (maxHandshakesPerAddress)`);
     }
     this.#handshaking.add(raw);
     const bob = new PipesResponder(o);
@@ -322,6 +333,7 @@ export class PipesServer extends EventEmitter<PipesServerEvents> {
       throw err;
     } finally {
       this.#handshaking.delete(raw);
+      this.#perAddress.release(address);
     }
     const mode = bob.mode!;
     // The early data: the IK payload, or the payload of XX/XXfallback message 3.

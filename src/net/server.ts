@@ -5,8 +5,9 @@
  *
  * The server never crashes on a bad connection: every failure of a connection is reported as
  * 'connectionError' (err, info) with a typed NoiseError, nothing is sent to the peer, and the
- * other connections go on. At most `maxConcurrentHandshakes` handshakes run at once; excess
- * connections are closed at once and counted.
+ * other connections go on. At most `maxConcurrentHandshakes` handshakes run at once, and at most
+ * `maxHandshakesPerAddress` of them from one remote address; excess connections are closed at
+ * once and counted.
  */
 import net from 'node:net';
 import { EventEmitter } from 'node:events';
@@ -18,11 +19,18 @@ import { NoiseSocket } from './noise-socket.js';
 import { checkSocketOptions, maxHandshakes, type NoiseSocketOptions } from './options.js';
 import { listenNet } from './listen.js';
 import { asNoiseError } from './stream-error.js';
+import { AddressSlots, DEFAULT_MAX_HANDSHAKES_PER_ADDRESS, maxPerAddress } from './address-slots.js';
 
 /** Options of createServer(): the responder's NoiseSocketOptions plus server limits. */
 export interface NoiseServerOptions extends NoiseSocketOptions {
   /** Handshakes allowed to run at once (default 128); connections beyond it are closed at once. */
   maxConcurrentHandshakes?: number;
+  /**
+   * Of those, how many one remote address may run (default 16), so that one host cannot hold
+   * every slot with connections that never finish. Counts the connections this server accepts
+   * itself, not streams given to handle() (from a relay they would all share its address).
+   */
+  maxHandshakesPerAddress?: number;
   /** Like net.Socket: when false (default) a connection's writable side ends once the peer has ended. */
   allowHalfOpen?: boolean;
 }
@@ -68,6 +76,7 @@ export class NoiseServer extends EventEmitter<NoiseServerEvents> {
   readonly netServer: net.Server;
   readonly #options: NoiseServerOptions;
   readonly #max: number;
+  readonly #perAddress: AddressSlots;
   readonly #sockets = new Set<NoiseSocket>();
   readonly #stats: NoiseServerStats = { accepted: 0, refused: 0, secured: 0, failed: 0, handshaking: 0 };
 
@@ -91,11 +100,12 @@ export class NoiseServer extends EventEmitter<NoiseServerEvents> {
     if (oneWay) throw new NoiseError('ERR_NOISE_ONE_WAY', `${probe.pattern.name} is a one-way pattern (spec 7.4); a server needs an interactive pattern`);
     this.#options = options;
     this.#max = max;
+    this.#perAddress = new AddressSlots(maxPerAddress(options.maxHandshakesPerAddress));
     if (onSecureConnection) this.on('secureConnection', onSecureConnection);
     this.netServer = net.createServer({ allowHalfOpen: true }, (raw) => {
       try {
         raw.setNoDelay(true); // whole frames are written at once; do not wait for ACKs (Nagle)
-        this.handle(raw);
+        this.#accept(raw, raw.remoteAddress);
       } catch (err) {
         this.#stats.failed++;
         this.emit('connectionError', asNoiseError(err), { remoteAddress: raw.remoteAddress, remotePort: raw.remotePort, secure: false });
@@ -149,6 +159,11 @@ export class NoiseServer extends EventEmitter<NoiseServerEvents> {
     if (typeof raw !== 'object' || raw === null || typeof raw.on !== 'function' || typeof raw.write !== 'function') {
       throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'handle() takes a Duplex stream (e.g. a net.Socket)');
     }
+    return this.#accept(raw, undefined);
+  }
+
+  /** handle(), with `address` counted against maxHandshakesPerAddress while the handshake runs. */
+  #accept(raw: Duplex, address: string | undefined): NoiseSocket {
     const info: ConnectionInfo = {
       remoteAddress: (raw as { remoteAddress?: string }).remoteAddress,
       remotePort: (raw as { remotePort?: number }).remotePort,
@@ -157,19 +172,23 @@ export class NoiseServer extends EventEmitter<NoiseServerEvents> {
     raw.on('error', ignore); // nothing a peer does may crash the server
     const opts = { ...this.#options, initiator: false };
     delete (opts as { maxConcurrentHandshakes?: number }).maxConcurrentHandshakes;
-    if (this.#stats.handshaking >= this.#max) {
+    delete (opts as { maxHandshakesPerAddress?: number }).maxHandshakesPerAddress;
+    const full = this.#stats.handshaking >= this.#max;
+    if (full || !this.#perAddress.take(address)) {
       this.#stats.refused++;
       raw.destroy();
       const s = new NoiseSocket(raw, opts);
       s.on('error', ignore);
       s.destroy();
-      this.emit('connectionError', new NoiseError('ERR_NOISE_TOO_MANY_HANDSHAKES', `${this.#max} handshakes already in progress`), info);
+      const why = full ? `${this.#max} handshakes already in progress` : `${address} already runs ${this.#options.maxHandshakesPerAddress ?? DEFAULT_MAX_HANDSHAKES_PER_ADDRESS} handshakes (maxHandshakesPerAddress)`;
+      this.emit('connectionError', new NoiseError('ERR_NOISE_TOO_MANY_HANDSHAKES', why), info);
       return s;
     }
     let s: NoiseSocket;
     try {
       s = new NoiseSocket(raw, opts);
     } catch (err) {
+      this.#perAddress.release(address);
       raw.destroy();
       throw err;
     }
@@ -181,6 +200,7 @@ export class NoiseServer extends EventEmitter<NoiseServerEvents> {
       if (handshaking) {
         handshaking = false;
         this.#stats.handshaking--;
+        this.#perAddress.release(address);
       }
     };
     s.on('secure', () => {
