@@ -15,6 +15,7 @@ import { action } from './output.js';
 import { listenOn } from './listen.js';
 import { keyFromFile, port, wholeNumber } from './args.js';
 import { toStdout } from './stdio.js';
+import { limitConnections } from './listen.js';
 
 /** `noisekit pipes-serve`: prints `listening tcp HOST:PORT key HEX`, then per connection its mode and data. */
 export function pipesServeCommand(): Command {
@@ -110,7 +111,7 @@ function fromDeployment(options: NoiseSocketOptions): PipesSocketOptions {
  * `noisekit serve --pipes --echo`: Noise Pipes over TCP with the deployment's key, algorithms
  * (from --protocol) and trust. Logs `listening pipes HOST:PORT ...` and one line per connection.
  */
-export async function servePipes(options: NoiseSocketOptions, host: string, port: number, flags: { echo?: boolean; exec?: string }, log: (line: string) => void): Promise<void> {
+export async function servePipes(options: NoiseSocketOptions, host: string, port: number, flags: { echo?: boolean; exec?: string }, log: (line: string) => void, maxConnections = 0): Promise<void> {
   if (flags.exec) throw new NoiseError('ERR_NOISE_CONFIG', '--pipes supports --echo only');
   const o = fromDeployment(options);
   const server = createPipesServer(o, (s) => {
@@ -118,6 +119,7 @@ export async function servePipes(options: NoiseSocketOptions, host: string, port
     s.pipe(s);
   });
   server.on('connectionError', (err: Error & { code?: string }) => log(`connection-error ${err.code ?? 'ERR_NOISE_SOCKET'}: ${err.message}`));
+  limitConnections(server.netServer, maxConnections, log);
   await listenOn(server, port, host, `${host}:${port}`);
   const a = server.address() as AddressInfo;
   log(`listening pipes ${a.address}:${a.port} suite ${o.suite} key ${toHex(o.staticKeyPair.publicKey)}`);
