@@ -1,7 +1,8 @@
 /**
  * `noisekit serve` limits against peers that hold resources (the DoS audit, findings 6 and 8):
- * `--max-connections` refuses connections (and, with --exec, commands) beyond N. The server runs
- * as the real CLI; the clients are in-process sockets.
+ * `--max-connections` refuses connections (and, with --exec, commands) beyond N, and
+ * `--idle-timeout` closes an established connection that stays silent. The server runs as the
+ * real CLI; the clients are in-process sockets.
  */
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
@@ -30,7 +31,7 @@ function attempt(port: number): Promise<{ result: 'secure' | 'failed'; socket: N
   });
 }
 
-describe('CLI: serve --max-connections', function () {
+describe('CLI: serve --max-connections / --idle-timeout', function () {
   this.timeout(60_000);
   const children = new Set<ChildProcess>();
   const sockets: NoiseSocket[] = [];
@@ -86,5 +87,18 @@ describe('CLI: serve --max-connections', function () {
     expect(refused(), srv.output()).to.equal(true);
     srv.child.kill('SIGINT');
     await once(srv.child, 'exit');
+  });
+
+  it('--idle-timeout closes an established connection that stays silent, and logs it', async () => {
+    const srv = await serve(['--echo', '--idle-timeout', '300']);
+    const a = await attempt(srv.port);
+    sockets.push(a.socket);
+    expect(a.result).to.equal('secure');
+    let closed = false;
+    a.socket.on('close', () => (closed = true));
+    a.socket.resume();
+    await waitFor(() => closed, 15_000, 'the silent connection closed by the server');
+    await waitFor(() => /connection-error 127\.0\.0\.1:\d+ ERR_NOISE_IDLE_TIMEOUT: no traffic for 300 ms/.test(srv.output()), 5_000, 'the idle timeout logged');
+    srv.child.kill('SIGINT');
   });
 });

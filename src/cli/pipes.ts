@@ -103,6 +103,7 @@ function fromDeployment(options: NoiseSocketOptions): PipesSocketOptions {
     backend: options.backend,
     verifyRemote: options.verifyRemote,
     handshakeTimeout: options.handshakeTimeout,
+    idleTimeout: options.idleTimeout,
     rekey: options.rekey,
   };
 }
