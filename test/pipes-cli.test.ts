@@ -10,6 +10,18 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { pipesConnect, createPipesServer, generateKeyPair } from '../src/index.js';
+import { CLI_MAIN } from './support/run-node.js';
+
+async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
 
 
 /** Runs `noisekit <args>` to completion, in this file's result shape. */
@@ -97,5 +109,47 @@ describe('CLI: noisekit pipes-serve / pipes-connect', function () {
     expect(second.stdout).to.equal('hello pipes');
     expect(second.stderr).to.match(/connected 127\.0\.0\.1:\d+ IK /);
     expect(srv.output()).to.match(/connection 127\.0\.0\.1:\d+ IK remote-key/);
+  });
+
+  it('pipes-serve --echo streams the echo before the client ends (nothing piles up), and its data line shows the first 64 KiB', async () => {
+    const srv = await serve(['--port', '0']);
+    procs.push(srv.proc);
+    const s = await pipesConnect({ host: '127.0.0.1', port: srv.port, staticKeyPair: generateKeyPair() });
+    let echoed = 0;
+    s.on('data', (d: Buffer) => (echoed += d.length));
+    s.write('ping');
+    // The old server held everything until the client's end: nothing came back before it.
+    await waitFor(() => echoed === 4, 10_000, 'the echo of a stream not yet ended');
+    const big = Buffer.alloc(200_000, 'z');
+    s.end(big);
+    await new Promise<void>((resolve, reject) => {
+      s.on('end', resolve);
+      s.on('error', reject);
+    });
+    expect(echoed).to.equal(4 + big.length);
+    await waitFor(() => /^data /m.test(srv.output()), 5_000, 'the data line');
+    const line = srv.output().split('\n').find((l) => l.startsWith('data '))!;
+    expect(line).to.equal(`data ping${'z'.repeat(65_536 - 4)}... (200004 bytes, the first 65536 shown)`);
+  });
+
+  it('pipes-connect streams the reply to stdout as it arrives, before the server ends it', async () => {
+    const server = createPipesServer({ staticKeyPair: generateKeyPair() }, (s) => {
+      s.on('error', () => undefined);
+      s.write('x'.repeat(100_000)); // and never ends
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'pipes-connect', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    procs.push(child);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    try {
+      await waitFor(() => out.includes(`reply ${'x'.repeat(100_000)}`), 15_000, 'the reply on stdout while the stream is open');
+      expect(out).to.match(/^connected XX early-data after-handshake server-key [0-9a-f]{64}\nreply x+$/);
+    } finally {
+      child.kill('SIGKILL');
+      server.close();
+      server.closeAllConnections();
+    }
   });
 });

@@ -14,6 +14,7 @@ import { NoiseError } from '../errors.js';
 export interface DeploymentFlags extends Omit<DeploymentSettings, 'handshakeTimeout' | 'idleTimeout'> {
   config?: string;
   handshakeTimeout?: string;
+  idleTimeout?: string;
 }
 
 /** Adds the deployment flags (commander's errors become one line: cli/args.ts oneLineErrors). */
@@ -28,16 +29,17 @@ export function withDeploymentFlags(cmd: Command): Command {
     .option('--prologue <hex>', 'prologue bytes in hex (must match on both sides)')
     .option('--config <file>', 'deployment file (JSON, see docs/cli.md); flags override it')
     .addOption(new Option('--backend <name>', 'crypto backend').choices(['auto', 'node', 'stablelib', 'sodium']))
-    .option('--handshake-timeout <ms>', 'handshake time limit in milliseconds (default 10000)');
+    .option('--handshake-timeout <ms>', 'handshake time limit in milliseconds (default 10000)')
+    .option('--idle-timeout <ms>', 'close an established connection after this many milliseconds without traffic either way (default 0: never)');
 }
 
 /** The settings of the flags, on top of the --config file when given. */
 export function deploymentFromFlags(flags: DeploymentFlags): DeploymentSettings {
-  let timeout: number | undefined;
-  if (flags.handshakeTimeout !== undefined) {
-    timeout = Number(flags.handshakeTimeout);
-    if (!/^\d+$/.test(flags.handshakeTimeout)) throw new NoiseError('ERR_NOISE_CONFIG', '--handshake-timeout must be a whole number of milliseconds');
-  }
+  const millis = (value: string | undefined, flag: string): number | undefined => {
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(value)) throw new NoiseError('ERR_NOISE_CONFIG', `${flag} must be a whole number of milliseconds`);
+    return Number(value);
+  };
   const fromFlags: DeploymentSettings = {
     protocol: flags.protocol,
     key: flags.key,
@@ -47,7 +49,8 @@ export function deploymentFromFlags(flags: DeploymentFlags): DeploymentSettings 
     psk: flags.psk,
     prologue: flags.prologue,
     backend: flags.backend,
-    handshakeTimeout: timeout,
+    handshakeTimeout: millis(flags.handshakeTimeout, '--handshake-timeout'),
+    idleTimeout: millis(flags.idleTimeout, '--idle-timeout'),
   };
   return mergeDeployment(flags.config ? loadDeployment(flags.config) : {}, fromFlags);
 }

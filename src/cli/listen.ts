@@ -4,6 +4,7 @@
  * unhandled 'error' event.
  */
 import type { EventEmitter } from 'node:events';
+import type { Server } from 'node:net';
 import { NoiseError } from '../errors.js';
 
 /** A server that listens like net.Server and reports listen errors as 'error'. */
@@ -21,5 +22,17 @@ export async function listenOn(server: Listener, port: number, host: string, whe
     });
   }).catch((err: NodeJS.ErrnoException) => {
     throw new NoiseError('ERR_NOISE_SOCKET', `cannot listen on ${where}: ${err.code ?? err.message}`, { cause: err });
+  });
+}
+
+/**
+ * Caps the connections a TCP server holds at once (0: no cap). Beyond it, net.Server closes each
+ * new connection at once, and the log says so (`connection-refused ADDR: ...`).
+ */
+export function limitConnections(server: Server, max: number, log: (line: string) => void): void {
+  if (max <= 0) return;
+  server.maxConnections = max;
+  server.on('drop', (info?: { remoteAddress?: string; remotePort?: number }) => {
+    log(`connection-refused ${info?.remoteAddress ?? '?'}:${info?.remotePort ?? '?'}: ${max} connections already open (--max-connections)`);
   });
 }

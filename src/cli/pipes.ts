@@ -15,6 +15,10 @@ import { action } from './output.js';
 import { listenOn } from './listen.js';
 import { keyFromFile, port, wholeNumber } from './args.js';
 import { toStdout } from './stdio.js';
+import { limitConnections } from './listen.js';
+
+/** How much of what a client sent `pipes-serve` shows in its `data` line. */
+const DATA_SHOWN = 64 * 1024;
 
 /** `noisekit pipes-serve`: prints `listening tcp HOST:PORT key HEX`, then per connection its mode and data. */
 export function pipesServeCommand(): Command {
@@ -29,13 +33,24 @@ export function pipesServeCommand(): Command {
       const key = keyFromFile(flags.key);
       const server = createPipesServer({ staticKeyPair: key, suite: flags.suite }, (s) => {
         console.log(`session ${s.pipes.mode} early-data ${s.pipes.earlyDataAccepted ? '0-rtt' : 'after-handshake'} remote-key ${toHex(s.remoteStaticKey!)}`);
-        const chunks: Buffer[] = [];
-        s.on('data', (d: Buffer) => chunks.push(d));
-        s.on('end', () => {
-          const all = Buffer.concat(chunks);
-          console.log(`data ${all.toString()}`);
-          s.end(flags.echo ? all : undefined);
+        // The echo streams (nothing piles up however much a client sends, ended or not); the
+        // `data` line keeps the first DATA_SHOWN bytes only.
+        const shown: Buffer[] = [];
+        let kept = 0;
+        let total = 0;
+        s.on('data', (d: Buffer) => {
+          total += d.length;
+          if (kept < DATA_SHOWN) {
+            const part = Buffer.from(d.subarray(0, DATA_SHOWN - kept)); // a copy: not the whole chunk
+            shown.push(part);
+            kept += part.length;
+          }
         });
+        s.on('end', () => {
+          console.log(`data ${Buffer.concat(shown).toString()}${total > kept ? `... (${total} bytes, the first ${kept} shown)` : ''}`);
+          if (!flags.echo) s.end();
+        });
+        if (flags.echo) s.pipe(s); // (after the 'end' listener: the data line comes before the echo's end)
       });
       server.on('connectionError', (err: Error & { code?: string }) => console.error(`connection error ${err.code ?? ''}: ${err.message}`));
       await listenOn(server, flags.port, flags.host, `${flags.host}:${flags.port}`);
@@ -73,14 +88,16 @@ export function pipesConnectCommand(): Command {
         handshakeTimeout: flags.handshakeTimeout,
       });
       console.log(`connected ${s.pipes.mode} early-data ${s.pipes.earlyDataAccepted ? '0-rtt' : 'after-handshake'} server-key ${toHex(s.remoteStaticKey!)}`);
-      const chunks: Buffer[] = [];
-      s.on('data', (d: Buffer) => chunks.push(d));
+      // The reply streams to stdout as it arrives (with backpressure), however long it is.
+      process.stdout.write('reply ');
       await new Promise<void>((resolve, reject) => {
+        const stdout = toStdout(s, () => s.destroy());
         s.on('end', resolve);
-        s.on('error', reject);
+        s.on('error', (err) => (stdout.failure ? reject(stdout.failure) : stdout.closed ? resolve() : reject(err)));
+        s.on('close', () => (stdout.failure ? reject(stdout.failure) : stdout.closed ? resolve() : undefined));
         s.end(flags.message);
       });
-      console.log(`reply ${Buffer.concat(chunks).toString()}`);
+      process.stdout.write('\n');
     }));
 }
 
@@ -102,6 +119,7 @@ function fromDeployment(options: NoiseSocketOptions): PipesSocketOptions {
     backend: options.backend,
     verifyRemote: options.verifyRemote,
     handshakeTimeout: options.handshakeTimeout,
+    idleTimeout: options.idleTimeout,
     rekey: options.rekey,
   };
 }
@@ -110,7 +128,7 @@ function fromDeployment(options: NoiseSocketOptions): PipesSocketOptions {
  * `noisekit serve --pipes --echo`: Noise Pipes over TCP with the deployment's key, algorithms
  * (from --protocol) and trust. Logs `listening pipes HOST:PORT ...` and one line per connection.
  */
-export async function servePipes(options: NoiseSocketOptions, host: string, port: number, flags: { echo?: boolean; exec?: string }, log: (line: string) => void): Promise<void> {
+export async function servePipes(options: NoiseSocketOptions, host: string, port: number, flags: { echo?: boolean; exec?: string }, log: (line: string) => void, maxConnections = 0): Promise<void> {
   if (flags.exec) throw new NoiseError('ERR_NOISE_CONFIG', '--pipes supports --echo only');
   const o = fromDeployment(options);
   const server = createPipesServer(o, (s) => {
@@ -118,6 +136,7 @@ export async function servePipes(options: NoiseSocketOptions, host: string, port
     s.pipe(s);
   });
   server.on('connectionError', (err: Error & { code?: string }) => log(`connection-error ${err.code ?? 'ERR_NOISE_SOCKET'}: ${err.message}`));
+  limitConnections(server.netServer, maxConnections, log);
   await listenOn(server, port, host, `${host}:${port}`);
   const a = server.address() as AddressInfo;
   log(`listening pipes ${a.address}:${a.port} suite ${o.suite} key ${toHex(o.staticKeyPair.publicKey)}`);
