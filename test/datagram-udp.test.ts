@@ -450,6 +450,30 @@ describe('UDP datagram mode on loopback', function () {
     expect(srv.sessions).to.have.length(1);
   });
 
+  /** XX message 1 as an attacker forges it without any crypto: packet type, index 0, 32 random bytes. */
+  async function forgeFirstMessages(port: number, count: number): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const s = createSocket('udp4'); // a port of its own for each
+      cleanup.push(() => new Promise<void>((r) => s.close(() => r())));
+      s.send(Buffer.concat([Buffer.from([0x01, 0x00]), randomBytes(32)]), port, '127.0.0.1');
+    }
+    await sleep(100);
+  }
+
+  it('forged message 1s from many ports of one address hold at most maxHandshakesPerAddress handshakes', async () => {
+    const { srv, port } = await server({ maxHandshakesPerAddress: 4 });
+    await forgeFirstMessages(port, 10);
+    expect(srv.dropped).to.equal(6);
+  });
+
+  it('forged message 1s filling every slot do not lock honest clients out: the oldest handshake makes room', async () => {
+    const { srv, port } = await server({ maxSessions: 8, maxHandshakesPerAddress: 100 });
+    await forgeFirstMessages(port, 8);
+    const c = await client(port);
+    expect(c.remoteStaticKey && Buffer.from(c.remoteStaticKey).equals(serverKey.publicKey)).to.equal(true);
+    expect(srv.sessions).to.have.length(1);
+  });
+
   it('junk, truncated and out-of-place packets do not disturb the server', async () => {
     const toServer = new Ledger();
     const { srv, port } = await server({}, (s) => toServer.watch(s));

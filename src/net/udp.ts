@@ -24,6 +24,7 @@ import { PipesResponder } from '../pipes/responder.js';
 import type { KeyCache } from '../pipes/key-cache.js';
 import type { PipesMode } from '../pipes/negotiation.js';
 import type { VerifyRemote } from './options.js';
+import { DEFAULT_MAX_HANDSHAKES_PER_ADDRESS, maxPerAddress } from './address-slots.js';
 
 /**
  * Most application datagrams held while the handshake is being confirmed or verified, or while a
@@ -102,8 +103,14 @@ export interface UdpConnectOptions extends UdpOptions {
 
 /** Server options. */
 export interface UdpServerOptions extends UdpOptions {
-  /** Most sessions (established and in handshake) at once (default 1024). */
+  /**
+   * Most sessions (established and in handshake) at once (default 1024). When they are all taken
+   * and some are handshakes, a new message 1 replaces the oldest handshake: forged message 1s
+   * cannot keep the slots from honest clients for `handshakeTimeout`.
+   */
   maxSessions?: number;
+  /** Most handshakes at once from one IP address, any port (default 16). */
+  maxHandshakesPerAddress?: number;
 }
 
 /**
@@ -414,6 +421,8 @@ export interface UdpServerEvents {
 
 /** A handshake in progress on the server (until verified and announced). */
 interface Pending {
+  /** The client's IP address (for maxHandshakesPerAddress). */
+  address: string;
   session: DatagramSession;
   hs: HandshakeLike;
   timer: NodeJS.Timeout;
@@ -444,6 +453,7 @@ export class UdpServer extends EventEmitter<UdpServerEvents> {
   constructor(options: UdpServerOptions, onSession?: (s: UdpSession) => void) {
     super();
     checkOptions(options);
+    maxPerAddress(options.maxHandshakesPerAddress); // ERR_NOISE_INVALID_ARGUMENT unless a positive integer
     handshakeFor(options, false).destroy(); // fail now on bad keys or protocol
     this.#options = { ...options };
     if (onSession) this.on('session', onSession);
@@ -513,9 +523,23 @@ export class UdpServer extends EventEmitter<UdpServerEvents> {
       this.dropped++;
       return;
     }
-    if (this.#live.size + this.#pending.size >= (this.#options.maxSessions ?? 1024)) {
+    let fromAddress = 0;
+    for (const p of this.#pending.values()) if (p.address === rinfo.address) fromAddress++;
+    if (fromAddress >= (this.#options.maxHandshakesPerAddress ?? DEFAULT_MAX_HANDSHAKES_PER_ADDRESS)) {
       this.dropped++;
       return;
+    }
+    if (this.#live.size + this.#pending.size >= (this.#options.maxSessions ?? 1024)) {
+      // Full: the oldest handshake (unauthenticated so far) makes room; established sessions never do.
+      const oldest = this.#pending.entries().next().value;
+      if (!oldest) {
+        this.dropped++;
+        return;
+      }
+      clearTimeout(oldest[1].timer);
+      oldest[1].session.destroy();
+      this.#pending.delete(oldest[0]);
+      this.dropped++;
     }
     let session: DatagramSession;
     let hs: HandshakeLike;
@@ -530,7 +554,7 @@ export class UdpServer extends EventEmitter<UdpServerEvents> {
       this.#pending.get(key)?.session.destroy();
       this.#pending.delete(key);
     }, this.#options.handshakeTimeout ?? 10_000);
-    this.#pending.set(key, { session, hs, timer, first: new Uint8Array(packet), accepted: false, held: [] });
+    this.#pending.set(key, { address: rinfo.address, session, hs, timer, first: new Uint8Array(packet), accepted: false, held: [] });
     this.#advance(key, session, packet, send, rinfo);
   }
 
