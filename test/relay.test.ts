@@ -18,7 +18,7 @@ import { generateKeyPair, isNoiseError, type NoiseError } from '../src/index.js'
 import type { KeyPair } from '../src/crypto/types.js';
 import type { NoiseSocket } from '../src/net/noise-socket.js';
 import type { NoiseServer } from '../src/net/server.js';
-import { createRelay, kRelayTap, type RelayServer, type RelayTap } from '../src/net/relay-server.js';
+import { addressGroup, createRelay, kRelayTap, type RelayServer, type RelayTap } from '../src/net/relay-server.js';
 import { connectVia, serveVia, relayConnect, relayListen, relayStream, type RelayListener } from '../src/net/relay-client.js';
 import { connect } from '../src/net/connect.js';
 import { RELAY_STATUS, encodeRelayRequest } from '../src/net/relay-protocol.js';
@@ -353,6 +353,40 @@ describe('relay: end to end through an untrusted relay (loopback)', function () 
     expect(await statusFrom('127.0.0.2'), 'another address: waits as a service').to.deep.equal([]);
     await within(waitFor(() => r2.waiting.printer === undefined), 5_000, 'it left when it closed');
     squatters.forEach((s) => s.destroy());
+  });
+
+  it('a full relay lets a newcomer from another address displace the oldest waiting LISTEN of the address holding the most', async () => {
+    const r2 = createRelay({ maxConnections: 8, maxConnectionsPerAddress: 8 });
+    r2.listen(0, '0.0.0.0');
+    await once(r2, 'listening');
+    relay = r2;
+    const port = (r2.address() as AddressInfo).port;
+    const squatters: net.Socket[] = [];
+    for (let i = 0; i < 8; i++) {
+      const s = net.connect({ host: '127.0.0.1', port });
+      s.on('error', () => {});
+      s.write(encodeRelayRequest('listen', `squat${i}`));
+      squatters.push(s);
+    }
+    await within(waitFor(() => Object.keys(r2.waiting).length === 8), 5_000, 'squatters wait');
+    const s = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
+    s.write(encodeRelayRequest('listen', 'printer'));
+    await within(waitFor(() => r2.waiting.printer === 1), 5_000, 'the newcomer waits as a service');
+    expect(r2.stats.displaced).to.equal(1);
+    expect(r2.waiting.squat0, 'the oldest squatter made room').to.equal(undefined);
+    expect(Object.keys(r2.waiting)).to.have.length(8);
+    s.destroy();
+    squatters.forEach((q) => q.destroy());
+  });
+
+  it('addressGroup(): IPv4 as it is, IPv6 by its /64', () => {
+    expect(addressGroup('127.0.0.1')).to.equal('127.0.0.1');
+    expect(addressGroup('::ffff:10.0.0.1')).to.equal('::ffff:10.0.0.1');
+    expect(addressGroup('2001:db8::1')).to.equal('2001:db8:0:0::/64');
+    expect(addressGroup('2001:0db8:0000:0000:ffff::2')).to.equal('2001:db8:0:0::/64');
+    expect(addressGroup('2001:db8:0:1::1')).to.equal('2001:db8:0:1::/64');
+    expect(addressGroup('::1')).to.equal('0:0:0:0::/64');
+    expect(addressGroup('fe80::1%eth0')).to.equal('fe80:0:0:0::/64');
   });
 
   it('several services and clients on one relay at once, each client reaching its own service', async () => {

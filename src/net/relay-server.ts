@@ -42,12 +42,28 @@ export interface RelayOptions {
   /** Connections the relay holds at once, spliced ones included (default 1024). */
   maxConnections?: number;
   /**
-   * Connections one remote address may hold at once (default 256): one host alone cannot take
-   * every slot (idle LISTEN connections under many names would otherwise shut the relay).
+   * Connections one remote address may hold at once (default 256; an IPv6 address counts with its
+   * whole /64): one host alone cannot take every slot (idle LISTEN connections under many names
+   * would otherwise shut the relay). When every slot is taken, a newcomer from an address holding
+   * fewer displaces the oldest waiting LISTEN of the address holding the most.
    */
   maxConnectionsPerAddress?: number;
   /** Test-only frame tap. */
   [kRelayTap]?: RelayTap;
+}
+
+/**
+ * What counts as one remote address for the relay's limits: an IPv4 address as it is, an IPv6
+ * address by its /64 (one host usually has a whole /64 to choose addresses from).
+ */
+export function addressGroup(address: string): string {
+  const a = address.replace(/%.*$/, ''); // zone id
+  if (!a.includes(':') || /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(a)) return a;
+  const [head = '', tail] = a.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
+  return `${groups.slice(0, 4).map((g) => parseInt(g || '0', 16).toString(16)).join(':')}::/64`;
 }
 
 /** Counters of a RelayServer. */
@@ -58,6 +74,8 @@ export interface RelayStats {
   spliced: number;
   /** Requests answered with an error status or closed as malformed or late. */
   refused: number;
+  /** Waiting LISTEN connections closed to make room when the relay was full (see maxConnectionsPerAddress). */
+  displaced: number;
   /** Frames forwarded (both directions). */
   frames: number;
 }
@@ -93,7 +111,7 @@ export class RelayServer extends EventEmitter {
   readonly #waiting = new Map<string, Waiting[]>();
   readonly #pending = new Map<string, PendingClient[]>();
   readonly #sockets = new Set<net.Socket>();
-  readonly #stats: RelayStats = { accepted: 0, spliced: 0, refused: 0, frames: 0 };
+  readonly #stats: RelayStats = { accepted: 0, spliced: 0, refused: 0, displaced: 0, frames: 0 };
   readonly #maxPerAddress: number;
   /** Connections held per remote address. */
   readonly #perAddress = new Map<string, number>();
@@ -148,9 +166,9 @@ export class RelayServer extends EventEmitter {
 
   #accept(socket: net.Socket): void {
     socket.on('error', (err) => this.emit('peerError', err));
-    const from = socket.remoteAddress ?? '?';
+    const from = addressGroup(socket.remoteAddress ?? '?');
     const mine = this.#perAddress.get(from) ?? 0;
-    if (this.#sockets.size >= this.#maxConnections || mine >= this.#maxPerAddress) {
+    if (mine >= this.#maxPerAddress || (this.#sockets.size >= this.#maxConnections && !this.#displaceFor(from, mine))) {
       this.#stats.refused++;
       refuse(socket, RELAY_STATUS.BUSY);
       return;
@@ -299,6 +317,33 @@ export class RelayServer extends EventEmitter {
       w.socket.removeAllListeners('end');
     }
     return w;
+  }
+
+  /**
+   * The relay is full: closes the oldest waiting LISTEN of the address (group) holding the most
+   * connections, if that is more than `mine` + 1, so that a few hosts cannot keep every other one
+   * out with idle service connections. Returns whether one was closed (the newcomer then takes its
+   * slot; the count drops when the closed socket's 'close' comes).
+   */
+  #displaceFor(from: string, mine: number): boolean {
+    let top: string | undefined;
+    let most = mine + 1;
+    for (const [address, n] of this.#perAddress) {
+      if (address !== from && n > most) {
+        top = address;
+        most = n;
+      }
+    }
+    if (top === undefined) return false;
+    for (const [name, list] of this.#waiting) {
+      const entry = list.find((w) => addressGroup(w.socket.remoteAddress ?? '?') === top);
+      if (!entry) continue;
+      this.#unwait(name, entry);
+      this.#stats.displaced++;
+      entry.socket.destroy();
+      return true;
+    }
+    return false;
   }
 
   #unwait(name: string, entry: Waiting): void {
