@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { Bolt8Handshake } from '../src/profiles/bolt8.js';
 import { Bolt8Transport, Bolt8Reader } from '../src/profiles/bolt8-transport.js';
+import { bytesAllocatedBy } from './support/count-arrays.js';
 import { kFixedEphemeral } from '../src/engine/internal.js';
 import { secp256k1Dh } from '../src/crypto/secp256k1.js';
 import { isNoiseError, type NoiseErrorCode } from '../src/errors.js';
@@ -204,25 +205,10 @@ describe('BOLT 8 (bolt8.json, Appendix A)', function () {
     const msg = new Uint8Array(65535).map((_, i) => i);
     const packet = t.encrypt(msg);
     const reader = new Bolt8Reader(u);
-    // Count the bytes of every array made while pushing (the global constructor swapped for a counting one).
-    const Original = globalThis.Uint8Array;
-    let made = 0;
-    class Counting extends Original {
-      constructor(...args: ConstructorParameters<typeof Uint8Array>) {
-        super(...(args as unknown as [number]));
-        made += this.length;
-      }
-      static override [Symbol.hasInstance](x: unknown): boolean {
-        return Function.prototype[Symbol.hasInstance].call(Original, x);
-      }
-    }
     const got: Uint8Array[] = [];
-    globalThis.Uint8Array = Counting as unknown as Uint8ArrayConstructor;
-    try {
+    const made = bytesAllocatedBy(() => {
       for (let i = 0; i < packet.length; i++) got.push(...reader.push(packet.subarray(i, i + 1)));
-    } finally {
-      globalThis.Uint8Array = Original;
-    }
+    });
     expect(got).to.have.length(1);
     expect(Buffer.from(got[0]!).equals(msg)).to.equal(true);
     expect(reader.buffered).to.equal(0);

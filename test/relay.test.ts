@@ -327,8 +327,9 @@ describe('relay: end to end through an untrusted relay (loopback)', function () 
     cli.destroy();
   });
 
-  it('one address cannot take every slot: past maxConnectionsPerAddress it gets BUSY, other addresses still get in', async () => {
-    const r2 = createRelay({ maxConnectionsPerAddress: 8 });
+  /** A relay on all interfaces with `options`, holding 8 idle LISTEN connections from 127.0.0.1 under 8 names. */
+  async function squattedRelay(options: Parameters<typeof createRelay>[0]): Promise<{ r2: RelayServer; port: number; squatters: net.Socket[] }> {
+    const r2 = createRelay(options);
     r2.listen(0, '0.0.0.0');
     await once(r2, 'listening');
     relay = r2;
@@ -336,10 +337,16 @@ describe('relay: end to end through an untrusted relay (loopback)', function () 
     const squatters: net.Socket[] = [];
     for (let i = 0; i < 8; i++) {
       const s = net.connect({ host: '127.0.0.1', port });
+      s.on('error', () => {});
       s.write(encodeRelayRequest('listen', `squat${i}`)); // idle LISTEN connections under many names
       squatters.push(s);
     }
     await within(waitFor(() => Object.keys(r2.waiting).length === 8), 5_000, 'squatters wait');
+    return { r2, port, squatters };
+  }
+
+  it('one address cannot take every slot: past maxConnectionsPerAddress it gets BUSY, other addresses still get in', async () => {
+    const { r2, port, squatters } = await squattedRelay({ maxConnectionsPerAddress: 8 });
     const statusFrom = async (host: string): Promise<number[]> => {
       const s = net.connect({ host, port, localAddress: host });
       s.write(encodeRelayRequest('listen', 'printer'));
@@ -356,19 +363,7 @@ describe('relay: end to end through an untrusted relay (loopback)', function () 
   });
 
   it('a full relay lets a newcomer from another address displace the oldest waiting LISTEN of the address holding the most', async () => {
-    const r2 = createRelay({ maxConnections: 8, maxConnectionsPerAddress: 8 });
-    r2.listen(0, '0.0.0.0');
-    await once(r2, 'listening');
-    relay = r2;
-    const port = (r2.address() as AddressInfo).port;
-    const squatters: net.Socket[] = [];
-    for (let i = 0; i < 8; i++) {
-      const s = net.connect({ host: '127.0.0.1', port });
-      s.on('error', () => {});
-      s.write(encodeRelayRequest('listen', `squat${i}`));
-      squatters.push(s);
-    }
-    await within(waitFor(() => Object.keys(r2.waiting).length === 8), 5_000, 'squatters wait');
+    const { r2, port, squatters } = await squattedRelay({ maxConnections: 8, maxConnectionsPerAddress: 8 });
     const s = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
     s.write(encodeRelayRequest('listen', 'printer'));
     await within(waitFor(() => r2.waiting.printer === 1), 5_000, 'the newcomer waits as a service');

@@ -26,6 +26,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveDeployment } from '../src/config.js';
+import { trackArrays } from './support/count-arrays.js';
 
 const nodeCrypto = createRequire(import.meta.url)('node:crypto') as typeof crypto;
 
@@ -46,23 +47,10 @@ const holds = (hay: Uint8Array, needle: Uint8Array): boolean => Buffer.from(hay.
 
 /** Every Uint8Array of 16 bytes or more that JavaScript code made during `run()`. */
 function arraysMadeBy(run: () => void): Uint8Array[] {
-  const Original = globalThis.Uint8Array;
   const made: Uint8Array[] = [];
-  class Tracked extends Original {
-    constructor(...args: ConstructorParameters<typeof Uint8Array>) {
-      super(...(args as unknown as [number]));
-      if (this.length >= 16) made.push(this);
-    }
-    static override [Symbol.hasInstance](x: unknown): boolean {
-      return Function.prototype[Symbol.hasInstance].call(Original, x);
-    }
-  }
-  globalThis.Uint8Array = Tracked as unknown as Uint8ArrayConstructor;
-  try {
-    run();
-  } finally {
-    globalThis.Uint8Array = Original;
-  }
+  trackArrays(run, (a) => {
+    if (a.length >= 16) made.push(a);
+  });
   return made;
 }
 
