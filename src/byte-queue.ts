@@ -19,7 +19,10 @@ export class ByteQueue {
     return this.#end - this.#start;
   }
 
-  /** Bytes allocated (at most about four times what is held, and KEEP_CAPACITY once empty). */
+  /**
+   * Bytes allocated: grown by doubling when what is held and the next chunk do not fit, so about
+   * twice the most held at once (more after pushes of large chunks); at most KEEP_CAPACITY once empty.
+   */
   get capacity(): number {
     return this.#buf.length;
   }

@@ -98,8 +98,9 @@ export function parsePrivateKeyFile(text: string, backend: BackendChoice = 'auto
     keyPair = keyPairFromPrivate(priv, dh, backend);
     return { dh, keyPair };
   } finally {
-    // The built-in backends copy the key into the pair; a custom one may keep the array itself.
-    if (keyPair?.privateKey !== priv) priv.fill(0);
+    // The built-in backends copy the key into the pair; a custom one may keep the array itself
+    // or a view of it (same memory), which must not be wiped.
+    if (keyPair?.privateKey.buffer !== priv.buffer) priv.fill(0);
   }
 }
 

@@ -474,6 +474,22 @@ describe('UDP datagram mode on loopback', function () {
     expect(srv.sessions).to.have.length(1);
   });
 
+  it('a message 1 that does not read (psk0 without the psk) displaces no handshake from a full table', async () => {
+    const protocol = 'Noise_XXpsk0_25519_ChaChaPoly_BLAKE2s';
+    const psk = randomBytes(32);
+    // verifyRemote takes 300 ms, so the honest handshake stays pending while the junk arrives
+    const { port } = await server({ protocol, psks: [psk], maxSessions: 1, verifyRemote: () => new Promise<boolean>((r) => setTimeout(() => r(true), 300)) });
+    const attacker = createSocket('udp4');
+    cleanup.push(() => new Promise<void>((r) => attacker.close(() => r())));
+    const junk = setInterval(() => attacker.send(Buffer.concat([Buffer.from([0x01, 0x00]), randomBytes(80)]), port, '127.0.0.1'), 20);
+    try {
+      const c = await client(port, { protocol, psks: [psk], handshakeTimeout: 3000, retransmitInterval: 100 });
+      expect(c.remoteStaticKey && Buffer.from(c.remoteStaticKey).equals(serverKey.publicKey)).to.equal(true);
+    } finally {
+      clearInterval(junk);
+    }
+  });
+
   it('junk, truncated and out-of-place packets do not disturb the server', async () => {
     const toServer = new Ledger();
     const { srv, port } = await server({}, (s) => toServer.watch(s));

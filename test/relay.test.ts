@@ -374,6 +374,30 @@ describe('relay: end to end through an untrusted relay (loopback)', function () 
     squatters.forEach((q) => q.destroy());
   });
 
+  it('displacement looks only at addresses with a waiting LISTEN: one holding connections still sending their request does not shield another', async () => {
+    const r2 = createRelay({ maxConnections: 6, maxConnectionsPerAddress: 3 });
+    r2.listen(0, '0.0.0.0');
+    await once(r2, 'listening');
+    relay = r2;
+    const port = (r2.address() as AddressInfo).port;
+    const held: net.Socket[] = [];
+    const open = async (localAddress: string, request?: Uint8Array) => {
+      const s = net.connect({ host: '127.0.0.1', port, localAddress });
+      s.on('error', () => {});
+      await once(s, 'connect');
+      if (request) s.write(request);
+      held.push(s);
+      return s;
+    };
+    for (let i = 0; i < 3; i++) await open('127.0.0.2'); // no request yet
+    for (let i = 0; i < 3; i++) await open('127.0.0.3', encodeRelayRequest('listen', `squat${i}`));
+    await within(waitFor(() => Object.keys(r2.waiting).length === 3), 5_000, 'squatters wait');
+    await open('127.0.0.4', encodeRelayRequest('listen', 'printer'));
+    await within(waitFor(() => r2.waiting.printer === 1), 5_000, 'the newcomer waits as a service');
+    expect(r2.stats.displaced).to.equal(1);
+    held.forEach((s) => s.destroy());
+  });
+
   it('addressGroup(): IPv4 as it is, IPv6 by its /64', () => {
     expect(addressGroup('127.0.0.1')).to.equal('127.0.0.1');
     expect(addressGroup('::ffff:10.0.0.1')).to.equal('::ffff:10.0.0.1');

@@ -313,6 +313,16 @@ describe('wiping: no dropped copies of secrets', function () {
       }
     });
 
+    it('parsePrivateKeyFile does not wipe a key a custom backend keeps as its own (the array or a view of it)', () => {
+      for (const keep of [(k: Uint8Array) => k, (k: Uint8Array) => k.subarray(0)]) {
+        const key = unclampedKey();
+        const dh = stablelibBackend.dh('25519')!;
+        const custom: CryptoBackend = { ...stablelibBackend, name: 'keeps', dh: (n) => (n === '25519' ? { ...dh, keyPairFromPrivate: (k: Uint8Array) => ({ publicKey: dh.keyPairFromPrivate(k).publicKey, privateKey: keep(k) }) } : undefined) };
+        const kp = parsePrivateKeyFile(key.toString('hex'), custom).keyPair;
+        expect(toHex(kp.privateKey)).to.equal(key.toString('hex'));
+      }
+    });
+
     it('resolveDeployment wipes the key and psks it read when a later setting is refused', () => {
       const dir = mkdtempSync(join(tmpdir(), 'noisekit-wipe-'));
       try {

@@ -15,6 +15,7 @@ import { NoiseError } from '../errors.js';
 import { concat, EMPTY } from '../bytes.js';
 import { encodeFrame, FrameDecoder } from './framing.js';
 import { FrameReader } from './frame-reader.js';
+import { addressGroup } from './address-slots.js';
 import { decodeRelayRequest, RELAY_STATUS, type RelayRequest } from './relay-protocol.js';
 import { listenNet } from './listen.js';
 
@@ -52,19 +53,7 @@ export interface RelayOptions {
   [kRelayTap]?: RelayTap;
 }
 
-/**
- * What counts as one remote address for the relay's limits: an IPv4 address as it is, an IPv6
- * address by its /64 (one host usually has a whole /64 to choose addresses from).
- */
-export function addressGroup(address: string): string {
-  const a = address.replace(/%.*$/, ''); // zone id
-  if (!a.includes(':') || /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(a)) return a;
-  const [head = '', tail] = a.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
-  return `${groups.slice(0, 4).map((g) => parseInt(g || '0', 16).toString(16)).join(':')}::/64`;
-}
+export { addressGroup } from './address-slots.js';
 
 /** Counters of a RelayServer. */
 export interface RelayStats {
@@ -326,24 +315,25 @@ export class RelayServer extends EventEmitter {
    * slot; the count drops when the closed socket's 'close' comes).
    */
   #displaceFor(from: string, mine: number): boolean {
-    let top: string | undefined;
+    // Among the addresses that have a waiting LISTEN (connections still sending their request
+    // time out on their own), the one holding the most connections gives up its oldest.
+    let victim: { name: string; entry: Waiting } | undefined;
     let most = mine + 1;
-    for (const [address, n] of this.#perAddress) {
-      if (address !== from && n > most) {
-        top = address;
-        most = n;
+    for (const [name, list] of this.#waiting) {
+      for (const entry of list) {
+        const address = addressGroup(entry.socket.remoteAddress ?? '?');
+        const n = this.#perAddress.get(address) ?? 0;
+        if (address !== from && n > most) {
+          victim = { name, entry };
+          most = n;
+        }
       }
     }
-    if (top === undefined) return false;
-    for (const [name, list] of this.#waiting) {
-      const entry = list.find((w) => addressGroup(w.socket.remoteAddress ?? '?') === top);
-      if (!entry) continue;
-      this.#unwait(name, entry);
-      this.#stats.displaced++;
-      entry.socket.destroy();
-      return true;
-    }
-    return false;
+    if (!victim) return false;
+    this.#unwait(victim.name, victim.entry);
+    this.#stats.displaced++;
+    victim.entry.socket.destroy();
+    return true;
   }
 
   #unwait(name: string, entry: Waiting): void {

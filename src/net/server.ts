@@ -26,7 +26,8 @@ export interface NoiseServerOptions extends NoiseSocketOptions {
   /** Handshakes allowed to run at once (default 128); connections beyond it are closed at once. */
   maxConcurrentHandshakes?: number;
   /**
-   * Of those, how many one remote address may run (default 16), so that one host cannot hold
+   * Of those, how many one remote address may run (default 16; an IPv6 address counts with its
+   * whole /64), so that one host cannot hold
    * every slot with connections that never finish. Counts the connections this server accepts
    * itself, not streams given to handle() (from a relay they would all share its address).
    */

@@ -24,7 +24,7 @@ import { PipesResponder } from '../pipes/responder.js';
 import type { KeyCache } from '../pipes/key-cache.js';
 import type { PipesMode } from '../pipes/negotiation.js';
 import type { VerifyRemote } from './options.js';
-import { DEFAULT_MAX_HANDSHAKES_PER_ADDRESS, maxPerAddress } from './address-slots.js';
+import { addressGroup, DEFAULT_MAX_HANDSHAKES_PER_ADDRESS, maxPerAddress } from './address-slots.js';
 
 /**
  * Most application datagrams held while the handshake is being confirmed or verified, or while a
@@ -109,7 +109,7 @@ export interface UdpServerOptions extends UdpOptions {
    * cannot keep the slots from honest clients for `handshakeTimeout`.
    */
   maxSessions?: number;
-  /** Most handshakes at once from one IP address, any port (default 16). */
+  /** Most handshakes at once from one IP address, any port (an IPv6 address counts by its /64; default 16). */
   maxHandshakesPerAddress?: number;
 }
 
@@ -421,7 +421,7 @@ export interface UdpServerEvents {
 
 /** A handshake in progress on the server (until verified and announced). */
 interface Pending {
-  /** The client's IP address (for maxHandshakesPerAddress). */
+  /** The client's address group, its IP (an IPv6 one by /64; for maxHandshakesPerAddress). */
   address: string;
   session: DatagramSession;
   hs: HandshakeLike;
@@ -523,23 +523,20 @@ export class UdpServer extends EventEmitter<UdpServerEvents> {
       this.dropped++;
       return;
     }
+    const group = addressGroup(rinfo.address);
     let fromAddress = 0;
-    for (const p of this.#pending.values()) if (p.address === rinfo.address) fromAddress++;
+    for (const p of this.#pending.values()) if (p.address === group) fromAddress++;
     if (fromAddress >= (this.#options.maxHandshakesPerAddress ?? DEFAULT_MAX_HANDSHAKES_PER_ADDRESS)) {
       this.dropped++;
       return;
     }
-    if (this.#live.size + this.#pending.size >= (this.#options.maxSessions ?? 1024)) {
-      // Full: the oldest handshake (unauthenticated so far) makes room; established sessions never do.
-      const oldest = this.#pending.entries().next().value;
-      if (!oldest) {
-        this.dropped++;
-        return;
-      }
-      clearTimeout(oldest[1].timer);
-      oldest[1].session.destroy();
-      this.#pending.delete(oldest[0]);
+    // Full: the oldest handshake makes room once this message 1 has been read (below), so a
+    // message 1 that does not read (e.g. without the psk of a psk0 protocol) displaces nothing;
+    // established sessions are never displaced.
+    const full = this.#live.size + this.#pending.size >= (this.#options.maxSessions ?? 1024);
+    if (full && this.#pending.size === 0) {
       this.dropped++;
+      return;
     }
     let session: DatagramSession;
     let hs: HandshakeLike;
@@ -554,8 +551,18 @@ export class UdpServer extends EventEmitter<UdpServerEvents> {
       this.#pending.get(key)?.session.destroy();
       this.#pending.delete(key);
     }, this.#options.handshakeTimeout ?? 10_000);
-    this.#pending.set(key, { address: rinfo.address, session, hs, timer, first: new Uint8Array(packet), accepted: false, held: [] });
+    this.#pending.set(key, { address: group, session, hs, timer, first: new Uint8Array(packet), accepted: false, held: [] });
     this.#advance(key, session, packet, send, rinfo);
+    if (full && this.#pending.get(key)?.session === session) {
+      for (const [oldKey, old] of this.#pending) {
+        if (oldKey === key) continue;
+        clearTimeout(old.timer);
+        old.session.destroy();
+        this.#pending.delete(oldKey);
+        this.dropped++;
+        break;
+      }
+    }
   }
 
   #advance(key: string, session: DatagramSession, packet: Uint8Array, send: (p: Uint8Array) => void, rinfo: RemoteInfo): void {
