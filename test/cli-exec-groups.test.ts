@@ -10,6 +10,7 @@ import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { Duplex } from 'node:stream';
 import type { NoiseSocket } from '../src/net/noise-socket.js';
 import * as exec from '../src/cli/exec.js';
+import { waitFor } from './support/wait.js';
 
 const require = createRequire(import.meta.url);
 const fs = require('node:fs') as typeof import('node:fs');
@@ -26,14 +27,6 @@ function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(25);
   }
 }
 

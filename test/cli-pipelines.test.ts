@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_MAIN, runCli, startCli } from './support/run-node.js';
 import { writeKeyFile } from './support/key-file.js';
+import { waitFor } from './support/wait.js';
 
 const NN = ['--protocol', 'Noise_NN_25519_ChaChaPoly_BLAKE2s'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -34,14 +35,6 @@ function pidsWith(argv: string): number[] {
     }
   }
   return out;
-}
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(25);
-  }
 }
 
 /** `noisekit connect` with its stdio under the test's control. */

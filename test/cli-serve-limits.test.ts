@@ -9,17 +9,10 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, type NoiseSocket } from '../src/index.js';
 import { startCli } from './support/run-node.js';
+import { waitFor } from './support/wait.js';
 
 const PROTOCOL = 'Noise_NN_25519_ChaChaPoly_BLAKE2s';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(25);
-  }
-}
 
 /** Connects; resolves 'secure' with the socket, or 'failed' if it closed before the handshake ended. */
 function attempt(port: number): Promise<{ result: 'secure' | 'failed'; socket: NoiseSocket }> {

@@ -14,14 +14,7 @@ import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { pipesConnect, createPipesServer, generateKeyPair } from '../src/index.js';
 import { CLI_MAIN } from './support/run-node.js';
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { waitFor } from './support/wait.js';
 
 
 /** Runs `noisekit <args>` to completion, in this file's result shape. */

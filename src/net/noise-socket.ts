@@ -24,7 +24,7 @@ import { HandshakeState } from '../engine/handshake-state.js';
 import { TransportState, MAX_PLAINTEXT_LENGTH } from '../engine/transport-state.js';
 import { MAX_MESSAGE_LENGTH } from '../engine/cipher-state.js';
 import { isOneWay } from '../patterns/types.js';
-import { NoiseError, isNoiseError } from '../errors.js';
+import { NoiseError } from '../errors.js';
 import { checkBytes, copyBytes, EMPTY } from '../bytes.js';
 import { FrameDecoder, writeFrame } from './framing.js';
 import { RekeyPolicy } from './rekey-policy.js';
