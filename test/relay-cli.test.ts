@@ -6,7 +6,10 @@
  */
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { once } from 'node:events';
 import { runCli, startCli } from './support/run-node.js';
+import { RELAY_STATUS, encodeRelayRequest } from '../src/net/relay-protocol.js';
 
 const NN = 'Noise_NN_25519_ChaChaPoly_BLAKE2s';
 const children = new Set<ChildProcess>();
@@ -36,5 +39,23 @@ describe('relay CLI: relay, serve --via, connect --via (loopback)', function () 
     expect(missing.status).to.equal(1);
     // connect() reports a failure of the raw stream as ERR_NOISE_SOCKET; the relay's reason is in the message.
     expect(missing.stderr).to.match(/ERR_NOISE_(RELAY|SOCKET).*no service of that name is registered at the relay/);
+  });
+
+  it('relay --idle-timeout closes a spliced pair that carries nothing; --connect-wait 0 is refused', async () => {
+    const relay = await start(['relay', '--listen', '127.0.0.1:0', '--idle-timeout', '300'], /^noisekit: relay listening 127\.0\.0\.1:(\d+)$/);
+    const port = Number(relay.match[1]);
+    const svc = net.connect({ host: '127.0.0.1', port });
+    svc.write(encodeRelayRequest('listen', 'quiet'));
+    await new Promise((r) => setTimeout(r, 200)); // the service waits at the relay
+    const cli = net.connect({ host: '127.0.0.1', port });
+    const statuses = [once(svc, 'data'), once(cli, 'data')];
+    cli.write(encodeRelayRequest('connect', 'quiet'));
+    for (const [d] of await Promise.all(statuses)) expect([...(d as Buffer)]).to.deep.equal([RELAY_STATUS.SPLICED]);
+    const t0 = Date.now();
+    await Promise.all([once(svc, 'close'), once(cli, 'close')]);
+    expect(Date.now() - t0).to.be.at.least(250);
+    const bad = await run(['relay', '--listen', '127.0.0.1:0', '--connect-wait', '0'], '');
+    expect(bad.status).to.equal(1);
+    expect(bad.stderr).to.match(/--connect-wait/);
   });
 });

@@ -84,6 +84,22 @@ async function waitFor(cond: () => boolean, step = 10): Promise<void> {
   while (!cond()) await new Promise((r) => setTimeout(r, step));
 }
 
+/** A raw LISTEN and CONNECT under `name`, spliced by `relay` (which listens on HOST). */
+async function rawPair(relay: RelayServer, name: string): Promise<{ svc: net.Socket; cli: net.Socket }> {
+  const port = (relay.address() as AddressInfo).port;
+  const replyOf = (s: net.Socket) => new Promise<void>((res, rej) => {
+    s.once('data', (d: Buffer) => (d[0] === RELAY_STATUS.SPLICED ? res() : rej(new Error(`status ${d[0]}`))));
+  });
+  const svc = net.connect({ host: HOST, port });
+  svc.write(encodeRelayRequest('listen', name));
+  await within(waitFor(() => relay.waiting[name] === 1), 5_000, 'service waits');
+  const cli = net.connect({ host: HOST, port });
+  const spliced = Promise.all([replyOf(svc), replyOf(cli)]);
+  cli.write(encodeRelayRequest('connect', name));
+  await within(spliced, 5_000, 'spliced');
+  return { svc, cli };
+}
+
 /** Connects through the relay, waits for the handshake, returns the socket and its reply stream. */
 async function client(via: string, name: string, serviceKey: Uint8Array): Promise<{ socket: NoiseSocket; replies: Buffer[]; closed: Promise<void>; error: () => Error | undefined }> {
   const socket = await connectVia({ via, service: name, protocol: PROTOCOL, remoteStaticKey: serviceKey });
@@ -280,17 +296,7 @@ describe('relay: end to end through an untrusted relay (loopback)', function () 
   it('the relay forwards bytes as they come: a flood of empty frames costs a write per chunk, not per frame; frames are counted across any chunking', async () => {
     const r = await startRelay();
     relay = r.relay;
-    const port = Number(r.via.split(':')[1]);
-    const replyOf = (s: net.Socket) => new Promise<void>((res, rej) => {
-      s.once('data', (d: Buffer) => (d[0] === RELAY_STATUS.SPLICED ? res() : rej(new Error(`status ${d[0]}`))));
-    });
-    const svc = net.connect({ host: HOST, port });
-    svc.write(encodeRelayRequest('listen', 'bytes'));
-    await within(waitFor(() => r.relay.waiting.bytes === 1), 5_000, 'service waits');
-    const cli = net.connect({ host: HOST, port });
-    const spliced = Promise.all([replyOf(svc), replyOf(cli)]);
-    cli.write(encodeRelayRequest('connect', 'bytes'));
-    await within(spliced, 5_000, 'spliced');
+    const { svc, cli } = await rawPair(r.relay, 'bytes');
     // Frames of random lengths (empty ones included), cut into random chunks.
     const frames = Array.from({ length: 300 }, (_, i) => randomBytes(i % 7 === 0 ? 0 : Math.floor(Math.random() * 3000)));
     const wire = Buffer.concat(frames.flatMap((f) => [Buffer.from([f.length >> 8, f.length & 0xff]), f]));
@@ -325,6 +331,53 @@ describe('relay: end to end through an untrusted relay (loopback)', function () 
     expect(writes, 'relay writes (the client\'s own writes included)').to.be.below(5_000);
     svc.destroy();
     cli.destroy();
+  });
+
+  it('idleTimeout closes a spliced pair after that long without a byte either way; traffic one way keeps it open; the default never closes it', async () => {
+    const IDLE = 300;
+    const r2 = createRelay({ idleTimeout: IDLE });
+    r2.listen(0, HOST);
+    await once(r2, 'listening');
+    relay = r2;
+    const { svc, cli } = await rawPair(r2, 'idle');
+    const closed = Promise.all([closedOf(svc), closedOf(cli)]);
+    let isClosed = false;
+    void closed.then(() => (isClosed = true));
+    const got: Buffer[] = [];
+    svc.on('data', (d: Buffer) => got.push(d));
+    // One way only, a byte every IDLE/3 for 3 × IDLE: the pair stays open.
+    let lastByte = 0;
+    for (let i = 0; i < 9; i++) {
+      cli.write(Uint8Array.of(i));
+      lastByte = Date.now();
+      await new Promise((res) => setTimeout(res, IDLE / 3));
+    }
+    expect(isClosed, 'open while bytes pass one way').to.equal(false);
+    expect(r2.stats.idle).to.equal(0);
+    await within(closed, 5_000, 'both ends closed once idle');
+    expect(Date.now() - lastByte, 'not before idleTimeout').to.be.at.least(IDLE - 50);
+    expect([...Buffer.concat(got)]).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(r2.stats.idle).to.equal(1);
+    await stopRelay(r2);
+    relay = undefined;
+    // The default: no idle timeout at the relay.
+    const r3 = await startRelay();
+    relay = r3.relay;
+    const pair = await rawPair(r3.relay, 'idle');
+    let closedEarly = false;
+    pair.cli.once('close', () => (closedEarly = true));
+    await new Promise((res) => setTimeout(res, 3 * IDLE));
+    expect(closedEarly, 'the default keeps an idle pair').to.equal(false);
+    expect(r3.relay.stats.idle).to.equal(0);
+    pair.svc.destroy();
+    pair.cli.destroy();
+  });
+
+  it('idleTimeout must be a whole number of milliseconds (0: off)', () => {
+    for (const bad of [-1, 1.5, Number.NaN, 2 ** 31, '5' as unknown as number]) {
+      expect(() => createRelay({ idleTimeout: bad }), String(bad)).to.throw().with.property('code', 'ERR_NOISE_INVALID_ARGUMENT');
+    }
+    expect(() => createRelay({ idleTimeout: 0 }).close()).to.not.throw();
   });
 
   /** A relay on all interfaces with `options`, holding 8 idle LISTEN connections from 127.0.0.1 under 8 names. */

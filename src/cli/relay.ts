@@ -38,11 +38,12 @@ export function relayCommand(): Command {
   return new Command('relay')
     .description('run an untrusted relay: services behind NAT register names, clients connect by name (docs/relay.md)')
     .requiredOption('--listen <host:port>', 'address to listen on, e.g. 0.0.0.0:7000 (port 0: any free port)')
-    .option('--connect-wait <ms>', 'how long a client waits for a free service connection', wholeNumber(0, 2 ** 31 - 1), 3000)
-    .action(action(async (flags: { listen: string; connectWait: number }) => {
+    .option('--connect-wait <ms>', 'how long a client waits for a free service connection', wholeNumber(1, 2 ** 31 - 1), 3000)
+    .option('--idle-timeout <ms>', 'close a spliced pair after this many milliseconds without a byte either way (default 0: never)', wholeNumber(0, 2 ** 31 - 1), 0)
+    .action(action(async (flags: { listen: string; connectWait: number; idleTimeout: number }) => {
       const { host, port } = parseHostPort(flags.listen);
-      const connectWait = flags.connectWait;
-      const relay = createRelay({ connectWait });
+      const { connectWait, idleTimeout } = flags;
+      const relay = createRelay({ connectWait, idleTimeout });
       relay.on('splice', (name: string) => log(`splice ${name}`));
       relay.on('peerError', (err: unknown) => log(`peer-error ${isNoiseError(err) ? err.code : 'ERR_NOISE_SOCKET'}: ${(err as Error).message}`));
       await listenOn(relay, port, host, flags.listen);

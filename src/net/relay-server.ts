@@ -49,6 +49,13 @@ export interface RelayOptions {
    * fewer displaces the oldest waiting LISTEN of the address holding the most.
    */
   maxConnectionsPerAddress?: number;
+  /**
+   * Milliseconds a spliced pair may go without a byte either way before the relay closes both
+   * connections (default 0: never). Reaps pairs whose peers vanished without closing (a host
+   * that lost power, a NAT that dropped its mapping), which would otherwise hold their two slots
+   * for good. Choose it above the ends' own keep-alive interval, if they have one.
+   */
+  idleTimeout?: number;
   /** Test-only frame tap. */
   [kRelayTap]?: RelayTap;
 }
@@ -67,6 +74,8 @@ export interface RelayStats {
   displaced: number;
   /** Frames forwarded (both directions). */
   frames: number;
+  /** Spliced pairs closed because nothing passed either way within idleTimeout. */
+  idle: number;
 }
 
 interface Waiting {
@@ -96,11 +105,12 @@ export class RelayServer extends EventEmitter {
   readonly #connectWait: number;
   readonly #maxWaiting: number;
   readonly #maxConnections: number;
+  readonly #idleTimeout: number;
   readonly #tap: RelayTap | undefined;
   readonly #waiting = new Map<string, Waiting[]>();
   readonly #pending = new Map<string, PendingClient[]>();
   readonly #sockets = new Set<net.Socket>();
-  readonly #stats: RelayStats = { accepted: 0, spliced: 0, refused: 0, displaced: 0, frames: 0 };
+  readonly #stats: RelayStats = { accepted: 0, spliced: 0, refused: 0, displaced: 0, frames: 0, idle: 0 };
   readonly #maxPerAddress: number;
   /** Connections held per remote address. */
   readonly #perAddress = new Map<string, number>();
@@ -113,6 +123,7 @@ export class RelayServer extends EventEmitter {
     this.#maxWaiting = positive('maxWaitingPerName', options.maxWaitingPerName, 16);
     this.#maxConnections = positive('maxConnections', options.maxConnections, 1024);
     this.#maxPerAddress = positive('maxConnectionsPerAddress', options.maxConnectionsPerAddress, 256);
+    this.#idleTimeout = options.idleTimeout === 0 ? 0 : positive('idleTimeout', options.idleTimeout, 0);
     this.#tap = options[kRelayTap];
     this.netServer = net.createServer({ allowHalfOpen: true }, (s) => this.#accept(s));
     this.netServer.on('listening', () => this.emit('listening'));
@@ -359,6 +370,23 @@ export class RelayServer extends EventEmitter {
     service.write(Uint8Array.of(RELAY_STATUS.SPLICED));
     this.#forward(name, 'toService', client, service, clientRest);
     this.#forward(name, 'toClient', service, client, serviceRest);
+    if (this.#idleTimeout > 0) {
+      // A socket's timeout restarts on every read and write it does, and a forwarded chunk is a
+      // read on one side and a write on the other: each side times out only when nothing has
+      // passed either way. The first to time out closes both.
+      let timedOut = false;
+      const onTimeout = (): void => {
+        if (timedOut) return;
+        timedOut = true;
+        this.#stats.idle++;
+        client.destroy();
+        service.destroy();
+      };
+      for (const s of [client, service]) {
+        s.setTimeout(this.#idleTimeout);
+        s.once('timeout', onTimeout);
+      }
+    }
   }
 
   /**
