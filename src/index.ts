@@ -26,6 +26,7 @@ export {
 export { ReplayWindow, DEFAULT_REPLAY_WINDOW } from './datagram/replay-window.js';
 export { DatagramTransport, NONCE_LENGTH, type DatagramOptions, type DatagramStats } from './datagram/datagram-transport.js';
 export { DatagramSession, type DatagramSessionOptions, type HandshakeLike, type HandleResult, type SessionStats } from './datagram/session.js';
+export { type CookiePolicy } from './datagram/cookie.js';
 export { createUdpServer, udpConnect, UdpServer, UdpSession, DEFAULT_RETRANSMIT_INTERVAL, MAX_UDP_DATAGRAM, type UdpServerEvents, type UdpOptions, type UdpConnectOptions, type UdpServerOptions } from './net/udp.js';
 export { HalfDuplexTransport, type HalfDuplexOptions } from './engine/half-duplex.js';
 export { pipesConnect, createPipesServer, PipesServer, type PipesServerEvents, type PipesConnectOptions, type PipesServerOptions, type PipesSocketOptions, type PipesResult } from './net/pipes.js';

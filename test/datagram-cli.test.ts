@@ -9,6 +9,7 @@ import { runCli, startCli } from './support/run-node.js';
 import { writeKeyFile } from './support/key-file.js';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -41,6 +42,23 @@ describe('CLI: noisekit udp-serve / udp-connect', function () {
     expect(r.out.match(/^datagram hello udp$/gm)).to.have.length(5);
     expect(r.out).to.contain('sent 5, received 5');
     expect(s.output().match(/datagram 127\.0\.0\.1:\d+ hello udp/g)).to.have.length(5);
+  });
+
+  it('udp-serve --cookies always: a bare message 1 gets a 17-byte cookie, udp-connect still gets through; a bad value is refused', async () => {
+    const s = await serve(['--cookies', 'always']);
+    procs.push(s.proc);
+    const sock = createSocket('udp4');
+    const reply = new Promise<Buffer>((r) => sock.once('message', r));
+    sock.send(Buffer.concat([Buffer.from([0x01, 0x00]), randomBytes(32)]), s.port, '127.0.0.1');
+    const cookie = await reply;
+    sock.close();
+    expect([cookie.length, cookie[0]], 'a cookie reply, not message 2').to.deep.equal([17, 0x03]);
+    const r = await run(['udp-connect', '--port', String(s.port), '--message', 'past the cookie', '--count', '2']);
+    expect(r.code, r.err).to.equal(0);
+    expect(r.out).to.contain('sent 2, received 2');
+    const bad = await run(['udp-serve', '--port', '0', '--cookies', 'sometimes']);
+    expect(bad.code).to.equal(1);
+    expect(bad.err).to.contain('--cookies');
   });
 
   it('--pipes with a key-cache file: XX the first time, IK the second', async () => {

@@ -8,13 +8,14 @@
  * udp-connect sends `--count` datagrams of `--message` (or each stdin line), prints what comes
  * back, and ends with `sent N, received M` (exit 1 if the handshake fails).
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { createInterface } from 'node:readline';
 import { createUdpServer, DEFAULT_UDP_PROTOCOL, udpConnect, type UdpOptions } from '../net/udp.js';
 import { FileKeyCache } from '../pipes/key-cache.js';
 import { toHex } from '../bytes.js';
 import { parsePublicKey } from '../net/trust.js';
 import type { KeyPair } from '../crypto/types.js';
+import type { CookiePolicy } from '../datagram/cookie.js';
 import type { NoiseSocketOptions } from '../net/options.js';
 import { action } from './output.js';
 import { keyFromFile, port, wholeNumber } from './args.js';
@@ -58,9 +59,10 @@ function withCommonOptions(cmd: Command): Command {
 export function udpServeCommand(): Command {
   return withCommonOptions(new Command('udp-serve').description('serve Noise over UDP (datagram mode: explicit nonces, replay window)'))
     .option('--echo', 'send every datagram back')
-    .action(action(async (flags: CommonFlags & { echo?: boolean }) => {
+    .addOption(new Option('--cookies <when>', 'when a message 1 must come back with a cookie before any handshake work (return routability)').choices(['always', 'under-load', 'never']).default('under-load'))
+    .action(action(async (flags: CommonFlags & { echo?: boolean; cookies: CookiePolicy }) => {
       const key = keyFromFile(flags.key);
-      const server = createUdpServer(common(flags, key), (s) => {
+      const server = createUdpServer({ ...common(flags, key), cookies: flags.cookies }, (s) => {
         const from = `${s.remoteAddress.address}:${s.remoteAddress.port}`;
         console.log(`session ${from}${s.mode ? ` ${s.mode}` : ''} remote-key ${s.remoteStaticKey ? toHex(s.remoteStaticKey) : '-'}`);
         s.on('message', (m: Uint8Array) => {

@@ -18,7 +18,14 @@ import type { TransportState } from '../engine/transport-state.js';
 import { NoiseError, isNoiseError } from '../errors.js';
 import { copyBytes, equalBytes, EMPTY } from '../bytes.js';
 import { checkDatagramOptions, DatagramTransport, type DatagramOptions, type DatagramStats } from './datagram-transport.js';
-import { decodePacket, encodeHandshake, encodeTransport } from './packet.js';
+import { decodePacket, encodeCookieEcho, encodeHandshake, encodeTransport, type Packet } from './packet.js';
+
+/**
+ * Most times a handshake resends message 1 at once for a new cookie (later cookies wait for the
+ * retransmission timer): cookie replies are unauthenticated, and forged ones must not make the
+ * client send message 1s at the forger's pace.
+ */
+const MAX_COOKIE_RESENDS = 4;
 
 /** What a handshake object must offer: HandshakeState, PipesInitiator and PipesResponder all do. */
 export interface HandshakeLike {
@@ -41,7 +48,7 @@ export interface HandleResult {
   /** Application data to deliver (authentic, first and only time). */
   data?: Uint8Array;
   /** Why the packet was dropped, if it was. */
-  dropped?: 'malformed' | 'handshake-rejected' | 'unexpected-handshake' | 'not-established' | 'replay' | 'forged';
+  dropped?: 'malformed' | 'handshake-rejected' | 'unexpected-handshake' | 'unexpected-cookie' | 'not-established' | 'replay' | 'forged';
   /**
    * With `verifyPeer`: the peer's last handshake message was read. Check `remoteStaticKey`, then
    * call accept() for what this side sends next (held until then), or destroy().
@@ -67,6 +74,8 @@ export interface SessionStats extends DatagramStats {
   duplicateHandshakes: number;
   droppedHandshakes: number;
   earlyTransport: number;
+  /** Initiator: cookie replies taken (message 1 resent with the server's cookie). */
+  cookies: number;
 }
 
 /**
@@ -89,7 +98,11 @@ export class DatagramSession {
   readonly #verifyPeer: boolean;
   /** 'waiting': the peer's last message was read and accept() has not been called yet. */
   #verify: 'no' | 'waiting' | 'accepted' = 'no';
-  readonly #stats = { handshakeRetransmits: 0, duplicateHandshakes: 0, droppedHandshakes: 0, earlyTransport: 0 };
+  readonly #stats = { handshakeRetransmits: 0, duplicateHandshakes: 0, droppedHandshakes: 0, earlyTransport: 0, cookies: 0 };
+  /** Initiator: message 1 as first written (a cookie reply wraps it), and the cookie in use. */
+  #first: Uint8Array | undefined;
+  #cookie: Uint8Array | undefined;
+  #cookieResends = 0;
 
   /** Wraps a fresh handshake object (it is owned and destroyed by this session). */
   constructor(hs: HandshakeLike, initiator: boolean, options: DatagramOptions = {}, sessionOptions: DatagramSessionOptions = {}) {
@@ -106,7 +119,8 @@ export class DatagramSession {
   /** Initiator: the first handshake packet. */
   start(): Uint8Array {
     if (!this.initiator || this.#index !== 0) throw new NoiseError('ERR_NOISE_INVALID_STATE', 'only a new initiator starts a session');
-    return this.#write();
+    this.#first = this.#write();
+    return this.#first;
   }
 
   /** True once the handshake is complete on this side. */
@@ -163,13 +177,17 @@ export class DatagramSession {
 
   /** Handles one received packet: never throws for anything the network can send. */
   handle(packet: Uint8Array): HandleResult {
-    let p;
+    let p: Packet;
     try {
       p = decodePacket(packet);
     } catch {
       return { reply: [], dropped: 'malformed' };
     }
     if (p.kind === 'handshake') return this.#handshake(p.index, p.message);
+    // Cookies are the server's business (net/udp.ts checks them before a session exists); the
+    // session reads the handshake packet inside (decodePacket checked that it is one).
+    if (p.kind === 'cookie-echo') return this.#handshake(p.inner[1]!, p.inner.subarray(2));
+    if (p.kind === 'cookie') return this.#cookieReply(p.cookie);
     if (!this.#dt) {
       this.#stats.earlyTransport++;
       return { reply: [], dropped: 'not-established' };
@@ -185,6 +203,23 @@ export class DatagramSession {
     // The responder answers an acknowledgement with one of its own: the initiator of a pattern
     // it finished by reading resends acknowledgements until it hears from the responder.
     return { reply: this.initiator ? [] : [this.#ack()] };
+  }
+
+  /**
+   * Initiator, while message 1 has no answer: a server asks for return routability. Message 1 is
+   * sent again wrapped with the cookie, and so are its retransmissions. Anyone can send a cookie
+   * reply: a wrong cookie costs the client a resend, and the server answers with the right one.
+   */
+  #cookieReply(cookie: Uint8Array): HandleResult {
+    if (!this.initiator || !this.#first || this.#index !== 1 || this.#lastRead) return { reply: [], dropped: 'unexpected-cookie' };
+    if (this.#cookie && equalBytes(cookie, this.#cookie)) return { reply: [], dropped: 'unexpected-cookie' };
+    this.#cookie = copyBytes(cookie);
+    this.#stats.cookies++;
+    const packet = encodeCookieEcho(this.#cookie, this.#first);
+    this.#lastSent = { index: 0, packet };
+    if (this.#cookieResends >= MAX_COOKIE_RESENDS) return { reply: [] };
+    this.#cookieResends++;
+    return { reply: [packet] };
   }
 
   #handshake(index: number, message: Uint8Array): HandleResult {

@@ -18,7 +18,8 @@ import { checkBytes, equalBytes } from '../bytes.js';
 import { DatagramSession, type HandshakeLike, type SessionStats } from '../datagram/session.js';
 import { checkDatagramOptions, type DatagramOptions } from '../datagram/datagram-transport.js';
 import { asNoiseError, verifyRejection } from './stream-error.js';
-import { PACKET_HANDSHAKE } from '../datagram/packet.js';
+import { encodeCookie, PACKET_COOKIE_ECHO, PACKET_HANDSHAKE } from '../datagram/packet.js';
+import { checkCookiePolicy, COOKIE_LENGTH, CookieJar, type CookiePolicy } from '../datagram/cookie.js';
 import { PipesInitiator } from '../pipes/initiator.js';
 import { PipesResponder } from '../pipes/responder.js';
 import type { KeyCache } from '../pipes/key-cache.js';
@@ -111,6 +112,13 @@ export interface UdpServerOptions extends UdpOptions {
   maxSessions?: number;
   /** Most handshakes at once from one IP address, any port (an IPv6 address counts by its /64; default 16). */
   maxHandshakesPerAddress?: number;
+  /**
+   * When a message 1 must come back with a cookie before the server spends a key generation and
+   * DHs on it (datagram/cookie.ts): `'under-load'` (the default) once `maxSessions / 8`
+   * handshakes are pending, `'always'`, or `'never'`. The cookie reply is 17 bytes, never more
+   * than the message it answers, so a spoofed source address gets neither work nor amplification.
+   */
+  cookies?: CookiePolicy;
 }
 
 /**
@@ -448,12 +456,17 @@ export class UdpServer extends EventEmitter<UdpServerEvents> {
   dropped = 0;
   /** Completed handshakes that verifyRemote refused. */
   rejected = 0;
+  /** Cookie replies sent (message 1s that had to come back with a cookie). */
+  cookiesSent = 0;
+  readonly #cookies: CookiePolicy;
+  readonly #jar = new CookieJar();
 
   /** @internal Use createUdpServer. */
   constructor(options: UdpServerOptions, onSession?: (s: UdpSession) => void) {
     super();
     checkOptions(options);
     maxPerAddress(options.maxHandshakesPerAddress); // ERR_NOISE_INVALID_ARGUMENT unless a positive integer
+    this.#cookies = checkCookiePolicy(options.cookies);
     handshakeFor(options, false).destroy(); // fail now on bad keys or protocol
     this.#options = { ...options };
     if (onSession) this.on('session', onSession);
@@ -494,8 +507,27 @@ export class UdpServer extends EventEmitter<UdpServerEvents> {
     return [...this.#live.values()];
   }
 
-  #packet(packet: Uint8Array, rinfo: RemoteInfo): void {
+  /** Handshakes in progress (not yet announced as sessions). */
+  get pendingHandshakes(): number {
+    return this.#pending.size;
+  }
+
+  #cookieRequired(): boolean {
+    if (this.#cookies === 'never') return false;
+    if (this.#cookies === 'always') return true;
+    return this.#pending.size >= Math.max(1, Math.floor((this.#options.maxSessions ?? 1024) / 8));
+  }
+
+  #packet(received: Uint8Array, rinfo: RemoteInfo): void {
     const key = `${rinfo.address}:${rinfo.port}`;
+    // A message 1 wrapped with a cookie: checked here, then handled as the message inside (a
+    // wrong or expired cookie counts as none).
+    let packet = received;
+    let routable = false;
+    if (received[0] === PACKET_COOKIE_ECHO && received.length >= 3 + COOKIE_LENGTH && received[1 + COOKIE_LENGTH] === PACKET_HANDSHAKE) {
+      packet = received.subarray(1 + COOKIE_LENGTH);
+      routable = this.#jar.check(received.subarray(1, 1 + COOKIE_LENGTH), rinfo.address, rinfo.port);
+    }
     const socket = this.#socket!;
     const send = (p: Uint8Array) => socket.send(p, rinfo.port, rinfo.address, (err) => void err);
     const pending = this.#pending.get(key);
@@ -509,6 +541,7 @@ export class UdpServer extends EventEmitter<UdpServerEvents> {
       // The latest message 1 from an address wins (the client restarted its handshake, or the
       // pending one was forged): a pending handshake never blocks a new one.
       if (!isFirst || equalBytes(packet, pending.first)) return this.#advance(key, pending.session, packet, send, rinfo);
+      if (!routable && this.#cookieRequired()) return this.#askCookie(received, send, rinfo); // it keeps its handshake
       clearTimeout(pending.timer);
       pending.session.destroy();
       this.#pending.delete(key);
@@ -523,6 +556,7 @@ export class UdpServer extends EventEmitter<UdpServerEvents> {
       this.dropped++;
       return;
     }
+    if (!routable && this.#cookieRequired()) return this.#askCookie(received, send, rinfo);
     const group = addressGroup(rinfo.address);
     let fromAddress = 0;
     for (const p of this.#pending.values()) if (p.address === group) fromAddress++;
@@ -563,6 +597,16 @@ export class UdpServer extends EventEmitter<UdpServerEvents> {
         break;
       }
     }
+  }
+
+  /** No key generation, no DH, no state: a cookie reply, never larger than the packet it answers. */
+  #askCookie(received: Uint8Array, send: (p: Uint8Array) => void, rinfo: RemoteInfo): void {
+    if (received.length < 1 + COOKIE_LENGTH) {
+      this.dropped++;
+      return;
+    }
+    send(encodeCookie(this.#jar.make(rinfo.address, rinfo.port)));
+    this.cookiesSent++;
   }
 
   #advance(key: string, session: DatagramSession, packet: Uint8Array, send: (p: Uint8Array) => void, rinfo: RemoteInfo): void {
@@ -651,6 +695,7 @@ export class UdpServer extends EventEmitter<UdpServerEvents> {
 
   #close(): Promise<void> {
     for (const s of this.#live.values()) s.close();
+    this.#jar.destroy();
     for (const p of this.#pending.values()) {
       clearTimeout(p.timer);
       p.session.destroy();
