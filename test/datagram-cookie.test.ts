@@ -6,7 +6,8 @@
 import { expect } from 'chai';
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { createUdpServer, udpConnect, generateKeyPair, DatagramSession, HandshakeState, type UdpServer, type UdpSession, type KeyPair } from '../src/index.js';
+import { createUdpServer, DatagramSession, HandshakeState } from '../src/index.js';
+import { udpFixture } from './support/udp-fixture.js';
 import { CookieJar, COOKIE_EPOCH_MS, COOKIE_LENGTH, checkCookiePolicy } from '../src/datagram/cookie.js';
 import { decodePacket, encodeCookie, encodeCookieEcho, encodeHandshake, PACKET_COOKIE, PACKET_HANDSHAKE } from '../src/datagram/packet.js';
 
@@ -14,29 +15,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const XX = 'Noise_XX_25519_ChaChaPoly_BLAKE2s';
 
 describe('UDP cookies (return routability before any handshake work)', function () {
-  let serverKey: KeyPair;
-  let clientKey: KeyPair;
-  const cleanup: Array<() => unknown> = [];
-  before(() => {
-    serverKey = generateKeyPair();
-    clientKey = generateKeyPair();
-  });
-  afterEach(async () => {
-    while (cleanup.length) await cleanup.pop()!();
-  });
-
-  async function server(opts: Parameters<typeof createUdpServer>[0] = {}): Promise<{ srv: UdpServer; port: number }> {
-    const srv = createUdpServer({ staticKeyPair: serverKey, ...opts }, (s) => s.on('message', (m: Uint8Array) => s.send(m)));
-    cleanup.push(() => srv.close());
-    const { port } = await srv.listen(0, '127.0.0.1');
-    return { srv, port };
-  }
-
-  async function client(port: number): Promise<UdpSession> {
-    const c = await udpConnect({ port, host: '127.0.0.1', staticKeyPair: clientKey, handshakeTimeout: 5000, retransmitInterval: 40 });
-    cleanup.push(() => c.close());
-    return c;
-  }
+  const fx = udpFixture();
+  const { cleanup, server: serverOf, client } = fx;
+  /** A server that echoes every datagram. */
+  const server = (opts: Parameters<typeof serverOf>[0] = {}) => serverOf(opts, (s) => s.on('message', (m: Uint8Array) => s.send(m)));
 
   /** A bound UDP socket that records what it receives. */
   async function raw(): Promise<{ sock: Socket; got: Buffer[]; next: () => Promise<Buffer> }> {
@@ -66,7 +48,7 @@ describe('UDP cookies (return routability before any handshake work)', function 
 
   /** A genuine XX message 1 packet (a real ephemeral key, index 0). */
   function messageOne(): Uint8Array {
-    const hs = new HandshakeState({ protocol: XX, initiator: true, staticKeyPair: clientKey });
+    const hs = new HandshakeState({ protocol: XX, initiator: true, staticKeyPair: fx.clientKey });
     const packet = encodeHandshake(0, hs.writeMessage());
     hs.destroy();
     return packet;
@@ -102,7 +84,7 @@ describe('UDP cookies (return routability before any handshake work)', function 
       for (const p of ['always', 'under-load', 'never'] as const) expect(checkCookiePolicy(p)).to.equal(p);
       for (const bad of ['sometimes', true, 1, null]) {
         expect(() => checkCookiePolicy(bad), String(bad)).to.throw().with.property('code', 'ERR_NOISE_INVALID_ARGUMENT');
-        expect(() => createUdpServer({ staticKeyPair: serverKey, cookies: bad as never })).to.throw().with.property('code', 'ERR_NOISE_INVALID_ARGUMENT');
+        expect(() => createUdpServer({ staticKeyPair: fx.serverKey, cookies: bad as never })).to.throw().with.property('code', 'ERR_NOISE_INVALID_ARGUMENT');
       }
     });
 
@@ -198,7 +180,7 @@ describe('UDP cookies (return routability before any handshake work)', function 
   });
 
   it('the client resends message 1 at once for at most 4 new cookies (forged ones included), ignores a repeated one, and takes none after the reply', () => {
-    const hs = new HandshakeState({ protocol: XX, initiator: true, staticKeyPair: clientKey, retryAfterFailedRead: true });
+    const hs = new HandshakeState({ protocol: XX, initiator: true, staticKeyPair: fx.clientKey, retryAfterFailedRead: true });
     const session = new DatagramSession(hs, true);
     const first = session.start();
     const resent: Uint8Array[] = [];
@@ -217,7 +199,7 @@ describe('UDP cookies (return routability before any handshake work)', function 
     expect(again[0]).to.equal(0x04);
     expect(session.stats.cookies).to.equal(10);
     // A responder answers; after its message 2 a cookie reply is out of place.
-    const responder = new DatagramSession(new HandshakeState({ protocol: XX, initiator: false, staticKeyPair: serverKey }), false);
+    const responder = new DatagramSession(new HandshakeState({ protocol: XX, initiator: false, staticKeyPair: fx.serverKey }), false);
     const m2 = responder.handle(again).reply;
     expect(m2).to.have.length(1);
     session.handle(m2[0]!);

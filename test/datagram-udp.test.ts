@@ -12,7 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createUdpServer, udpConnect, generateKeyPair, MemoryKeyCache, FileKeyCache, tofu, authorizedKeys, NoiseError, DatagramSession, HandshakeState, type UdpSession, type UdpServer, type KeyPair } from '../src/index.js';
+import { createUdpServer, udpConnect, generateKeyPair, MemoryKeyCache, FileKeyCache, tofu, authorizedKeys, NoiseError, DatagramSession, HandshakeState, type UdpSession } from '../src/index.js';
+import { udpFixture } from './support/udp-fixture.js';
 import { lossyProxy, type Impairment } from './support/lossy-proxy.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -54,29 +55,8 @@ async function settle(ledgers: Ledger[], quietMs = 250, maxMs = 3000): Promise<v
 }
 
 describe('UDP datagram mode on loopback', function () {
-  let serverKey: KeyPair;
-  let clientKey: KeyPair;
-  const cleanup: Array<() => unknown> = [];
-  before(() => {
-    serverKey = generateKeyPair();
-    clientKey = generateKeyPair();
-  });
-  afterEach(async () => {
-    while (cleanup.length) await cleanup.pop()!();
-  });
-
-  async function server(opts: Parameters<typeof createUdpServer>[0] = {}, onSession?: (s: UdpSession) => void): Promise<{ srv: UdpServer; port: number }> {
-    const srv = createUdpServer({ staticKeyPair: serverKey, ...opts }, onSession);
-    cleanup.push(() => srv.close());
-    const { port } = await srv.listen(0, '127.0.0.1');
-    return { srv, port };
-  }
-
-  async function client(port: number, opts: Partial<Parameters<typeof udpConnect>[0]> = {}): Promise<UdpSession> {
-    const c = await udpConnect({ port, host: '127.0.0.1', staticKeyPair: clientKey, handshakeTimeout: 5000, retransmitInterval: 40, ...opts });
-    cleanup.push(() => c.close());
-    return c;
-  }
+  const fx = udpFixture();
+  const { cleanup, server, client } = fx;
 
   it('clean path: XX handshake, 200 datagrams each way, all delivered once, keys and hashes agree', async () => {
     const toServer = new Ledger();
@@ -89,8 +69,8 @@ describe('UDP datagram mode on loopback', function () {
     const c = await client(port);
     toClient.watch(c);
     expect(serverSide, 'server session').to.not.equal(undefined);
-    expect(hex(c.remoteStaticKey!)).to.equal(hex(serverKey.publicKey));
-    expect(hex(serverSide!.remoteStaticKey!)).to.equal(hex(clientKey.publicKey));
+    expect(hex(c.remoteStaticKey!)).to.equal(hex(fx.serverKey.publicKey));
+    expect(hex(serverSide!.remoteStaticKey!)).to.equal(hex(fx.clientKey.publicKey));
     expect(hex(c.handshakeHash)).to.equal(hex(serverSide!.handshakeHash));
     await toServer.pump(c, 200);
     await toClient.pump(serverSide!, 200);
@@ -103,7 +83,7 @@ describe('UDP datagram mode on loopback', function () {
     const { port } = await server({ protocol });
     const relay = await lossyProxy({ port }, { dropFirst: 3 }, { dropFirst: 1 }, 2);
     cleanup.push(() => relay.close());
-    const c = await client(relay.port, { protocol, remoteStaticKey: serverKey.publicKey });
+    const c = await client(relay.port, { protocol, remoteStaticKey: fx.serverKey.publicKey });
     expect(c.stats.handshakeRetransmits).to.be.at.least(4);
     expect(relay.stats.up.dropped).to.equal(3);
   });
@@ -113,7 +93,7 @@ describe('UDP datagram mode on loopback', function () {
     const { port } = await server({ protocol });
     const relay = await lossyProxy({ port }, { tamperFirst: 1 }, { tamperFirst: 1 }, 3);
     cleanup.push(() => relay.close());
-    const c = await client(relay.port, { protocol, remoteStaticKey: serverKey.publicKey });
+    const c = await client(relay.port, { protocol, remoteStaticKey: fx.serverKey.publicKey });
     expect([relay.stats.up.forged, relay.stats.down.forged]).to.deep.equal([1, 1]);
     expect(c.handshakeHash).to.have.length(32);
   });
@@ -127,7 +107,7 @@ describe('UDP datagram mode on loopback', function () {
       // Up: message 1, then the acknowledgement (lost), then its resend.
       const relay = await lossyProxy({ port }, { dropAt: [2] }, {}, 4);
       cleanup.push(() => relay.close());
-      const c = await client(relay.port, { protocol, ...keys, ...(name === 'IK' ? { remoteStaticKey: serverKey.publicKey } : {}) });
+      const c = await client(relay.port, { protocol, ...keys, ...(name === 'IK' ? { remoteStaticKey: fx.serverKey.publicKey } : {}) });
       expect(relay.stats.up.dropped).to.equal(1);
       expect(srv.sessions, 'announced once the resent acknowledgement arrived').to.have.length(1);
       await sleep(450); // past the server's handshake timeout
@@ -251,7 +231,7 @@ describe('UDP datagram mode on loopback', function () {
   it('Noise Pipes over UDP with a key cache: XX, IK, then the server key changes -> XXfallback, then IK', async () => {
     const cache = new MemoryKeyCache();
     const modes: string[] = [];
-    let key = serverKey;
+    let key = fx.serverKey;
     for (let round = 0; round < 4; round++) {
       if (round === 2) key = generateKeyPair();
       let gotMessage!: (m: Uint8Array) => void;
@@ -259,7 +239,7 @@ describe('UDP datagram mode on loopback', function () {
       const srv = createUdpServer({ pipes: true, staticKeyPair: key }, (s) => s.once('message', gotMessage));
       const { port } = await srv.listen(0, '127.0.0.1');
       try {
-        const c = await udpConnect({ port, pipes: true, keyCache: cache, peer: 'srv', staticKeyPair: clientKey, retransmitInterval: 40 });
+        const c = await udpConnect({ port, pipes: true, keyCache: cache, peer: 'srv', staticKeyPair: fx.clientKey, retransmitInterval: 40 });
         modes.push(c.mode!);
         c.send(new TextEncoder().encode(`round ${round}`));
         expect(new TextDecoder().decode(await got)).to.equal(`round ${round}`);
@@ -274,7 +254,7 @@ describe('UDP datagram mode on loopback', function () {
 
   it('a port in use: listen rejects with ERR_NOISE_SOCKET (the system error as cause), and the server can listen elsewhere', async () => {
     const { port } = await server();
-    const second = createUdpServer({ staticKeyPair: serverKey });
+    const second = createUdpServer({ staticKeyPair: fx.serverKey });
     const err = await second.listen(port, '127.0.0.1').then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(NoiseError);
     expect((err as NoiseError).code).to.equal('ERR_NOISE_SOCKET');
@@ -291,7 +271,7 @@ describe('UDP datagram mode on loopback', function () {
     const t0 = Date.now();
     let got = 0;
     silent.on('message', () => got++);
-    const err = await udpConnect({ port: silent.address().port, staticKeyPair: clientKey, handshakeTimeout: 400, retransmitInterval: 50 }).catch((e) => e);
+    const err = await udpConnect({ port: silent.address().port, staticKeyPair: fx.clientKey, handshakeTimeout: 400, retransmitInterval: 50 }).catch((e) => e);
     expect(err).to.be.instanceOf(NoiseError).with.property('code', 'ERR_NOISE_HANDSHAKE_TIMEOUT');
     expect(Date.now() - t0).to.be.lessThan(1500);
     expect(got, 'the first message was retransmitted').to.be.at.least(3);
@@ -299,7 +279,7 @@ describe('UDP datagram mode on loopback', function () {
 
   it('verifyRemote refusing the server key: ERR_NOISE_REMOTE_REJECTED', async () => {
     const { port } = await server();
-    const err = await udpConnect({ port, staticKeyPair: clientKey, verifyRemote: () => false, handshakeTimeout: 2000 }).catch((e) => e);
+    const err = await udpConnect({ port, staticKeyPair: fx.clientKey, verifyRemote: () => false, handshakeTimeout: 2000 }).catch((e) => e);
     expect(err).to.be.instanceOf(NoiseError).with.property('code', 'ERR_NOISE_REMOTE_REJECTED');
   });
 
@@ -346,14 +326,14 @@ describe('UDP datagram mode on loopback', function () {
     ik.srv.on('refused', (e: NoiseError) => refusals.push(e.code));
     const down = await lossyProxy({ port: ik.port }, {}, {}, 7);
     cleanup.push(() => down.close());
-    const refusedClient = await client(down.port, { protocol, remoteStaticKey: serverKey.publicKey, handshakeTimeout: 300, retransmitInterval: 2000 }).catch((e) => e);
+    const refusedClient = await client(down.port, { protocol, remoteStaticKey: fx.serverKey.publicKey, handshakeTimeout: 300, retransmitInterval: 2000 }).catch((e) => e);
     expect(refusedClient).to.be.instanceOf(NoiseError).with.property('code', 'ERR_NOISE_HANDSHAKE_TIMEOUT');
     expect([down.stats.up.seen, down.stats.down.seen, refusals], 'server -> client: nothing').to.deep.equal([1, 0, ['ERR_NOISE_REMOTE_REJECTED']]);
   });
 
   it('async verifyRemote on the server: nothing is announced or delivered before it accepts; a refusal leaves no session', async () => {
     const events: string[] = [];
-    const allowed = hex(clientKey.publicKey);
+    const allowed = hex(fx.clientKey.publicKey);
     const verifyRemote = async (k: Uint8Array | undefined) => {
       await sleep(80);
       events.push('verified');
@@ -399,7 +379,7 @@ describe('UDP datagram mode on loopback', function () {
       for (const p of r?.reply ?? []) sock.send(p, port, '127.0.0.1');
     });
     const handshake = async () => {
-      current = new DatagramSession(new HandshakeState({ protocol: 'Noise_XX_25519_ChaChaPoly_BLAKE2s', initiator: true, staticKeyPair: clientKey }), true);
+      current = new DatagramSession(new HandshakeState({ protocol: 'Noise_XX_25519_ChaChaPoly_BLAKE2s', initiator: true, staticKeyPair: fx.clientKey }), true);
       sock.send(current.start(), port, '127.0.0.1');
       for (let i = 0; i < 100 && !current.confirmed; i++) await sleep(5);
       expect(current.confirmed).to.equal(true);
@@ -425,7 +405,7 @@ describe('UDP datagram mode on loopback', function () {
     const protocol = 'Noise_IK_25519_ChaChaPoly_BLAKE2s';
     let announced = 0;
     const { srv, port } = await server({ protocol, handshakeTimeout: 300 }, () => announced++);
-    await client(port, { protocol, remoteStaticKey: serverKey.publicKey });
+    await client(port, { protocol, remoteStaticKey: fx.serverKey.publicKey });
     await sleep(20);
     expect(announced).to.equal(1);
     const attacker = createSocket('udp4');
@@ -438,7 +418,7 @@ describe('UDP datagram mode on loopback', function () {
       const probe = createSocket('udp4');
       probe.on('message', (m) => { probe.close(); resolve(m); });
       probe.bind(0, '127.0.0.1', () => {
-        const c2 = udpConnect({ port: probe.address().port, protocol, remoteStaticKey: serverKey.publicKey, staticKeyPair: clientKey, handshakeTimeout: 200 });
+        const c2 = udpConnect({ port: probe.address().port, protocol, remoteStaticKey: fx.serverKey.publicKey, staticKeyPair: fx.clientKey, handshakeTimeout: 200 });
         c2.catch(() => undefined);
       });
     });
@@ -472,7 +452,7 @@ describe('UDP datagram mode on loopback', function () {
     const { srv, port } = await server({ maxSessions: 8, maxHandshakesPerAddress: 100, cookies: 'never' });
     await forgeFirstMessages(port, 8);
     const c = await client(port);
-    expect(c.remoteStaticKey && Buffer.from(c.remoteStaticKey).equals(serverKey.publicKey)).to.equal(true);
+    expect(c.remoteStaticKey && Buffer.from(c.remoteStaticKey).equals(fx.serverKey.publicKey)).to.equal(true);
     expect(srv.sessions).to.have.length(1);
   });
 
@@ -486,7 +466,7 @@ describe('UDP datagram mode on loopback', function () {
     const junk = setInterval(() => attacker.send(Buffer.concat([Buffer.from([0x01, 0x00]), randomBytes(80)]), port, '127.0.0.1'), 20);
     try {
       const c = await client(port, { protocol, psks: [psk], handshakeTimeout: 3000, retransmitInterval: 100 });
-      expect(c.remoteStaticKey && Buffer.from(c.remoteStaticKey).equals(serverKey.publicKey)).to.equal(true);
+      expect(c.remoteStaticKey && Buffer.from(c.remoteStaticKey).equals(fx.serverKey.publicKey)).to.equal(true);
     } finally {
       clearInterval(junk);
     }
