@@ -44,7 +44,7 @@ describe('CLI: noisekit udp-serve / udp-connect', function () {
     expect(s.output().match(/datagram 127\.0\.0\.1:\d+ hello udp/g)).to.have.length(5);
   });
 
-  it('udp-serve --cookies always: a bare message 1 gets a 17-byte cookie, udp-connect still gets through; a bad value is refused', async () => {
+  it('udp-serve --cookies always: a bare message 1 gets a 33-byte cookie reply, udp-connect still gets through; a bad value is refused', async () => {
     const s = await serve(['--cookies', 'always']);
     procs.push(s.proc);
     const sock = createSocket('udp4');
@@ -52,7 +52,7 @@ describe('CLI: noisekit udp-serve / udp-connect', function () {
     sock.send(Buffer.concat([Buffer.from([0x01, 0x00]), randomBytes(32)]), s.port, '127.0.0.1');
     const cookie = await reply;
     sock.close();
-    expect([cookie.length, cookie[0]], 'a cookie reply, not message 2').to.deep.equal([17, 0x03]);
+    expect([cookie.length, cookie[0]], 'a cookie reply, not message 2').to.deep.equal([33, 0x03]);
     const r = await run(['udp-connect', '--port', String(s.port), '--message', 'past the cookie', '--count', '2']);
     expect(r.code, r.err).to.equal(0);
     expect(r.out).to.contain('sent 2, received 2');

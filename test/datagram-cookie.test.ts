@@ -1,15 +1,15 @@
 /**
  * Return-routability cookies of the UDP responder (src/datagram/cookie.ts): a server that
- * requires a cookie answers a message 1 with 17 bytes and no handshake work until the client
+ * requires a cookie answers a message 1 with 33 bytes and no handshake work until the client
  * proves it receives at its source address; the client takes the cookie and completes.
  */
 import { expect } from 'chai';
 import { createSocket, type Socket } from 'node:dgram';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createUdpServer, DatagramSession, HandshakeState } from '../src/index.js';
 import { udpFixture } from './support/udp-fixture.js';
-import { CookieJar, COOKIE_EPOCH_MS, COOKIE_LENGTH, checkCookiePolicy } from '../src/datagram/cookie.js';
-import { decodePacket, encodeCookie, encodeCookieEcho, encodeHandshake, PACKET_COOKIE, PACKET_HANDSHAKE } from '../src/datagram/packet.js';
+import { CookieJar, COOKIE_EPOCH_MS, COOKIE_LENGTH, COOKIE_TAG_LENGTH, checkCookiePolicy, cookieTag } from '../src/datagram/cookie.js';
+import { COOKIE_REPLY_LENGTH, decodePacket, encodeCookie, encodeCookieEcho, encodeHandshake, PACKET_COOKIE, PACKET_HANDSHAKE } from '../src/datagram/packet.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const XX = 'Noise_XX_25519_ChaChaPoly_BLAKE2s';
@@ -77,6 +77,7 @@ describe('UDP cookies (return routability before any handshake work)', function 
       const fresh = jar.make('192.0.2.1', 4000);
       jar.destroy();
       expect(jar.check(fresh, '192.0.2.1', 4000), 'after destroy()').to.equal(false);
+      expect(() => jar.make('192.0.2.1', 4000), 'make() after destroy()').to.throw().with.property('code', 'ERR_NOISE_INVALID_STATE');
     });
 
     it('the policy option: always, under-load (the default), never; anything else is ERR_NOISE_INVALID_ARGUMENT, also from createUdpServer', () => {
@@ -88,36 +89,41 @@ describe('UDP cookies (return routability before any handshake work)', function 
       }
     });
 
-    it('packets: a cookie reply is 17 bytes; an echo wraps a handshake packet; anything else of those kinds is malformed', () => {
+    it('packets: a cookie reply is 33 bytes (cookie, tag); an echo wraps a handshake packet; anything else of those kinds is malformed', () => {
       const cookie = randomBytes(COOKIE_LENGTH);
-      const reply = encodeCookie(cookie);
-      expect(reply).to.have.length(1 + COOKIE_LENGTH);
-      expect(decodePacket(reply)).to.deep.equal({ kind: 'cookie', cookie: new Uint8Array(cookie) });
+      const tag = randomBytes(COOKIE_TAG_LENGTH);
+      const reply = encodeCookie(cookie, tag);
+      expect(reply).to.have.length(33);
+      expect(COOKIE_REPLY_LENGTH).to.equal(33);
+      expect(decodePacket(reply)).to.deep.equal({ kind: 'cookie', cookie: new Uint8Array(cookie), tag: new Uint8Array(tag) });
       const inner = encodeHandshake(0, Uint8Array.of(9, 9, 9));
       const echo = encodeCookieEcho(cookie, inner);
       const d = decodePacket(echo);
       expect(d.kind).to.equal('cookie-echo');
       expect(d.kind === 'cookie-echo' && [...d.inner]).to.deep.equal([...inner]);
-      expect(() => decodePacket(reply.subarray(0, COOKIE_LENGTH))).to.throw().with.property('code', 'ERR_NOISE_MALFORMED_MESSAGE');
+      expect(() => decodePacket(reply.subarray(0, COOKIE_REPLY_LENGTH - 1))).to.throw().with.property('code', 'ERR_NOISE_MALFORMED_MESSAGE');
       expect(() => decodePacket(Uint8Array.of(...reply, 0))).to.throw().with.property('code', 'ERR_NOISE_MALFORMED_MESSAGE');
       const notHandshake = Uint8Array.from(echo);
       notHandshake[1 + COOKIE_LENGTH] = 0x02;
       expect(() => decodePacket(notHandshake)).to.throw().with.property('code', 'ERR_NOISE_MALFORMED_MESSAGE');
-      expect(() => encodeCookie(cookie.subarray(1))).to.throw().with.property('code', 'ERR_NOISE_INVALID_ARGUMENT');
+      expect(() => encodeCookie(cookie.subarray(1), tag)).to.throw().with.property('code', 'ERR_NOISE_INVALID_ARGUMENT');
+      expect(() => encodeCookie(cookie, tag.subarray(1))).to.throw().with.property('code', 'ERR_NOISE_INVALID_ARGUMENT');
+      expect([...cookieTag(inner)], 'the tag: SHA-256 of the message 1 packet, first 16 bytes').to.deep.equal([...createHash('sha256').update(inner).digest().subarray(0, 16)]);
     });
   });
 
-  it("cookies: 'always': a message 1 gets a 17-byte cookie and no handshake; echoed from the same port it gets message 2; from another port, or spoiled, another cookie", async () => {
+  it("cookies: 'always': a message 1 gets a 33-byte cookie reply tagged with it and no handshake; echoed from the same port it gets message 2; from another port, or spoiled, another cookie", async () => {
     const { srv, port } = await server({ cookies: 'always' });
     const a = await raw();
     const m1 = messageOne();
     a.sock.send(m1, port, '127.0.0.1');
     const reply = await a.next();
     expect(reply[0]).to.equal(PACKET_COOKIE);
-    expect(reply.length, 'no amplification').to.equal(1 + COOKIE_LENGTH).and.below(m1.length);
+    expect(reply.length, 'no amplification').to.equal(COOKIE_REPLY_LENGTH).and.below(m1.length);
+    expect([...reply.subarray(1 + COOKIE_LENGTH)], 'the tag of this message 1').to.deep.equal([...cookieTag(m1)]);
     expect(srv.pendingHandshakes, 'no state kept').to.equal(0);
     expect(srv.cookiesSent).to.equal(1);
-    const cookie = reply.subarray(1);
+    const cookie = reply.subarray(1, 1 + COOKIE_LENGTH);
     // The same cookie from another port of the same host is not good.
     const b = await raw();
     b.sock.send(encodeCookieEcho(cookie, m1), port, '127.0.0.1');
@@ -137,17 +143,30 @@ describe('UDP cookies (return routability before any handshake work)', function 
     a.sock.send(messageOne(), port, '127.0.0.1');
     expect((await a.next())[0]).to.equal(PACKET_COOKIE);
     expect(srv.pendingHandshakes).to.equal(1);
-    // A packet too short to answer with a cookie gets nothing.
-    const dropped = srv.dropped;
-    a.sock.send(Uint8Array.of(PACKET_HANDSHAKE, 0, 1, 2), port, '127.0.0.1');
+    // A bare copy of the pending handshake's message 1 (a replay: the client wraps its
+    // retransmissions) gets nothing; a wrapped one gets message 2 again.
+    let dropped = srv.dropped;
+    a.sock.send(m1, port, '127.0.0.1');
     await sleep(50);
-    expect(a.got).to.have.length(0);
+    expect(a.got, 'a bare copy: no answer').to.have.length(0);
     expect(srv.dropped).to.equal(dropped + 1);
+    a.sock.send(encodeCookieEcho(cookie, m1), port, '127.0.0.1');
+    expect([...(await a.next()).subarray(0, 2)], 'a wrapped copy: message 2').to.deep.equal([PACKET_HANDSHAKE, 1]);
+    // A packet of no more than 33 bytes gets nothing; of 34, a cookie reply.
+    const c = await raw();
+    dropped = srv.dropped;
+    c.sock.send(Buffer.concat([Buffer.from([PACKET_HANDSHAKE, 0]), randomBytes(31)]), port, '127.0.0.1');
+    await sleep(50);
+    expect(c.got, '33 bytes: no answer').to.have.length(0);
+    expect(srv.dropped).to.equal(dropped + 1);
+    c.sock.send(Buffer.concat([Buffer.from([PACKET_HANDSHAKE, 0]), randomBytes(32)]), port, '127.0.0.1');
+    expect((await c.next()).length, '34 bytes: a cookie reply').to.equal(COOKIE_REPLY_LENGTH);
   });
 
   it("cookies: 'always': udpConnect takes the cookie and completes; data flows both ways", async () => {
     const { srv, port } = await server({ cookies: 'always' });
-    const c = await client(port);
+    // A slow retransmission timer: a stalled event loop must not resend the bare message 1 first.
+    const c = await client(port, { retransmitInterval: 1000 });
     expect(c.stats.cookies).to.equal(1);
     const echoed = new Promise<Uint8Array>((r) => c.once('message', r));
     c.send(new TextEncoder().encode('through the cookie'));
@@ -179,17 +198,43 @@ describe('UDP cookies (return routability before any handshake work)', function 
     expect(never.srv.pendingHandshakes).to.equal(3);
   });
 
-  it('the client resends message 1 at once for at most 4 new cookies (forged ones included), ignores a repeated one, and takes none after the reply', () => {
+  it('a nearly full table asks for cookies too: established sessions holding 15 of 16 slots, the message 1 that takes the last one is the last answered without a cookie', async () => {
+    const { srv, port } = await server({ maxSessions: 16 }); // under load from 2 pending handshakes
+    for (let i = 0; i < 15; i++) await client(port);
+    expect(srv.sessions).to.have.length(15);
+    const replies: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await raw();
+      r.sock.send(messageOne(), port, '127.0.0.1');
+      replies.push((await r.next())[0]!);
+    }
+    expect(replies, 'message 2 (the last slot), then cookie replies (full)').to.deep.equal([PACKET_HANDSHAKE, PACKET_COOKIE, PACKET_COOKIE]);
+    const honest = await client(port);
+    expect(honest.stats.cookies, 'an honest client displaces the pending handshake behind its cookie').to.equal(1);
+    expect(srv.sessions).to.have.length(16);
+  });
+
+  it('maxSessions must be a positive integer', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => createUdpServer({ staticKeyPair: fx.serverKey, maxSessions: bad }), String(bad)).to.throw().with.property('code', 'ERR_NOISE_INVALID_ARGUMENT');
+    }
+  });
+
+  it('the client takes only a reply tagged with its own message 1, resends at once for at most 4 new cookies, ignores a repeated one, and takes none after message 2', () => {
     const hs = new HandshakeState({ protocol: XX, initiator: true, staticKeyPair: fx.clientKey, retryAfterFailedRead: true });
     const session = new DatagramSession(hs, true);
     const first = session.start();
+    const tag = cookieTag(first);
+    // Without the tag of our message 1 (a forger who has not seen it): nothing happens.
+    expect(session.handle(encodeCookie(randomBytes(COOKIE_LENGTH), cookieTag(messageOne())))).to.deep.include({ reply: [], dropped: 'unexpected-cookie' });
+    expect(session.stats.cookies).to.equal(0);
     const resent: Uint8Array[] = [];
     for (let i = 0; i < 10; i++) {
       const cookie = randomBytes(COOKIE_LENGTH);
-      const r = session.handle(encodeCookie(cookie));
+      const r = session.handle(encodeCookie(cookie, tag));
       resent.push(...r.reply);
       if (i === 0) {
-        expect(session.handle(encodeCookie(cookie)), 'the same cookie again').to.deep.include({ reply: [], dropped: 'unexpected-cookie' });
+        expect(session.handle(encodeCookie(cookie, tag)), 'the same cookie again').to.deep.include({ reply: [], dropped: 'unexpected-cookie' });
       }
     }
     expect(resent, 'at most 4 at once').to.have.length(4);
@@ -203,9 +248,24 @@ describe('UDP cookies (return routability before any handshake work)', function 
     const m2 = responder.handle(again).reply;
     expect(m2).to.have.length(1);
     session.handle(m2[0]!);
-    expect(session.handle(encodeCookie(randomBytes(COOKIE_LENGTH)))).to.deep.include({ dropped: 'unexpected-cookie' });
-    expect(responder.handle(encodeCookie(randomBytes(COOKIE_LENGTH))), 'a responder takes no cookie').to.deep.include({ dropped: 'unexpected-cookie' });
+    expect(session.handle(encodeCookie(randomBytes(COOKIE_LENGTH), tag))).to.deep.include({ dropped: 'unexpected-cookie' });
+    expect(responder.handle(encodeCookie(randomBytes(COOKIE_LENGTH), tag)), 'a responder takes no cookie').to.deep.include({ dropped: 'unexpected-cookie' });
+    // A client never receives a wrapped handshake packet: message 2 wrapped is no duplicate to answer.
+    const before = session.stats.duplicateHandshakes;
+    expect(session.handle(encodeCookieEcho(randomBytes(COOKIE_LENGTH), m2[0]!))).to.deep.include({ reply: [], dropped: 'unexpected-cookie' });
+    expect(session.stats.duplicateHandshakes).to.equal(before);
     session.destroy();
+    responder.destroy();
+  });
+
+  it('a session answers at most 16 duplicates of a handshake message (a retransmitting client needs about 8)', () => {
+    const responder = new DatagramSession(new HandshakeState({ protocol: XX, initiator: false, staticKeyPair: fx.serverKey }), false);
+    const m1 = messageOne();
+    expect(responder.handle(m1).reply).to.have.length(1);
+    let answers = 0;
+    for (let i = 0; i < 40; i++) answers += responder.handle(m1).reply.length;
+    expect(answers).to.equal(16);
+    expect(responder.stats.duplicateHandshakes).to.equal(40);
     responder.destroy();
   });
 });

@@ -1,23 +1,35 @@
 /**
  * Stateless return-routability cookies for the UDP responder (as DTLS's HelloVerifyRequest, and
  * WireGuard's cookie reply without its encryption): before it spends a key generation and DHs on
- * a message 1, a server that requires a cookie answers with one (`0x03 | cookie`, 17 bytes: never
- * more than the message 1 it answers), and the client resends message 1 wrapped with it
- * (`0x04 | cookie | handshake packet`). Only a client that receives at its source address can do
- * so: a message 1 from a spoofed address costs one HMAC and is answered with fewer bytes than it
- * carried.
+ * a message 1, a server that requires a cookie answers with one (`0x03 | cookie | tag`, 33
+ * bytes: less than any message 1, which starts with a public key), and the client resends
+ * message 1 wrapped with it (`0x04 | cookie | handshake packet`). Only a client that receives at
+ * its source address can do so: a message 1 from a spoofed address costs a few HMACs and is
+ * answered with fewer bytes than it carried.
  *
  * A cookie is HMAC-SHA256(secret, epoch || port || address), truncated to 16 bytes: the secret is
  * random per server and never leaves it; the epoch is the time in units of COOKIE_EPOCH_MS, and
  * the cookies of the current and the previous epoch are accepted (a cookie lasts 2 to 4 minutes).
  * The server keeps no state per cookie. An observer of a cookie can use it from that same
  * address and port only, where it could receive the replies anyway.
+ *
+ * The tag is the first 16 bytes of SHA-256 of the message 1 packet the reply answers: the client
+ * takes only a reply to its own message 1, so a forger who has not seen that message (it holds a
+ * fresh ephemeral key) cannot feed the client cookies that the server would refuse.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { NoiseError } from '../errors.js';
 
 /** Bytes of a cookie. */
 export const COOKIE_LENGTH = 16;
+
+/** Bytes of the tag that ties a cookie reply to the message 1 it answers. */
+export const COOKIE_TAG_LENGTH = 16;
+
+/** The tag of a cookie reply to handshake packet `message1` (index 0). */
+export function cookieTag(message1: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(message1).digest().subarray(0, COOKIE_TAG_LENGTH));
+}
 
 /** Milliseconds per cookie epoch (WireGuard rotates its cookie secret every two minutes). */
 export const COOKIE_EPOCH_MS = 120_000;
@@ -57,6 +69,7 @@ export class CookieJar {
 
   /** The cookie for a client at `address`:`port`, now. */
   make(address: string, port: number): Uint8Array {
+    if (this.#destroyed) throw new NoiseError('ERR_NOISE_INVALID_STATE', 'the cookie jar is destroyed');
     return new Uint8Array(this.#mac(this.#epoch(), address, port));
   }
 

@@ -18,6 +18,7 @@ import type { TransportState } from '../engine/transport-state.js';
 import { NoiseError, isNoiseError } from '../errors.js';
 import { copyBytes, equalBytes, EMPTY } from '../bytes.js';
 import { checkDatagramOptions, DatagramTransport, type DatagramOptions, type DatagramStats } from './datagram-transport.js';
+import { cookieTag } from './cookie.js';
 import { decodePacket, encodeCookieEcho, encodeHandshake, encodeTransport, type Packet } from './packet.js';
 
 /**
@@ -26,6 +27,14 @@ import { decodePacket, encodeCookieEcho, encodeHandshake, encodeTransport, type 
  * client send message 1s at the forger's pace.
  */
 const MAX_COOKIE_RESENDS = 4;
+
+/**
+ * Most duplicates of a handshake message a session answers (with the reply it already wrote, or
+ * an acknowledgement). An initiator retransmits about 8 times within the default 10 s handshake
+ * timeout; past this, a duplicate is a replay, and answering each one would let whoever saw a
+ * handshake message make this side send replies (larger than it, for message 1) at its pace.
+ */
+const MAX_DUPLICATE_ANSWERS = 16;
 
 /** What a handshake object must offer: HandshakeState, PipesInitiator and PipesResponder all do. */
 export interface HandshakeLike {
@@ -103,6 +112,8 @@ export class DatagramSession {
   #first: Uint8Array | undefined;
   #cookie: Uint8Array | undefined;
   #cookieResends = 0;
+  #firstTag: Uint8Array | undefined;
+  #duplicateAnswers = 0;
 
   /** Wraps a fresh handshake object (it is owned and destroyed by this session). */
   constructor(hs: HandshakeLike, initiator: boolean, options: DatagramOptions = {}, sessionOptions: DatagramSessionOptions = {}) {
@@ -186,8 +197,11 @@ export class DatagramSession {
     if (p.kind === 'handshake') return this.#handshake(p.index, p.message);
     // Cookies are the server's business (net/udp.ts checks them before a session exists); the
     // session reads the handshake packet inside (decodePacket checked that it is one).
-    if (p.kind === 'cookie-echo') return this.#handshake(p.inner[1]!, p.inner.subarray(2));
-    if (p.kind === 'cookie') return this.#cookieReply(p.cookie);
+    if (p.kind === 'cookie-echo') {
+      if (this.initiator) return { reply: [], dropped: 'unexpected-cookie' }; // only ever sent to a responder
+      return this.#handshake(p.inner[1]!, p.inner.subarray(2));
+    }
+    if (p.kind === 'cookie') return this.#cookieReply(p.cookie, p.tag);
     if (!this.#dt) {
       this.#stats.earlyTransport++;
       return { reply: [], dropped: 'not-established' };
@@ -207,11 +221,15 @@ export class DatagramSession {
 
   /**
    * Initiator, while message 1 has no answer: a server asks for return routability. Message 1 is
-   * sent again wrapped with the cookie, and so are its retransmissions. Anyone can send a cookie
-   * reply: a wrong cookie costs the client a resend, and the server answers with the right one.
+   * sent again wrapped with the cookie, and so are its retransmissions. A reply counts only when
+   * its tag is that of our own message 1: forging one takes having seen message 1. A forged reply
+   * from someone who did costs a resend (at most MAX_COOKIE_RESENDS at once) and can hold the
+   * handshake up while it keeps coming (docs/datagram.md).
    */
-  #cookieReply(cookie: Uint8Array): HandleResult {
+  #cookieReply(cookie: Uint8Array, tag: Uint8Array): HandleResult {
     if (!this.initiator || !this.#first || this.#index !== 1 || this.#lastRead) return { reply: [], dropped: 'unexpected-cookie' };
+    this.#firstTag ??= cookieTag(this.#first);
+    if (!equalBytes(tag, this.#firstTag)) return { reply: [], dropped: 'unexpected-cookie' };
     if (this.#cookie && equalBytes(cookie, this.#cookie)) return { reply: [], dropped: 'unexpected-cookie' };
     this.#cookie = copyBytes(cookie);
     this.#stats.cookies++;
@@ -226,6 +244,8 @@ export class DatagramSession {
     const last = this.#lastRead;
     if (last && index === last.index && equalBytes(message, last.message)) {
       this.#stats.duplicateHandshakes++;
+      if (this.#duplicateAnswers >= MAX_DUPLICATE_ANSWERS) return { reply: [] };
+      this.#duplicateAnswers++;
       if (this.#lastSent && this.#lastSent.index === index + 1) return { reply: [this.#lastSent.packet] };
       if (this.#dt) return { reply: [this.#ack()] };
       return { reply: [] };

@@ -18,8 +18,8 @@ import { checkBytes, equalBytes } from '../bytes.js';
 import { DatagramSession, type HandshakeLike, type SessionStats } from '../datagram/session.js';
 import { checkDatagramOptions, type DatagramOptions } from '../datagram/datagram-transport.js';
 import { asNoiseError, verifyRejection } from './stream-error.js';
-import { encodeCookie, PACKET_COOKIE_ECHO, PACKET_HANDSHAKE } from '../datagram/packet.js';
-import { checkCookiePolicy, COOKIE_LENGTH, CookieJar, type CookiePolicy } from '../datagram/cookie.js';
+import { COOKIE_REPLY_LENGTH, encodeCookie, PACKET_COOKIE_ECHO, PACKET_HANDSHAKE, PACKET_TRANSPORT } from '../datagram/packet.js';
+import { checkCookiePolicy, COOKIE_LENGTH, cookieTag, CookieJar, type CookiePolicy } from '../datagram/cookie.js';
 import { PipesInitiator } from '../pipes/initiator.js';
 import { PipesResponder } from '../pipes/responder.js';
 import type { KeyCache } from '../pipes/key-cache.js';
@@ -114,9 +114,10 @@ export interface UdpServerOptions extends UdpOptions {
   maxHandshakesPerAddress?: number;
   /**
    * When a message 1 must come back with a cookie before the server spends a key generation and
-   * DHs on it (datagram/cookie.ts): `'under-load'` (the default) once `maxSessions / 8`
-   * handshakes are pending, `'always'`, or `'never'`. The cookie reply is 17 bytes, never more
-   * than the message it answers, so a spoofed source address gets neither work nor amplification.
+   * DHs on it (datagram/cookie.ts): `'under-load'` (the default) once `maxSessions / 8` (at
+   * least 1) handshakes are pending or every slot is taken, `'always'`, or `'never'`. The cookie
+   * reply is 33 bytes, less than the message 1 it answers, so a spoofed source address gets
+   * neither handshake work nor amplification.
    */
   cookies?: CookiePolicy;
 }
@@ -221,7 +222,7 @@ export class UdpSession extends EventEmitter {
   receive(packet: Uint8Array): boolean {
     if (this.#closed) return false;
     const r = this.#session.handle(packet);
-    if (!r.dropped && packet[0] !== PACKET_HANDSHAKE) this.#idleTimer?.refresh();
+    if (!r.dropped && packet[0] === PACKET_TRANSPORT) this.#idleTimer?.refresh();
     for (const p of r.reply) this.#sendPacket(p);
     if (r.data) this.emit('message', r.data);
     return !r.dropped;
@@ -437,6 +438,8 @@ interface Pending {
   first: Uint8Array;
   /** verifyRemote accepted the client (it runs once the client's last handshake message is read). */
   accepted: boolean;
+  /** Its message 1 came with a valid cookie: copies of it are answered only when they do too. */
+  routable: boolean;
   held: Uint8Array[];
 }
 
@@ -466,6 +469,8 @@ export class UdpServer extends EventEmitter<UdpServerEvents> {
     super();
     checkOptions(options);
     maxPerAddress(options.maxHandshakesPerAddress); // ERR_NOISE_INVALID_ARGUMENT unless a positive integer
+    const max = options.maxSessions;
+    if (max !== undefined && (!Number.isInteger(max) || max < 1)) throw new NoiseError('ERR_NOISE_INVALID_ARGUMENT', 'maxSessions must be a positive integer');
     this.#cookies = checkCookiePolicy(options.cookies);
     handshakeFor(options, false).destroy(); // fail now on bad keys or protocol
     this.#options = { ...options };
@@ -515,7 +520,10 @@ export class UdpServer extends EventEmitter<UdpServerEvents> {
   #cookieRequired(): boolean {
     if (this.#cookies === 'never') return false;
     if (this.#cookies === 'always') return true;
-    return this.#pending.size >= Math.max(1, Math.floor((this.#options.maxSessions ?? 1024) / 8));
+    const max = this.#options.maxSessions ?? 1024;
+    // Also when full: established sessions can hold more than 7/8 of the slots, and a message 1
+    // then displaces a pending handshake; only one with a cookie may.
+    return this.#pending.size >= Math.max(1, Math.floor(max / 8)) || this.#live.size + this.#pending.size >= max;
   }
 
   #packet(received: Uint8Array, rinfo: RemoteInfo): void {
@@ -540,8 +548,17 @@ export class UdpServer extends EventEmitter<UdpServerEvents> {
     if (pending) {
       // The latest message 1 from an address wins (the client restarted its handshake, or the
       // pending one was forged): a pending handshake never blocks a new one.
-      if (!isFirst || equalBytes(packet, pending.first)) return this.#advance(key, pending.session, packet, send, rinfo);
-      if (!routable && this.#cookieRequired()) return this.#askCookie(received, send, rinfo); // it keeps its handshake
+      if (!isFirst) return this.#advance(key, pending.session, packet, send, rinfo);
+      if (equalBytes(packet, pending.first)) {
+        // A copy of its message 1: the client retransmitting (behind its cookie, if it needed
+        // one), or a replay, which gets nothing without the cookie.
+        if (pending.routable && !routable) {
+          this.dropped++;
+          return;
+        }
+        return this.#advance(key, pending.session, packet, send, rinfo);
+      }
+      if (!routable && this.#cookieRequired()) return this.#askCookie(received, packet, send, rinfo); // it keeps its handshake
       clearTimeout(pending.timer);
       pending.session.destroy();
       this.#pending.delete(key);
@@ -556,7 +573,7 @@ export class UdpServer extends EventEmitter<UdpServerEvents> {
       this.dropped++;
       return;
     }
-    if (!routable && this.#cookieRequired()) return this.#askCookie(received, send, rinfo);
+    if (!routable && this.#cookieRequired()) return this.#askCookie(received, packet, send, rinfo);
     const group = addressGroup(rinfo.address);
     let fromAddress = 0;
     for (const p of this.#pending.values()) if (p.address === group) fromAddress++;
@@ -585,7 +602,7 @@ export class UdpServer extends EventEmitter<UdpServerEvents> {
       this.#pending.get(key)?.session.destroy();
       this.#pending.delete(key);
     }, this.#options.handshakeTimeout ?? 10_000);
-    this.#pending.set(key, { address: group, session, hs, timer, first: new Uint8Array(packet), accepted: false, held: [] });
+    this.#pending.set(key, { address: group, session, hs, timer, first: new Uint8Array(packet), accepted: false, routable, held: [] });
     this.#advance(key, session, packet, send, rinfo);
     if (full && this.#pending.get(key)?.session === session) {
       for (const [oldKey, old] of this.#pending) {
@@ -599,13 +616,13 @@ export class UdpServer extends EventEmitter<UdpServerEvents> {
     }
   }
 
-  /** No key generation, no DH, no state: a cookie reply, never larger than the packet it answers. */
-  #askCookie(received: Uint8Array, send: (p: Uint8Array) => void, rinfo: RemoteInfo): void {
-    if (received.length < 1 + COOKIE_LENGTH) {
+  /** No key generation, no DH, no state: a cookie reply, smaller than the packet it answers. */
+  #askCookie(received: Uint8Array, message1: Uint8Array, send: (p: Uint8Array) => void, rinfo: RemoteInfo): void {
+    if (received.length <= COOKIE_REPLY_LENGTH) {
       this.dropped++;
       return;
     }
-    send(encodeCookie(this.#jar.make(rinfo.address, rinfo.port)));
+    send(encodeCookie(this.#jar.make(rinfo.address, rinfo.port), cookieTag(message1)));
     this.cookiesSent++;
   }
 
