@@ -54,6 +54,17 @@ describe('UDP cookies (return routability before any handshake work)', function 
     return packet;
   }
 
+  /** Sends a genuine message 1 from each of `n` fresh ports, one after the other; the kind of each first reply. */
+  async function firstReplies(port: number, n: number): Promise<number[]> {
+    const kinds: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = await raw();
+      r.sock.send(messageOne(), port, '127.0.0.1');
+      kinds.push((await r.next())[0]!);
+    }
+    return kinds;
+  }
+
   describe('CookieJar', () => {
     it('a cookie is good for its address and port only, in its epoch and the next, and for its own jar only', () => {
       let now = 10 * COOKIE_EPOCH_MS + 5;
@@ -177,23 +188,14 @@ describe('UDP cookies (return routability before any handshake work)', function 
 
   it("cookies: 'under-load' (the default) asks for them once maxSessions / 8 handshakes are pending; 'never' never does", async () => {
     const { srv, port } = await server({ maxSessions: 16 }); // under load from 2 pending handshakes
-    const replies: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const r = await raw();
-      r.sock.send(messageOne(), port, '127.0.0.1');
-      replies.push((await r.next())[0]!);
-    }
+    const replies = await firstReplies(port, 3);
     expect(replies, 'message 2, message 2, then a cookie').to.deep.equal([PACKET_HANDSHAKE, PACKET_HANDSHAKE, PACKET_COOKIE]);
     expect(srv.pendingHandshakes).to.equal(2);
     const c = await client(port);
     expect(c.stats.cookies, 'an honest client gets in with a cookie').to.equal(1);
 
     const never = await server({ maxSessions: 16, cookies: 'never' });
-    for (let i = 0; i < 3; i++) {
-      const r = await raw();
-      r.sock.send(messageOne(), never.port, '127.0.0.1');
-      expect((await r.next())[0]).to.equal(PACKET_HANDSHAKE);
-    }
+    expect(await firstReplies(never.port, 3)).to.deep.equal([PACKET_HANDSHAKE, PACKET_HANDSHAKE, PACKET_HANDSHAKE]);
     expect(never.srv.cookiesSent).to.equal(0);
     expect(never.srv.pendingHandshakes).to.equal(3);
   });
@@ -202,12 +204,7 @@ describe('UDP cookies (return routability before any handshake work)', function 
     const { srv, port } = await server({ maxSessions: 16 }); // under load from 2 pending handshakes
     for (let i = 0; i < 15; i++) await client(port);
     expect(srv.sessions).to.have.length(15);
-    const replies: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const r = await raw();
-      r.sock.send(messageOne(), port, '127.0.0.1');
-      replies.push((await r.next())[0]!);
-    }
+    const replies = await firstReplies(port, 3);
     expect(replies, 'message 2 (the last slot), then cookie replies (full)').to.deep.equal([PACKET_HANDSHAKE, PACKET_COOKIE, PACKET_COOKIE]);
     const honest = await client(port);
     expect(honest.stats.cookies, 'an honest client displaces the pending handshake behind its cookie').to.equal(1);
